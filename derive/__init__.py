@@ -1,0 +1,1 @@
+"""The symbolic model: the formula language, the network at explicit sizes, exact derivatives."""

@@ -1,0 +1,119 @@
+"""Atoms: the symbols the model invents, each with what it stands for.
+
+Three kinds, one table:
+
+- **line atoms** — one per entry of each forward quantity (`scores[0,1]`), with
+  its definition in terms of earlier atoms. The loss stays small, and the
+  chain rule runs through definitions, each step a plain `sympy.diff`.
+  Before the equality test they are expanded away (`expand`), so nothing is
+  assumed about them.
+- **exp atoms** — `exp(u)` as a symbol with its argument recorded. SymPy's own
+  `exp` folds `exp(a)*exp(a)` into `exp(2a)` and `1/exp(a)` into `exp(-a)`,
+  which makes later normalisation unsound to undo; an atom never folds. In the
+  normal form exp atoms are independent variables: that can only miss a true
+  identity such as exp(a)exp(b) = exp(a+b), never accept a false one.
+- **masks** — `mask(h1)[i,j]` ∈ {0, 1}, relu(z) = mask·z, keyed by the expanded
+  pre-activation so `(h1 > 0)` and `(X @ W1 + b1 > 0)` are the same mask.
+  Masks are constants for differentiation: relu'(z) = [z > 0], relu'(0) = 0.
+
+Names are unique by construction: SymPy symbols with equal names are equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+
+@dataclass
+class Atoms:
+    """Every invented symbol and its meaning."""
+
+    definition: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # line atom -> definition
+    exp_argument: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # exp atom -> argument
+    exp_by_argument: dict[sp.Expr, sp.Symbol] = field(default_factory=dict)  # expanded argument -> atom
+    masks: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # mask -> expanded pre-activation
+    mask_by_preactivation: dict[sp.Expr, sp.Symbol] = field(default_factory=dict)
+    indicators: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # [expr > 0] with no mask of its own
+    used_names: set[str] = field(default_factory=set)
+    created: list[sp.Symbol] = field(default_factory=list)  # every invented symbol, oldest first
+    _full: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    _partials: dict[tuple[sp.Expr, sp.Symbol], sp.Expr] = field(default_factory=dict)
+
+    def fresh(self, name: str) -> sp.Symbol:
+        """A symbol whose name no other invented symbol has."""
+        candidate, k = name, 1
+        while candidate in self.used_names:
+            k += 1
+            candidate = f"{name}#{k}"
+        self.used_names.add(candidate)
+        symbol = sp.Symbol(candidate)
+        self.created.append(symbol)
+        return symbol
+
+    def define(self, value: sp.Expr, name: str) -> sp.Expr:
+        """A line atom standing for `value` (symbols and numbers are returned as they are)."""
+        if value.is_Symbol or value.is_number:
+            return value
+        atom = self.fresh(name)
+        self.definition[atom] = value
+        return atom
+
+    def exp(self, u: sp.Expr, name: str) -> sp.Expr:
+        """The exp atom of argument `u` (exp(0) is 1)."""
+        key = sp.expand(self.expand(u))
+        if key == 0:
+            return sp.Integer(1)
+        atom = self.exp_by_argument.get(key)
+        if atom is None:
+            atom = self.fresh(name)
+            self.exp_by_argument[key] = atom
+            self.exp_argument[atom] = u
+        return atom
+
+    def mask(self, z: sp.Expr, name: str) -> sp.Symbol:
+        """The mask symbol of pre-activation `z`, created on first use."""
+        key = sp.expand(self.expand(z))
+        mask = self.mask_by_preactivation.get(key)
+        if mask is None:
+            mask = self.fresh(name)
+            self.mask_by_preactivation[key] = mask
+            self.masks[mask] = key
+        return mask
+
+    def expand(self, expr: sp.Expr) -> sp.Expr:
+        """`expr` with every line atom replaced by its full definition (exp atoms and masks stay)."""
+        inner = expr.free_symbols & self.definition.keys()
+        return expr.xreplace({a: self._expanded(a) for a in inner}) if inner else expr
+
+    def _expanded(self, atom: sp.Symbol) -> sp.Expr:
+        found = self._full.get(atom)
+        if found is None:
+            found = self._full[atom] = self.expand(self.definition[atom])
+        return found
+
+    def total_diff(self, expr: sp.Expr, x: sp.Symbol, memo: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+        """d expr/dx through every atom: ∂expr/∂x + Σ_a ∂expr/∂a · da/dx (memo caches da/dx)."""
+        result = sp.diff(expr, x)
+        for atom in expr.free_symbols:
+            if atom == x or (atom not in self.definition and atom not in self.exp_argument):
+                continue
+            inner = memo.get(atom)
+            if inner is None:
+                inner = memo[atom] = self._atom_diff(atom, x, memo)
+            if inner != 0:
+                result += self._partial(expr, atom) * inner
+        return result
+
+    def _atom_diff(self, atom: sp.Symbol, x: sp.Symbol, memo: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+        if atom in self.definition:
+            return self.total_diff(self.definition[atom], x, memo)
+        return atom * self.total_diff(self.exp_argument[atom], x, memo)
+
+    def _partial(self, expr: sp.Expr, atom: sp.Symbol) -> sp.Expr:
+        key = (expr, atom)
+        found = self._partials.get(key)
+        if found is None:
+            found = self._partials[key] = sp.diff(expr, atom)
+        return found

@@ -1,0 +1,182 @@
+"""A safe parser for the numpy-like formula language.
+
+The formula is parsed with `ast.parse(mode="eval")` and walked through an
+explicit whitelist: a node type not handled here is an error, names are only
+recorded (never looked up in any Python namespace), calls are only to
+functions in the op registry, and attribute access is only `.T`. Nothing is
+ever executed, so `__import__('os')` is merely an unknown function name.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from fractions import Fraction
+
+from derive.errors import InputError, Location
+from derive.ops import FUNCTIONS, RULES
+from derive.tree import Apply, Const, Node, Ref
+
+MAX_FORMULA_CHARS = 4000
+MAX_DEPTH = 60
+MAX_EXPONENT = 12
+
+_BINOPS: dict[type[ast.operator], str] = {
+    ast.Add: "add",
+    ast.Sub: "sub",
+    ast.Mult: "mul",
+    ast.Div: "div",
+    ast.Pow: "pow",
+    ast.MatMult: "matmul",
+}
+
+
+def parse_formula(text: str, where: Location) -> Node:
+    """Parse one formula into an expression tree, or raise InputError with a caret."""
+    if len(text) > MAX_FORMULA_CHARS:
+        raise InputError(f"formula is {len(text)} characters long; the limit is {MAX_FORMULA_CHARS}", where)
+    if "\x00" in text:
+        raise InputError("formula contains a NUL byte", where)
+    source = text.strip()
+    offset = text.index(source) if source else 0
+    if not source:
+        raise InputError("formula is empty", where)
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        col = max((exc.offset or 1) - 1, 0) + offset
+        raise InputError(f"syntax error: {exc.msg}", where.shifted(col, col + 1)) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise InputError(f"formula is nested too deeply (limit {MAX_DEPTH} levels)", where) from None
+    return _Walker(where, offset).walk(tree.body, 0)
+
+
+class _Walker:
+    def __init__(self, where: Location, offset: int) -> None:
+        self.where = where
+        self.offset = offset
+
+    def fail(self, message: str, node: ast.AST) -> InputError:
+        start = getattr(node, "col_offset", 0) + self.offset
+        end = (getattr(node, "end_col_offset", None) or start + 1 - self.offset) + self.offset
+        return InputError(message, self.where.shifted(start, end))
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        start = getattr(node, "col_offset", 0) + self.offset
+        return start, (getattr(node, "end_col_offset", None) or start) + self.offset
+
+    def walk(self, node: ast.AST, depth: int) -> Node:
+        if depth > MAX_DEPTH:
+            raise self.fail(f"formula is nested too deeply (limit {MAX_DEPTH} levels)", node)
+        handler = self.HANDLERS.get(type(node))
+        if handler is None:
+            raise self.fail(f"{_describe(node)} is not part of the formula language", node)
+        return handler(self, node, depth + 1)
+
+    def binop(self, node: ast.BinOp, depth: int) -> Node:
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            raise self.fail(f"operator {type(node.op).__name__} is not supported (use + - * / ** @)", node)
+        left, right = self.walk(node.left, depth), self.walk(node.right, depth)
+        if op == "pow":
+            _check_exponent(right, self.fail("", node.right))
+        return Apply(op, (left, right), span=self.span(node))
+
+    def unary(self, node: ast.UnaryOp, depth: int) -> Node:
+        operand = self.walk(node.operand, depth)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.USub):
+            if isinstance(operand, Const):
+                return Const(-operand.value, span=self.span(node))
+            return Apply("neg", (operand,), span=self.span(node))
+        raise self.fail(f"unary {type(node.op).__name__} is not supported", node)
+
+    def compare(self, node: ast.Compare, depth: int) -> Node:
+        if len(node.ops) != 1:
+            raise self.fail("chained comparisons are not supported; write one indicator per comparison", node)
+        left, right = self.walk(node.left, depth), self.walk(node.comparators[0], depth)
+        op = node.ops[0]
+        if isinstance(op, ast.Gt):
+            return Apply("gt", (left, right), span=self.span(node))
+        if isinstance(op, ast.Lt):
+            return Apply("gt", (right, left), span=self.span(node))
+        raise self.fail("only strict indicators '>' and '<' are supported (relu'(0) = 0 is the convention)", node)
+
+    def call(self, node: ast.Call, depth: int) -> Node:
+        if not isinstance(node.func, ast.Name):
+            raise self.fail("only calls of the language's functions are allowed", node.func)
+        rule = FUNCTIONS.get(node.func.id)
+        if rule is None:
+            known = ", ".join(sorted(FUNCTIONS))
+            raise self.fail(f"unknown function '{node.func.id}' (known: {known})", node.func)
+        if len(node.args) != rule.arity:
+            raise self.fail(f"{rule.spelling}() takes {rule.arity} argument(s), got {len(node.args)}", node)
+        args = tuple(self.walk(a, depth) for a in node.args)
+        options: list[tuple[str, int | Fraction]] = []
+        for kw in node.keywords:
+            if kw.arg not in rule.options:
+                allowed = ", ".join(rule.options) or "none"
+                raise self.fail(f"{rule.spelling}() has no option '{kw.arg}' (allowed: {allowed})", kw.value)
+            options.append((kw.arg, _literal_int(kw.value, self.fail)))
+        return Apply(rule.name, args, tuple(options), span=self.span(node))
+
+    def attribute(self, node: ast.Attribute, depth: int) -> Node:
+        if node.attr != "T":
+            raise self.fail(f"attribute '.{node.attr}' is not supported (only '.T')", node)
+        return Apply("transpose", (self.walk(node.value, depth),), span=self.span(node))
+
+    def name(self, node: ast.Name, depth: int) -> Node:
+        if node.id.startswith("_"):
+            raise self.fail(f"name '{node.id}' is not allowed (names may not start with '_')", node)
+        return Ref(node.id, span=self.span(node))
+
+    def constant(self, node: ast.Constant, depth: int) -> Node:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(f"constant {value!r} is not a number", node)
+        if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+            raise self.fail("constant is not finite", node)
+        if isinstance(value, int) and abs(value) > 10**12:
+            raise self.fail("integer constant is too large (limit 10^12)", node)
+        return Const(Fraction(repr(value)) if isinstance(value, float) else Fraction(value), span=self.span(node))
+
+    def paren(self, node: ast.Tuple, depth: int) -> Node:
+        raise self.fail("tuples are not part of the formula language", node)
+
+    HANDLERS: dict[type[ast.AST], Callable[[_Walker, ast.Any, int], Node]] = {
+        ast.BinOp: binop,
+        ast.UnaryOp: unary,
+        ast.Compare: compare,
+        ast.Call: call,
+        ast.Attribute: attribute,
+        ast.Name: name,
+        ast.Constant: constant,
+        ast.Tuple: paren,
+    }
+
+
+def _literal_int(node: ast.expr, fail: Callable[[str, ast.AST], InputError]) -> int:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_literal_int(node.operand, fail)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    raise fail("option values must be integer literals", node)
+
+
+def _check_exponent(node: Node, error: InputError) -> None:
+    if isinstance(node, Const):
+        if node.value.denominator != 1 or abs(node.value) > MAX_EXPONENT:
+            error.message = f"exponent must be an integer between -{MAX_EXPONENT} and {MAX_EXPONENT}, got {node.value}"
+            raise error
+        return
+    error.message = "exponent must be an integer literal"
+    raise error
+
+
+def _describe(node: ast.AST) -> str:
+    kinds = {ast.Subscript: "indexing", ast.Lambda: "lambda", ast.IfExp: "conditional expression"}
+    return kinds.get(type(node), f"syntax '{type(node).__name__}'")
+
+
+assert set(_BINOPS.values()) <= set(RULES)

@@ -1,0 +1,55 @@
+"""The expression tree every formula is parsed into.
+
+Three node kinds only: constants, references to names, and applications of a
+registered operation. The tree is frozen and hashable, so it can be cached and
+compared; the column span is excluded from equality so two formulas that say
+the same thing in different places compare equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class Node:
+    """Base of all expression nodes; `span` is the [start, end) column range in the formula."""
+
+    span: tuple[int, int] = field(default=(0, 0), compare=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Const(Node):
+    """An exact rational constant (floats in the source are read as their decimal value)."""
+
+    value: Fraction
+
+
+@dataclass(frozen=True)
+class Ref(Node):
+    """A reference to a declared input, parameter, forward quantity or earlier claim."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Apply(Node):
+    """An operation from the registry applied to sub-expressions, with literal keyword options."""
+
+    op: str
+    args: tuple[Node, ...]
+    options: tuple[tuple[str, int | Fraction], ...] = ()
+
+    def option(self, key: str, default: int | Fraction | None = None) -> int | Fraction | None:
+        """The literal value of keyword option `key`, or `default`."""
+        return dict(self.options).get(key, default)
+
+
+def refs(node: Node) -> set[str]:
+    """All names referenced anywhere in `node`."""
+    if isinstance(node, Ref):
+        return {node.name}
+    if isinstance(node, Apply):
+        return set().union(*(refs(a) for a in node.args)) if node.args else set()
+    return set()

@@ -1,0 +1,1 @@
+"""Pure renderers from verification results to text (terminal, JSON, annotations)."""

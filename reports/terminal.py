@@ -1,0 +1,98 @@
+"""The terminal report: one table per file, details under each failure, a summary line.
+
+Renderers return rich renderables and strings; they never print or write
+files (the CLI does), so tests can render to a string console and compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from verify.results import ClaimResult, FileResult, Verdict
+
+STYLE = {
+    Verdict.PROVED: "bold green",
+    Verdict.UNDECIDED: "bold yellow",
+    Verdict.REFUTED: "bold red",
+    Verdict.SHAPE_ERROR: "bold magenta",
+    Verdict.ERROR: "bold red reverse",
+}
+
+
+def render_files(results: Sequence[FileResult], timings: bool = True) -> list[RenderableType]:
+    """Everything the terminal shows, file by file."""
+    out: list[RenderableType] = []
+    for result in results:
+        out.extend(render_file(result, timings))
+    return out
+
+
+def render_file(result: FileResult, timings: bool = True) -> list[RenderableType]:
+    """The table and failure details of one file."""
+    sizes = ", ".join(f"{k}={v}" for k, v in result.sizes)
+    heading = Text.assemble((result.title, "bold"), f"  ({result.file}" + (f"; {sizes})" if sizes else ")"))
+    if result.error:
+        return [heading, Text(result.error, style="red"), Text("")]
+    table = Table(show_edge=False, pad_edge=False, expand=False)
+    table.add_column("claim", style="cyan", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("entries", justify="right")
+    if timings:
+        table.add_column("time", justify="right")
+    table.add_column("why")
+    for claim in result.claims:
+        row = [claim.name, Text(claim.verdict.label, style=STYLE[claim.verdict]), str(claim.entries)]
+        if timings:
+            row.append(f"{claim.seconds:.2f} s")
+        row.append(escape(claim.diagnosis or claim.message))
+        table.add_row(*row)
+    details = [_details(result.file, c) for c in result.claims if c.verdict is not Verdict.PROVED]
+    return [heading, table, *details, Text("")]
+
+
+def _details(file: str, claim: ClaimResult) -> RenderableType:
+    lines: list[RenderableType] = [Text(f"{file}:{claim.line or 0}: {claim.name} = {claim.formula}", style="dim")]
+    if claim.source:
+        lines.append(Text(f"source: {claim.source}", style="dim"))
+    if claim.detail:
+        lines.append(Text(claim.detail))
+    else:
+        lines.append(Text(claim.message))
+    if claim.diagnosis:
+        lines.append(Text.assemble(("diagnosis (proved): ", "bold"), claim.diagnosis))
+    cx = claim.counterexample
+    if cx is not None:
+        lines.append(Text.assemble(("counterexample: ", "bold"), f"{cx.entry}: true {cx.true_value}, "
+                                   f"claimed {cx.claimed_value}"))
+        if cx.oracle_value is not None and cx.oracle_claim is not None:
+            lines.append(Text(f"numpy oracle (central differences, float64): true {cx.oracle_value:.10g}, "
+                              f"claimed {cx.oracle_claim:.10g}"))
+        lines.append(Text(f"at {cx.labels}" if cx.labels else "at"))
+        lines.extend(Text(f"  {name} = {literal}") for name, literal in cx.point)
+        lines.append(Text(f"exact residual (true - claimed) of {cx.entry}: {cx.residual}", style="dim"))
+    title = f"{claim.name}: {claim.verdict.label}"
+    return Panel(Group(*lines), title=title, title_align="left", border_style=STYLE[claim.verdict].split()[-1])
+
+
+def counts(results: Iterable[FileResult]) -> tuple[int, int]:
+    """(claims proved, claims not proved); a file that failed to load counts as one failure."""
+    passed = failed = 0
+    for result in results:
+        if result.error:
+            failed += 1
+        for claim in result.claims:
+            passed += claim.verdict is Verdict.PROVED
+            failed += claim.verdict is not Verdict.PROVED
+    return passed, failed
+
+
+def summary_line(results: Sequence[FileResult]) -> str:
+    """The final plain line: 'N passed, N failed'."""
+    passed, failed = counts(results)
+    return f"{passed} passed, {failed} failed"

@@ -1,0 +1,1 @@
+"""Claims, the equality engine, verdicts and the CLI composition root."""

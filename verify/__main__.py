@@ -1,0 +1,5 @@
+"""`python -m verify FILE` runs derive-check."""
+
+from verify.cli import entry
+
+entry()

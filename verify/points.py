@@ -1,0 +1,100 @@
+"""Concrete real points: counterexamples a reader can type into numpy.
+
+Inputs and parameters get small rationals, labels a random class per row, and
+every mask the value its pre-activation really has at that point (points
+closer than MARGIN to a ReLU kink are redrawn, so the finite-difference oracle
+is not fooled). exp atoms get exp(argument) to 60 significant digits; every
+other quantity is computed exactly from those.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from derive.network import Network
+
+MARGIN = sp.Rational(1, 8)
+DENOMINATORS = (1, 2, 4, 5, 10)  # every drawn value is an exact decimal a reader can paste
+DIGITS = 60
+
+
+class NoPoint(RuntimeError):
+    """No point away from the kinks was found within the tries allowed."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """Values for every symbol the network uses, consistent with the activation pattern."""
+
+    values: dict[sp.Basic, sp.Expr]
+    classes: dict[str, list[int]]  # one-hot input -> class of each row
+
+    def at(self, expr: sp.Expr) -> sp.Expr:
+        """The number `expr` takes at this point (exact rational, or a 60-digit float with exps)."""
+        return sp.sympify(expr).xreplace(self.values)
+
+    def arrays(self, net: Network) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
+        """Inputs and parameters as float64 arrays, for the numpy oracle."""
+        return {name: np.vectorize(lambda s: float(self.values[s]), otypes=[float])(arr)
+                for name, arr in net.symbols.items()}
+
+    def literal(self, net: Network, name: str) -> str:
+        """A numpy literal for one input or parameter; the decimals are the exact values."""
+        arr = np.vectorize(lambda s: _decimal(self.values[s]), otypes=[object])(net.symbols[name])
+        text = np.array2string(arr, separator=", ", formatter={"object": str}, max_line_width=10_000)
+        return f"np.array({text})" if arr.ndim else text
+
+
+def _decimal(value: sp.Expr) -> str:
+    """An exact decimal for a rational whose denominator divides a power of ten."""
+    q = sp.Rational(value)
+    if q.q == 1:
+        return str(q.p)
+    digits = 0
+    while (q * 10**digits).q != 1 and digits < 12:
+        digits += 1
+    return f"{float(q):.{digits}f}"
+
+
+def draw_point(net: Network, rng: random.Random, tries: int = 200) -> Point:
+    """A random point whose pre-activations are all at least MARGIN away from zero."""
+    for _ in range(tries):
+        point = _attempt(net, rng)
+        if point is not None:
+            return point
+    raise NoPoint(f"no point with every pre-activation at least {MARGIN} from a kink in {tries} tries")
+
+
+def _attempt(net: Network, rng: random.Random) -> Point | None:
+    values: dict[sp.Basic, sp.Expr] = {}
+    onehot = {d.name for d in net.spec.inputs.values() if d.onehot}
+    classes: dict[str, list[int]] = {}
+    for name, arr in net.symbols.items():
+        if name in onehot:
+            classes[name] = [rng.randrange(arr.shape[1]) for _ in range(arr.shape[0])]
+            for (i, c), s in np.ndenumerate(arr):
+                values[s] = sp.Integer(int(classes[name][i] == c))
+            continue
+        scalar = np.ndim(arr) == 0  # scalars (reg, a learning rate) are drawn positive
+        for s in arr.flat:
+            q = rng.choice(DENOMINATORS)
+            numerators = [k for k in range(-2 * q, 2 * q + 1) if k > 0 or (k < 0 and not scalar)]
+            values[s] = sp.Rational(rng.choice(numerators), q)
+    atoms = net.backend.atoms
+    for atom in atoms.created:  # oldest first: a mask's pre-activation only uses older atoms
+        if atom in atoms.definition:
+            continue
+        if atom in atoms.exp_argument:
+            arg = atoms.expand(atoms.exp_argument[atom]).xreplace(values)
+            values[atom] = sp.exp(arg).evalf(DIGITS)
+            continue
+        key = atoms.masks.get(atom, atoms.indicators.get(atom))
+        z = sp.sympify(key).xreplace(values)
+        if abs(z) < MARGIN:
+            return None
+        values[atom] = sp.Integer(1 if z > 0 else 0)
+    return Point(values, classes)

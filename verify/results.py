@@ -1,0 +1,73 @@
+"""Verdicts and results: frozen values that reports render and never recompute."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Verdict(IntEnum):
+    """What derive-check concluded about a claim, ordered from best to worst."""
+
+    PROVED = 0  # every entry equals dL/d(entry) exactly: an algebraic normal form reached zero
+    UNDECIDED = 1  # the budget ran out, or no proof and no counterexample was found; never a pass
+    REFUTED = 2  # some entry differs at a concrete point, shown with the exact residual
+    SHAPE_ERROR = 3  # the claim cannot have the gradient's shape
+    ERROR = 4  # the formula or file is malformed; nothing was checked
+
+    @property
+    def label(self) -> str:
+        """The verdict as printed: 'SHAPE ERROR', not 'SHAPE_ERROR'."""
+        return self.name.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A point where the claim and the true derivative differ, with an independent float check."""
+
+    entry: str  # e.g. "dW1[0,2]"
+    point: tuple[tuple[str, str], ...]  # (name, numpy literal) for every input and parameter
+    labels: str  # the label assignment in words, e.g. "Y rows are classes [3, 0]"
+    true_value: str  # decimal, 15 significant digits
+    claimed_value: str
+    residual: str  # the exact symbolic residual (true - claimed) at that entry, normalised
+    oracle_value: float | None = None  # central finite difference of the loss in float64
+    oracle_claim: float | None = None  # the claim evaluated in float64 at the same point
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The verdict on one claim, with everything a report needs."""
+
+    name: str
+    target: str
+    formula: str
+    verdict: Verdict
+    line: int | None
+    entries: int = 0  # entries of the gradient checked
+    seconds: float = 0.0
+    message: str = ""  # one line: why this verdict
+    detail: str = ""  # for errors: the rendered message with caret
+    counterexample: Counterexample | None = None
+    diagnosis: str = ""  # a proved near-miss reading, e.g. "equals the true gradient times N"
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """All claims of one derivation file (or the error that stopped it from loading)."""
+
+    file: str
+    title: str
+    sizes: tuple[tuple[str, int], ...]
+    claims: tuple[ClaimResult, ...] = ()
+    error: str = ""  # rendered InputError when the file itself could not be used
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def worst(self) -> Verdict:
+        """The worst verdict in the file (ERROR if the file failed to load)."""
+        if self.error:
+            return Verdict.ERROR
+        return max((c.verdict for c in self.claims), default=Verdict.PROVED)
