@@ -75,7 +75,7 @@ def _details(file: str, claim: ClaimResult) -> RenderableType:
                               f"claimed {cx.oracle_claim:.10g}"))
         lines.append(Text(f"at {cx.labels}" if cx.labels else "at"))
         lines.extend(Text(f"  {name} = {literal}") for name, literal in cx.point)
-        lines.append(Text(f"exact residual (true - claimed) of {cx.entry}: {cx.residual}", style="dim"))
+        lines.append(Text(f"exact residual (true - claimed) of {cx.entry} at these labels: {cx.residual}", style="dim"))
     title = f"{claim.name}: {claim.verdict.label}"
     return Panel(Group(*lines), title=title, title_align="left", border_style=STYLE[claim.verdict].split()[-1])
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import sympy as sp
@@ -11,6 +11,7 @@ import sympy as sp
 from derive.model import ClaimSpec
 from derive.network import Network
 from derive.ops import Array
+from verify.display import readable_residual
 from verify.oracle import finite_difference, numeric_claims
 from verify.points import NoPoint, Point, draw_point
 from verify.results import Counterexample
@@ -20,8 +21,7 @@ ENTRIES_PER_POINT = 24
 
 
 def find_counterexample(net: Network, claim: ClaimSpec, claims: Sequence[ClaimSpec], truth: Array, value: Array,
-                        residuals: Sequence[sp.Expr], first: int, describe: Callable[[sp.Expr], str],
-                        rng: random.Random) -> Counterexample | None:
+                        residuals: Sequence[sp.Expr], first: int, rng: random.Random) -> Counterexample | None:
     """A real point (masks consistent with it) where some entry differs, cross-checked by the oracle."""
     expand = net.backend.atoms.expand
     order = [first] + [k for k in range(len(residuals)) if k != first][: ENTRIES_PER_POINT - 1]
@@ -34,7 +34,9 @@ def find_counterexample(net: Network, claim: ClaimSpec, claims: Sequence[ClaimSp
             t, c = point.at(expand(truth.flat[k])), point.at(expand(value.flat[k]))
             if _differ(t, c):
                 index = tuple(int(i) for i in np.unravel_index(k, truth.shape))
-                return _report(net, claim, claims, point, index, t, c, describe(residuals[k]))
+                labels = {y: point.values[y] for row in net.label_rows for y in row}
+                residual = readable_residual(sp.sympify(truth.flat[k] - value.flat[k]), net.backend.atoms, labels)
+                return _report(net, claim, claims, point, index, t, c, residual)
     return None
 
 

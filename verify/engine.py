@@ -119,7 +119,7 @@ def _decide(session: Session, claim: ClaimSpec, value: Array, expected: Array, r
         return result(Verdict.UNDECIDED, "no counterexample at random points, but the normal form is not zero "
                       "(an identity between exponentials may be needed)", entries=len(residuals))
     found = find_counterexample(session.net, claim, session.net.spec.claims, truth, value, residuals, first,
-                                eq.describe, random.Random(first))
+                                random.Random(first))
     diagnosis = diagnose(eq, claim.target, truth, value, mentions)
     if found is None:
         return result(Verdict.UNDECIDED, "the residual is not identically zero, but no real point shows a "

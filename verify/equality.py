@@ -66,18 +66,3 @@ class Equality:
             return all(engine.residual_is_zero(r) for r in residuals)
         except (NotRational, ZeroDivisionError):
             return None
-
-    def describe(self, residual: sp.Expr, limit: int = 400) -> str:
-        """The exact residual as numerator/denominator in lowest common terms, shortened if huge."""
-        try:
-            value = self.normal_form([residual]).convert(residual)
-        except (NotRational, ZeroDivisionError):
-            return _shorten(str(residual), limit)
-        num = str(value.num.as_expr())
-        den = " * ".join(f"({f.as_expr()})" + (f"**{k}" if k > 1 else "") for f, k in value.den.items())
-        text = num if not den else f"({num}) / ({den})"
-        return _shorten(text, limit)
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 20] + f" … ({len(text)} chars)"

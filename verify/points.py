@@ -46,7 +46,7 @@ class Point:
         """A numpy literal for one input or parameter; the decimals are the exact values."""
         arr = np.vectorize(lambda s: _decimal(self.values[s]), otypes=[object])(net.symbols[name])
         text = np.array2string(arr, separator=", ", formatter={"object": str}, max_line_width=10_000)
-        return f"np.array({text})" if arr.ndim else text
+        return f"np.array({text.replace(chr(10), '')})" if arr.ndim else text
 
 
 def _decimal(value: sp.Expr) -> str:
