@@ -22,8 +22,18 @@ Names are unique by construction: SymPy symbols with equal names are equal.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import sympy as sp
+
+
+def as_expr(value: object) -> sp.Expr:
+    """An internal value (SymPy object, int or Fraction) as a SymPy expression; never parses text."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | Fraction):
+        raise TypeError(f"not an exact value: {type(value).__name__}")
+    return sp.Rational(value.numerator, value.denominator)
 
 
 @dataclass
@@ -81,6 +91,15 @@ class Atoms:
             self.mask_by_preactivation[key] = mask
             self.masks[mask] = key
         return mask
+
+    def indicator(self, key: sp.Expr) -> sp.Symbol:
+        """A 0/1 atom for [key > 0] where no mask tests `key` (free, so proofs cover both values)."""
+        for symbol, expr in self.indicators.items():
+            if expr == key:
+                return symbol
+        symbol = self.fresh(f"[{str(key)[:40]} > 0]")
+        self.indicators[symbol] = key
+        return symbol
 
     def expand(self, expr: sp.Expr) -> sp.Expr:
         """`expr` with every line atom replaced by its full definition (exp atoms and masks stay)."""

@@ -1,12 +1,11 @@
 """The two evaluation backends: exact SymPy object arrays and float64 arrays.
 
-The exact backend turns `relu(z)` into `m * z` where `m` is a 0/1 mask symbol,
-one per entry of the pre-activation, shared by every expression that mentions
-the same pre-activation. Masks are constants for differentiation, which is
-relu'(z) = [z > 0], i.e. the convention relu'(0) = 0, and one proof with free
-masks holds for every activation pattern. `(h1 > 0)` and `(X @ W1 + b1 > 0)`
-both resolve to the same mask because the key is the pre-activation's SymPy
-expression (canonical and hashable).
+The exact backend turns `relu(z)` into `m * z` with `m` a 0/1 mask atom (see
+`derive.atoms`), `exp` into exp atoms, and `log` of a product or of an exp
+atom into a sum or the exponent, which is what differentiating
+`log(softmax)` needs (d log|ab| = d log|a| + d log|b| wherever defined).
+Indicators `(v > 0)` resolve to the mask of the pre-activation they test when
+there is one, so `(h1 > 0)` and `(X @ W1 + b1 > 0)` are the same symbol.
 """
 
 from __future__ import annotations
@@ -26,6 +25,10 @@ def _elementwise(fn: Any, x: Array) -> Array:
     return np.asarray(np.frompyfunc(fn, 1, 1)(x), dtype=object)
 
 
+def _index(index: tuple[int, ...]) -> str:
+    return ",".join(map(str, index))
+
+
 class SymbolicBackend:
     """Exact evaluation over numpy object arrays of SymPy expressions."""
 
@@ -33,7 +36,7 @@ class SymbolicBackend:
 
     def __init__(self) -> None:
         self.atoms = Atoms()
-        self.context = "expr"  # the forward line being evaluated, used to name masks
+        self.context = "expr"  # the forward line being evaluated, used to name atoms
         self._relu_calls: dict[str, int] = {}
 
     def const(self, value: Fraction) -> Array:
@@ -41,16 +44,16 @@ class SymbolicBackend:
         return np.asarray(sp.Rational(value.numerator, value.denominator), dtype=object)
 
     def exp(self, x: Array) -> Array:
-        """Element-wise exp as atom symbols (see derive.calculus)."""
+        """Element-wise exp as atom symbols named after their argument."""
         out = np.empty(x.shape, dtype=object)
         for index in np.ndindex(x.shape):
             u = x[index]
-            label = str(u) if u.is_Symbol else f"{self.context}[{','.join(map(str, index))}]"
+            label = str(u) if getattr(u, "is_Symbol", False) else f"{self.context}[{_index(index)}]"
             out[index] = self.atoms.exp(u, f"exp({label})")
         return out
 
     def log(self, x: Array) -> Array:
-        """Element-wise log: cancels exp atoms and splits products (d log|ab| = d log|a| + d log|b|)."""
+        """Element-wise log that cancels exp atoms and splits products."""
         return _elementwise(self._log, x)
 
     def _log(self, v: sp.Expr) -> sp.Expr:
@@ -72,7 +75,7 @@ class SymbolicBackend:
         out = np.empty(x.shape, dtype=object)
         for index in np.ndindex(x.shape):
             z = x[index]
-            out[index] = self.atoms.mask(z, f"mask({tag})[{','.join(map(str, index))}]") * z
+            out[index] = self.atoms.mask(z, f"mask({tag})[{_index(index)}]") * z
         return out
 
     def positive(self, x: Array) -> Array:
@@ -82,27 +85,22 @@ class SymbolicBackend:
     def _indicator(self, v: sp.Expr) -> sp.Expr:
         if v.is_number:
             return sp.Integer(1 if v > 0 else 0)
-        full = self.atoms.expand(v)
-        if full in self.atoms.exp_argument or full in self.atoms.masks:  # exp > 0; [m > 0] = m
-            return sp.Integer(1) if full in self.atoms.exp_argument else full
+        atoms = self.atoms
+        full = atoms.expand(v)
+        if full in atoms.exp_argument:  # exp(u) > 0
+            return sp.Integer(1)
+        if full in atoms.masks:  # [m > 0] = m for m in {0, 1}
+            return full
         if full.is_Mul:  # relu output m*z: positive exactly when the mask is on
-            masks = [f for f in full.args if f in self.atoms.masks]
+            masks = [f for f in full.args if f in atoms.masks]
             if len(masks) == 1:
                 rest = sp.expand(sp.Mul(*(f for f in full.args if f is not masks[0])))
-                if self.atoms.masks[masks[0]] == rest:
+                if atoms.masks[masks[0]] == rest:
                     return masks[0]
         key = sp.expand(full)
-        if key in self.atoms.mask_by_preactivation:
-            return self.atoms.mask_by_preactivation[key]
-        return self._fresh_indicator(key)
-
-    def _fresh_indicator(self, key: sp.Expr) -> sp.Symbol:
-        for symbol, expr in self.atoms.indicators.items():
-            if expr == key:
-                return symbol
-        symbol = self.atoms.fresh(f"[{str(key)[:40]} > 0]")
-        self.atoms.indicators[symbol] = key
-        return symbol
+        if key in atoms.mask_by_preactivation:
+            return atoms.mask_by_preactivation[key]
+        return atoms.indicator(key)
 
 
 class NumericBackend:
@@ -125,10 +123,6 @@ class NumericBackend:
     def relu(self, x: Array) -> Array:
         """Element-wise max(x, 0)."""
         return np.maximum(x, 0.0)
-
-    def _key(self, z: sp.Expr) -> sp.Expr:
-        """The canonical form of a pre-activation, in real (not stand-in) symbols."""
-        return sp.expand(z.xreplace(self.resubstitute) if self.resubstitute else z)
 
     def positive(self, x: Array) -> Array:
         """Element-wise indicator [x > 0] as 0.0/1.0."""

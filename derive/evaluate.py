@@ -23,8 +23,9 @@ def evaluate(node: Node, env: Mapping[str, Array], backend: Backend, where: Loca
     try:
         return rule.impl(backend, args, dict(node.options))
     except OpShapeError as exc:
-        raise ShapeError(str(exc), where.shifted(where.col_start + node.span[0],
-                                                 where.col_start + node.span[1])) from None
+        raise ShapeError(
+            str(exc), where.shifted(where.col_start + node.span[0], where.col_start + node.span[1])
+        ) from None
 
 
 def shape_text(value: Array) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import sympy as sp
 
 
-class Log(sp.Function):
+class Log(sp.Function):  # type: ignore[misc]
     """log(u) with d/du Log(u) = 1/u and no automatic rewriting."""
 
     nargs = 1
@@ -38,4 +38,4 @@ class Log(sp.Function):
         return sp.log(self.args[0])._eval_evalf(prec)
 
     def _latex(self, printer: Any) -> str:
-        return r"\log\left(%s\right)" % printer._print(self.args[0])
+        return rf"\log\left({printer._print(self.args[0])}\right)"

@@ -9,8 +9,8 @@ fixed (see `Atoms.total_diff`).
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
+from derive.atoms import as_expr
 from derive.network import Network
 from derive.ops import Array
 
@@ -25,7 +25,7 @@ def true_gradient(net: Network, target: str) -> Array:
     wrt = net.values[target]
     out = np.empty(np.shape(wrt), dtype=object)
     for index in np.ndindex(np.shape(wrt)):
-        entry = sp.sympify(wrt[index])
+        entry = as_expr(wrt[index])
         if not entry.is_Symbol:
             raise ValueError(f"{target}{list(index)} is the constant {entry}; it has no derivative")
         out[index] = net.backend.atoms.total_diff(net.loss, entry, {})

@@ -10,8 +10,10 @@ ever executed, so `__import__('os')` is merely an unknown function name.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Any, ClassVar
 
 from derive.errors import InputError, Location
 from derive.ops import FUNCTIONS, RULES
@@ -135,7 +137,7 @@ class _Walker:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(f"constant {value!r} is not a number", node)
-        if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+        if isinstance(value, float) and not math.isfinite(value):
             raise self.fail("constant is not finite", node)
         if isinstance(value, int) and abs(value) > 10**12:
             raise self.fail("integer constant is too large (limit 10^12)", node)
@@ -144,7 +146,7 @@ class _Walker:
     def paren(self, node: ast.Tuple, depth: int) -> Node:
         raise self.fail("tuples are not part of the formula language", node)
 
-    HANDLERS: dict[type[ast.AST], Callable[[_Walker, ast.Any, int], Node]] = {
+    HANDLERS: ClassVar[dict[type[ast.AST], Callable[[_Walker, Any, int], Node]]] = {
         ast.BinOp: binop,
         ast.UnaryOp: unary,
         ast.Compare: compare,

@@ -110,8 +110,17 @@ def parse_spec(file: str, text: str) -> ModelSpec:
     loss = next((n for n in LOSS_NAMES if any(line.name == n for line in forward)), forward[-1].name)
     known = set(sizes) | set(inputs) | set(params) | {line.name for line in forward}
     claims = _claims(file, text, _table(data, "claims", file), known)
-    return ModelSpec(file, str(data.get("title", Path(file).stem)), str(data.get("source", "")),
-                     sizes, inputs, params, tuple(forward), loss, tuple(claims))
+    return ModelSpec(
+        file,
+        str(data.get("title", Path(file).stem)),
+        str(data.get("source", "")),
+        sizes,
+        inputs,
+        params,
+        tuple(forward),
+        loss,
+        tuple(claims),
+    )
 
 
 def _toml_error(file: str, text: str, exc: tomllib.TOMLDecodeError) -> InputError:
@@ -149,7 +158,7 @@ def _decls(file: str, text: str, section: str, table: dict[str, Any], sizes: dic
     for name, value in table.items():
         where = locate(file, text, section, name, value if isinstance(value, str) else None)
         if not isinstance(value, str):
-            raise InputError(f"declaration must be a string like \"N x D\", got {value!r}", where)
+            raise InputError(f'declaration must be a string like "N x D", got {value!r}', where)
         if not name.isidentifier() or name.startswith("_"):
             raise InputError(f"'{name}' is not a valid name", where)
         decls[name] = _decl(name, value, sizes, where)
@@ -170,8 +179,10 @@ def _decl(name: str, value: str, sizes: dict[str, int], where: Location) -> Decl
             elif part in sizes:
                 dims.append(part)
             else:
-                raise InputError(f"'{part}' in shape '{shape}' is not a declared size (declared: "
-                                 f"{', '.join(sizes) or 'none'})", where)
+                raise InputError(
+                    f"'{part}' in shape '{shape}' is not a declared size (declared: {', '.join(sizes) or 'none'})",
+                    where,
+                )
     if len(dims) > 2:
         raise InputError(f"shape '{shape}' has {len(dims)} dimensions; at most 2 are supported", where)
     if "onehot" in flag_set and len(dims) != 2:
@@ -200,7 +211,7 @@ def _forward(file: str, text: str, table: dict[str, Any], known: set[str]) -> li
 
 
 def _claims(file: str, text: str, table: dict[str, Any], known: set[str]) -> list[ClaimSpec]:
-    claims = []
+    claims: list[ClaimSpec] = []
     for key, value in table.items():
         section, field = ("claims", key) if isinstance(value, str) else (f"claims.{key}", "formula")
         if isinstance(value, dict):
@@ -212,8 +223,9 @@ def _claims(file: str, text: str, table: dict[str, Any], known: set[str]) -> lis
             raise InputError("a claim must be a formula string or a table with 'formula'", where)
         target = target or (key[1:] if key.startswith("d") else None)
         if target not in known:
-            raise InputError(f"claim '{key}' must be named d<quantity> (or give wrt=...); "
-                             f"'{target}' is not declared", where)
+            raise InputError(
+                f"claim '{key}' must be named d<quantity> (or give wrt=...); '{target}' is not declared", where
+            )
         try:  # a broken claim is reported as ERROR without stopping the other claims
             expr: Node | None = parse_formula(formula, formula_location(where, formula))
             _check_names(expr, known | {c.name for c in claims}, where, formula)  # type: ignore[arg-type]
@@ -228,8 +240,9 @@ def _check_names(expr: Node, known: set[str], where: Location, formula: str) -> 
     for name in sorted(refs(expr) - known):
         col = formula_location(where, formula)
         start = col.col_start + _find_name(formula, name)
-        raise InputError(f"unknown name '{name}' (known here: {', '.join(sorted(known))})",
-                         col.shifted(start, start + len(name)))
+        raise InputError(
+            f"unknown name '{name}' (known here: {', '.join(sorted(known))})", col.shifted(start, start + len(name))
+        )
 
 
 def _find_name(formula: str, name: str) -> int:

@@ -17,6 +17,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
+from derive.atoms import as_expr
 from derive.backend import NumericBackend, SymbolicBackend
 from derive.errors import InputError
 from derive.evaluate import evaluate, shape_text
@@ -62,9 +63,8 @@ def build_network(spec: ModelSpec) -> Network:
     symbols = declared_symbols(spec)
     values = run_forward(spec, backend, {**size_constants(spec, backend), **symbols}, {})
     loss = values[spec.loss]
-    label_rows = [list(symbols[d.name][i]) for d in spec.inputs.values() if d.onehot
-                  for i in range(spec.dims(d)[0])]
-    return Network(spec, backend, values, symbols, label_rows, sp.sympify(loss.item()))
+    label_rows = [list(symbols[d.name][i]) for d in spec.inputs.values() if d.onehot for i in range(spec.dims(d)[0])]
+    return Network(spec, backend, values, symbols, label_rows, as_expr(loss.item()))
 
 
 def size_constants(spec: ModelSpec, backend: SymbolicBackend | NumericBackend) -> dict[str, Array]:
@@ -72,8 +72,9 @@ def size_constants(spec: ModelSpec, backend: SymbolicBackend | NumericBackend) -
     return {name: backend.const(Fraction(value)) for name, value in spec.sizes.items()}
 
 
-def run_forward(spec: ModelSpec, backend: SymbolicBackend | NumericBackend, env: dict[str, Array],
-                overrides: Mapping[str, Array]) -> dict[str, Array]:
+def run_forward(
+    spec: ModelSpec, backend: SymbolicBackend | NumericBackend, env: dict[str, Array], overrides: Mapping[str, Array]
+) -> dict[str, Array]:
     """Evaluate every forward line in order, checking that the loss is a scalar."""
     for line in spec.forward:
         if isinstance(backend, SymbolicBackend):
@@ -96,12 +97,13 @@ def atomize(value: Array, name: str, backend: SymbolicBackend) -> Array:
     """Replace each entry of a forward quantity by a line atom named like the entry."""
     out = np.empty(np.shape(value), dtype=object)
     for index, entry in np.ndenumerate(value):
-        out[index] = backend.atoms.define(sp.sympify(entry), entry_label(name, index))
+        out[index] = backend.atoms.define(as_expr(entry), entry_label(name, index))
     return out
 
 
-def numeric_forward(spec: ModelSpec, point: Mapping[str, Array],
-                    overrides: Mapping[str, Array] | None = None) -> dict[str, Array]:
+def numeric_forward(
+    spec: ModelSpec, point: Mapping[str, Array], overrides: Mapping[str, Array] | None = None
+) -> dict[str, Array]:
     """Evaluate the forward pass in float64 at `point` (the oracle's model)."""
     backend = NumericBackend()
     env = {**size_constants(spec, backend), **{k: np.asarray(v, dtype=np.float64) for k, v in point.items()}}

@@ -47,7 +47,7 @@ def render_file(result: FileResult, timings: bool = True) -> list[RenderableType
         table.add_column("time", justify="right")
     table.add_column("why")
     for claim in result.claims:
-        row = [claim.name, Text(claim.verdict.label, style=STYLE[claim.verdict]), str(claim.entries)]
+        row: list[str | Text] = [claim.name, Text(claim.verdict.label, style=STYLE[claim.verdict]), str(claim.entries)]
         if timings:
             row.append(f"{claim.seconds:.2f} s")
         row.append(escape(claim.diagnosis or claim.message))
@@ -68,11 +68,16 @@ def _details(file: str, claim: ClaimResult) -> RenderableType:
         lines.append(Text.assemble(("diagnosis (proved): ", "bold"), claim.diagnosis))
     cx = claim.counterexample
     if cx is not None:
-        lines.append(Text.assemble(("counterexample: ", "bold"), f"{cx.entry}: true {cx.true_value}, "
-                                   f"claimed {cx.claimed_value}"))
+        lines.append(
+            Text.assemble(("counterexample: ", "bold"), f"{cx.entry}: true {cx.true_value}, claimed {cx.claimed_value}")
+        )
         if cx.oracle_value is not None and cx.oracle_claim is not None:
-            lines.append(Text(f"numpy oracle (central differences, float64): true {cx.oracle_value:.10g}, "
-                              f"claimed {cx.oracle_claim:.10g}"))
+            lines.append(
+                Text(
+                    f"numpy oracle (central differences, float64): true {cx.oracle_value:.10g}, "
+                    f"claimed {cx.oracle_claim:.10g}"
+                )
+            )
         lines.append(Text(f"at {cx.labels}" if cx.labels else "at"))
         lines.extend(Text(f"  {name} = {literal}") for name, literal in cx.point)
         lines.append(Text(f"exact residual (true - claimed) of {cx.entry} at these labels: {cx.residual}", style="dim"))

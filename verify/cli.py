@@ -11,6 +11,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from verify.results import FileResult
 
 EXIT_PROVED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -21,11 +27,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="derive-check",
         description="Prove or refute claimed backprop gradient formulas, entry by entry, exactly.",
         epilog="Exit codes: 0 all proved; 1 some claim refuted, undecided or of the wrong shape; "
-               "2 usage or input error.")
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH",
-                        help="derivation files (.toml) or directories to search for them")
-    parser.add_argument("--budget", type=float, default=10.0, metavar="SECONDS",
-                        help="time budget per claim; when it runs out the claim is UNDECIDED (default 10)")
+        "2 usage or input error.",
+    )
+    parser.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="derivation files (.toml) or directories to search for them"
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time budget per claim; when it runs out the claim is UNDECIDED (default 10)",
+    )
     parser.add_argument("--no-timings", action="store_true", help="omit timings (stable output for diffs)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -86,20 +99,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     return {Verdict.PROVED: EXIT_PROVED, Verdict.ERROR: EXIT_USAGE}.get(worst, EXIT_FAILED)
 
 
-def _run(files: Sequence[Path], budget: float, err: object) -> list:  # type: ignore[type-arg]
-    from rich.console import Console
+def _run(files: Sequence[Path], budget: float, err: Console) -> list[FileResult]:
     from rich.progress import Progress
 
     from verify.engine import check_path
 
-    assert isinstance(err, Console)
     if not err.is_terminal:
         return [check_path(f, budget) for f in files]
     results = []
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("checking", total=len(files))
         for f in files:
-            results.append(check_path(f, budget, lambda name, f=f: bar.update(task, description=f"{f.name}: {name}")))
+
+            def show(name: str, f: Path = f) -> None:
+                bar.update(task, description=f"{f.name}: {name}")
+
+            results.append(check_path(f, budget, show))
             bar.advance(task)
     return results
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import sympy as sp
 
+from derive.atoms import as_expr
 from derive.model import ClaimSpec
 from derive.network import Network
 from derive.ops import Array
@@ -20,11 +21,19 @@ POINTS = 4
 ENTRIES_PER_POINT = 24
 
 
-def find_counterexample(net: Network, claim: ClaimSpec, claims: Sequence[ClaimSpec], truth: Array, value: Array,
-                        residuals: Sequence[sp.Expr], first: int, rng: random.Random) -> Counterexample | None:
+def find_counterexample(
+    net: Network,
+    claim: ClaimSpec,
+    claims: Sequence[ClaimSpec],
+    truth: Array,
+    value: Array,
+    residuals: Sequence[sp.Expr],
+    first: int,
+    rng: random.Random,
+) -> Counterexample | None:
     """A real point (masks consistent with it) where some entry differs, cross-checked by the oracle."""
     expand = net.backend.atoms.expand
-    order = [first] + [k for k in range(len(residuals)) if k != first][: ENTRIES_PER_POINT - 1]
+    order = [first, *[k for k in range(len(residuals)) if k != first][: ENTRIES_PER_POINT - 1]]
     for _ in range(POINTS):
         try:
             point = draw_point(net, rng)
@@ -35,7 +44,7 @@ def find_counterexample(net: Network, claim: ClaimSpec, claims: Sequence[ClaimSp
             if _differ(t, c):
                 index = tuple(int(i) for i in np.unravel_index(k, truth.shape))
                 labels = {y: point.values[y] for row in net.label_rows for y in row}
-                residual = readable_residual(sp.sympify(truth.flat[k] - value.flat[k]), net.backend.atoms, labels)
+                residual = readable_residual(as_expr(truth.flat[k] - value.flat[k]), net.backend.atoms, labels)
                 return _report(net, claim, claims, point, index, t, c, residual)
     return None
 
@@ -47,18 +56,28 @@ def _differ(a: sp.Expr, b: sp.Expr) -> bool:
     return bool(gap > sp.Float(10) ** -40 * scale)
 
 
-def _report(net: Network, claim: ClaimSpec, claims: Sequence[ClaimSpec], point: Point, index: tuple[int, ...],
-            true_value: sp.Expr, claimed: sp.Expr, residual: str) -> Counterexample:
+def _report(
+    net: Network,
+    claim: ClaimSpec,
+    claims: Sequence[ClaimSpec],
+    point: Point,
+    index: tuple[int, ...],
+    true_value: sp.Expr,
+    claimed: sp.Expr,
+    residual: str,
+) -> Counterexample:
     entry = f"{claim.name}[{','.join(map(str, index))}]" if index else claim.name
     literals = tuple((name, point.literal(net, name)) for name in net.symbols)
     labels = "; ".join(f"{name} rows are classes {cls}" for name, cls in point.classes.items())
     oracle, oracle_claim = _oracle(net, claim, claims, point, index)
-    return Counterexample(entry, literals, labels, _decimal(true_value), _decimal(claimed), residual,
-                          oracle, oracle_claim)
+    return Counterexample(
+        entry, literals, labels, _decimal(true_value), _decimal(claimed), residual, oracle, oracle_claim
+    )
 
 
-def _oracle(net: Network, claim: ClaimSpec, claims: Sequence[ClaimSpec], point: Point,
-            index: tuple[int, ...]) -> tuple[float | None, float | None]:
+def _oracle(
+    net: Network, claim: ClaimSpec, claims: Sequence[ClaimSpec], point: Point, index: tuple[int, ...]
+) -> tuple[float | None, float | None]:
     arrays = point.arrays(net)
     upto = tuple(claims[: list(claims).index(claim) + 1])
     try:

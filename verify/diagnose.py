@@ -18,6 +18,7 @@ from math import isqrt
 import numpy as np
 import sympy as sp
 
+from derive.atoms import as_expr
 from derive.network import Network
 from derive.ops import Array
 from verify.equality import Equality
@@ -48,10 +49,10 @@ def diagnose(eq: Equality, target: str, truth: Array, value: Array, mentions: se
             continue
         words = [fix.words] if fix.words else []
         if fix.words and eq.all_zero(eq.residuals(list(truth.flat), list(fixed.flat))):
-            return _join(words + ["otherwise equal to the true gradient"])
+            return _join([*words, "otherwise equal to the true gradient"])
         found = _scale(eq, truth, fixed) or _extra_term(eq, target, truth, fixed, mentions)
         if found:
-            return _join(words + [found])
+            return _join([*words, found])
     return ""
 
 
@@ -76,17 +77,17 @@ def _extra_term(eq: Equality, target: str, truth: Array, value: Array, mentions:
         return ""
     scalars = [name for name, arr in eq.net.symbols.items() if np.ndim(arr) == 0]
     for s in scalars:
-        term = [sp.sympify(eq.net.symbols[s].item()) * t for t in theta.flat]
+        term = [as_expr(eq.net.symbols[s].item()) * t for t in theta.flat]
         gap = _ratio(eq, eq.residuals(list(truth.flat), list(value.flat)), term)
         if gap is None or gap == 0:
             continue
         k = sp.Rational(gap.numerator, gap.denominator)
-        if not eq.all_zero(eq.residuals(list(truth.flat), [v + k * u for v, u in zip(value.flat, term)])):
+        if not eq.all_zero(eq.residuals(list(truth.flat), [v + k * u for v, u in zip(value.flat, term, strict=True)])):
             continue
         if s not in mentions:
             return f"missing the {gap}·{s}·{target} term"
-        symbol = sp.sympify(eq.net.symbols[s].item())
-        own = _ratio(eq, [v - sp.sympify(v).xreplace({symbol: 0}) for v in value.flat], term)
+        symbol = as_expr(eq.net.symbols[s].item())
+        own = _ratio(eq, [v - as_expr(v).xreplace({symbol: 0}) for v in value.flat], term)
         if own is not None:
             return f"{s} factor {own} instead of {own + gap} on the {s}·{target} term"
         return f"the {s}·{target} term is off by {gap}·{s}·{target}"
@@ -97,7 +98,7 @@ def _ratio(eq: Equality, top: list[sp.Expr], bottom: list[sp.Expr]) -> Fraction 
     """The constant c with top = c·bottom entry-wise at a random point, as a small fraction."""
     atoms = eq.net.backend.atoms
     expand = atoms.expand
-    pairs = [(expand(sp.sympify(a)), expand(sp.sympify(b))) for a, b in zip(top, bottom)]
+    pairs = [(expand(as_expr(a)), expand(as_expr(b))) for a, b in zip(top, bottom, strict=True)]
     symbols = set().union(*(a.free_symbols | b.free_symbols for a, b in pairs)) if pairs else set()
     values = random_assignment(symbols, atoms.masks.keys() | atoms.indicators.keys(), eq.net.label_rows, eq.rng)
     memo: dict[sp.Basic, int] = {}

@@ -29,7 +29,7 @@ from verify.budget import BudgetExceeded, time_budget
 from verify.counterexample import find_counterexample
 from verify.diagnose import diagnose
 from verify.equality import Equality
-from verify.results import ClaimResult, FileResult, Verdict
+from verify.results import ClaimResult, Counterexample, FileResult, Verdict
 
 DEFAULT_BUDGET = 10.0
 
@@ -50,8 +50,41 @@ class Session:
         return self.truths[target]
 
 
-def check_path(path: Path, budget: float = DEFAULT_BUDGET,
-               progress: Callable[[str], None] | None = None) -> FileResult:
+@dataclass(frozen=True)
+class _Outcome:
+    """A verdict being assembled for one claim; `done` stamps the elapsed time."""
+
+    claim: ClaimSpec
+    started: float
+
+    def done(
+        self,
+        verdict: Verdict,
+        message: str,
+        *,
+        entries: int = 0,
+        detail: str = "",
+        counterexample: Counterexample | None = None,
+        diagnosis: str = "",
+    ) -> ClaimResult:
+        c = self.claim
+        return ClaimResult(
+            c.name,
+            c.target,
+            c.text,
+            verdict,
+            c.where.line,
+            entries,
+            time.perf_counter() - self.started,
+            message,
+            detail,
+            counterexample,
+            diagnosis,
+            c.source,
+        )
+
+
+def check_path(path: Path, budget: float = DEFAULT_BUDGET, progress: Callable[[str], None] | None = None) -> FileResult:
     """Load, build and check one derivation file; input errors become the file's error."""
     started = time.perf_counter()
     try:
@@ -65,66 +98,73 @@ def check_path(path: Path, budget: float = DEFAULT_BUDGET,
         if progress:
             progress(claim.name)
         claims.append(check_claim(session, claim, budget))
-    return FileResult(str(path), spec.title, tuple(spec.sizes.items()), tuple(claims),
-                      seconds=time.perf_counter() - started)
+    return FileResult(
+        str(path), spec.title, tuple(spec.sizes.items()), tuple(claims), seconds=time.perf_counter() - started
+    )
 
 
 def check_claim(session: Session, claim: ClaimSpec, budget: float) -> ClaimResult:
     """The verdict on one claim."""
-    started = time.perf_counter()
-
-    def result(verdict: Verdict, message: str, **extra: object) -> ClaimResult:
-        return ClaimResult(claim.name, claim.target, claim.text, verdict, claim.where.line,
-                           seconds=time.perf_counter() - started, message=message, source=claim.source,
-                           **extra)  # type: ignore[arg-type]
-
-    net = session.net
+    out = _Outcome(claim, time.perf_counter())
     if claim.expr is None:
         error = claim.error or InputError("formula did not parse", claim.where)
-        return result(Verdict.ERROR, error.message, detail=error.render())
+        return out.done(Verdict.ERROR, error.message, detail=error.render())
     missing = sorted(n for n in refs(claim.expr) if n not in session.env)
     if missing:
-        return result(Verdict.ERROR, f"uses {', '.join(missing)}, which could not be evaluated")
+        return out.done(Verdict.ERROR, f"uses {', '.join(missing)}, which could not be evaluated")
     try:
-        value = np.asarray(evaluate(claim.expr, session.env, net.backend,
-                                    formula_location(claim.where, claim.text)), dtype=object)
+        value = np.asarray(
+            evaluate(claim.expr, session.env, session.net.backend, formula_location(claim.where, claim.text)),
+            dtype=object,
+        )
     except ShapeError as exc:
-        return result(Verdict.SHAPE_ERROR, exc.message, detail=exc.render())
+        return out.done(Verdict.SHAPE_ERROR, exc.message, detail=exc.render())
     except InputError as exc:
-        return result(Verdict.ERROR, exc.message, detail=exc.render())
-    expected = net.values[claim.target]
+        return out.done(Verdict.ERROR, exc.message, detail=exc.render())
     session.env[claim.name] = value
     try:
         with time_budget(budget):
-            return _decide(session, claim, value, expected, result)
+            return _decide(session, claim, value, out)
     except BudgetExceeded as exc:
-        return result(Verdict.UNDECIDED, f"{exc}; neither a proof nor a counterexample yet")
+        return out.done(Verdict.UNDECIDED, f"{exc}; neither a proof nor a counterexample yet")
 
 
-def _decide(session: Session, claim: ClaimSpec, value: Array, expected: Array, result) -> ClaimResult:  # type: ignore[no-untyped-def]
-    eq = session.eq
+def _decide(session: Session, claim: ClaimSpec, value: Array, out: _Outcome) -> ClaimResult:
+    eq, net = session.eq, session.net
     truth = session.truth(claim.target)
-    mentions = set(refs(claim.expr)) if claim.expr is not None else set()
-    if value.shape != np.shape(expected):
-        why = (f"the gradient has the shape of {claim.target} ({shape_text(expected)}), "
-               f"the claim has shape {shape_text(value)}")
-        return result(Verdict.SHAPE_ERROR, why, entries=int(np.size(expected)),
-                      diagnosis=diagnose(eq, claim.target, truth, value, mentions))
+    mentions = refs(claim.expr) if claim.expr is not None else set()
+    if value.shape != truth.shape:
+        why = (
+            f"the gradient has the shape of {claim.target} ({shape_text(truth)}), "
+            f"the claim has shape {shape_text(value)}"
+        )
+        return out.done(
+            Verdict.SHAPE_ERROR, why, entries=truth.size, diagnosis=diagnose(eq, claim.target, truth, value, mentions)
+        )
     residuals = eq.residuals(list(truth.flat), list(value.flat))
     first = eq.first_nonzero(residuals)
     if first is None:
-        decided = eq.all_zero(residuals)
-        if decided:
-            return result(Verdict.PROVED, "every entry's residual normalises to 0", entries=len(residuals))
-        return result(Verdict.UNDECIDED, "no counterexample at random points, but the normal form is not zero "
-                      "(an identity between exponentials may be needed)", entries=len(residuals))
-    found = find_counterexample(session.net, claim, session.net.spec.claims, truth, value, residuals, first,
-                                random.Random(first))
+        if eq.all_zero(residuals):
+            return out.done(Verdict.PROVED, "every entry's residual normalises to 0", entries=len(residuals))
+        return out.done(
+            Verdict.UNDECIDED,
+            "no counterexample at random points, but the normal form is not zero "
+            "(an identity between exponentials may be needed)",
+            entries=len(residuals),
+        )
+    found = find_counterexample(net, claim, net.spec.claims, truth, value, residuals, first, random.Random(first))
     diagnosis = diagnose(eq, claim.target, truth, value, mentions)
     if found is None:
-        return result(Verdict.UNDECIDED, "the residual is not identically zero, but no real point shows a "
-                      "difference", entries=len(residuals), diagnosis=diagnosis)
-    return result(Verdict.REFUTED, f"{found.entry} differs from the true derivative", entries=len(residuals),
-                  counterexample=found, diagnosis=diagnosis)
-
-
+        return out.done(
+            Verdict.UNDECIDED,
+            "the residual is not identically zero, but no real point shows a difference",
+            entries=len(residuals),
+            diagnosis=diagnosis,
+        )
+    return out.done(
+        Verdict.REFUTED,
+        f"{found.entry} differs from the true derivative",
+        entries=len(residuals),
+        counterexample=found,
+        diagnosis=diagnosis,
+    )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from derive.atoms import as_expr
 from derive.network import Network
 from verify.modular import Singular, evaluate_mod, random_assignment
 from verify.normal_form import NormalForm, NotRational
@@ -29,15 +30,16 @@ class Equality:
     def residuals(self, truth: Sequence[sp.Expr], claimed: Sequence[sp.Expr]) -> list[sp.Expr]:
         """true - claimed for each entry, with line atoms expanded to base symbols."""
         expand = self.net.backend.atoms.expand
-        return [expand(sp.sympify(t) - sp.sympify(c)) for t, c in zip(truth, claimed, strict=True)]
+        return [expand(as_expr(t) - as_expr(c)) for t, c in zip(truth, claimed, strict=True)]
 
     def first_nonzero(self, residuals: Sequence[sp.Expr], rounds: int = 2) -> int | None:
         """The index of an entry certainly not identically zero, or None if all vanish at random points."""
         symbols = set().union(*(r.free_symbols for r in residuals)) if residuals else set()
         atoms = self.net.backend.atoms
         for _ in range(rounds):
-            values = random_assignment(symbols, atoms.masks.keys() | atoms.indicators.keys(),
-                                       self.net.label_rows, self.rng)
+            values = random_assignment(
+                symbols, atoms.masks.keys() | atoms.indicators.keys(), self.net.label_rows, self.rng
+            )
             memo: dict[sp.Basic, int] = {}
             for k, r in enumerate(residuals):
                 try:

@@ -22,10 +22,14 @@ class Singular(ArithmeticError):
     """A denominator vanished modulo the prime at this point; draw another."""
 
 
-def random_assignment(symbols: Iterable[sp.Basic], masks: Iterable[sp.Symbol],
-                      label_rows: Sequence[Sequence[sp.Symbol]], rng: random.Random) -> dict[sp.Basic, int]:
+def random_assignment(
+    symbols: Iterable[sp.Basic],
+    masks: Iterable[sp.Symbol],
+    label_rows: Sequence[Sequence[sp.Symbol]],
+    rng: random.Random,
+) -> dict[sp.Basic, int]:
     """Residues for every symbol: 0/1 masks, one-hot label rows, uniform elsewhere."""
-    values: dict[sp.Basic, int] = {s: rng.randrange(1, PRIME) for s in symbols}
+    values: dict[sp.Basic, int] = {s: rng.randrange(1, PRIME) for s in sorted(symbols, key=str)}
     for m in masks:
         values[m] = rng.randrange(2)
     for row in label_rows:
@@ -61,6 +65,6 @@ def _eval(expr: sp.Basic, values: dict[sp.Basic, int], memo: dict[sp.Basic, int]
             raise Singular("a denominator vanished")
         result = pow(base, int(expr.exp), PRIME)
     else:  # an opaque application (Log(...)) or anything else: an independent atom
-        result = values.setdefault(expr, random.Random(hash(expr)).randrange(1, PRIME))
+        result = values.setdefault(expr, random.Random(str(expr)).randrange(1, PRIME))
     memo[expr] = result
     return result

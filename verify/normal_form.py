@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 from sympy.polys.domains import QQ
@@ -46,8 +47,9 @@ class RatFunc:
 class NormalForm:
     """Converts SymPy residuals to reduced numerators over one polynomial ring."""
 
-    def __init__(self, gens: Sequence[sp.Symbol], masks: Iterable[sp.Symbol],
-                 label_rows: Iterable[Sequence[sp.Symbol]]) -> None:
+    def __init__(
+        self, gens: Sequence[sp.Symbol], masks: Iterable[sp.Symbol], label_rows: Iterable[Sequence[sp.Symbol]]
+    ) -> None:
         self.symbols = list(gens)
         self.ring = PolyRing(self.symbols, QQ) if self.symbols else PolyRing([sp.Dummy("one")], QQ)
         self.index = {s: i for i, s in enumerate(self.symbols)}
@@ -133,7 +135,7 @@ class NormalForm:
         return [(tuple(m), c) for m, c in terms]
 
 
-def _monic(poly: PolyElement) -> tuple[object, PolyElement]:
+def _monic(poly: PolyElement) -> tuple[Any, PolyElement]:
     lc = poly.LC
     return lc, poly.quo_ground(lc)
 
@@ -170,6 +172,6 @@ def _pow(base: RatFunc, k: int, ring: PolyRing) -> RatFunc:
     for f, e in base.den.items():
         numerator *= f ** (e * -k)
     if base.num.is_ground:
-        return RatFunc(numerator.quo_ground(base.num.LC ** -k), {})
+        return RatFunc(numerator.quo_ground(base.num.LC**-k), {})
     lc, monic = _monic(base.num)
-    return RatFunc(numerator.quo_ground(lc ** -k), {monic: -k})
+    return RatFunc(numerator.quo_ground(lc**-k), {monic: -k})

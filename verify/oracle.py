@@ -21,8 +21,12 @@ from derive.source import formula_location
 STEP = 1e-6
 
 
-def finite_difference(spec: ModelSpec, point: Mapping[str, np.ndarray], target: str,  # type: ignore[type-arg]
-                      index: tuple[int, ...]) -> float:
+def finite_difference(
+    spec: ModelSpec,
+    point: Mapping[str, np.ndarray],
+    target: str,
+    index: tuple[int, ...],
+) -> float:
     """dL/d target[index] by central differences at `point`."""
     base = numeric_forward(spec, point)
 
@@ -38,8 +42,11 @@ def finite_difference(spec: ModelSpec, point: Mapping[str, np.ndarray], target: 
     return (loss_with(STEP) - loss_with(-STEP)) / (2 * STEP)
 
 
-def numeric_claims(spec: ModelSpec, point: Mapping[str, np.ndarray],  # type: ignore[type-arg]
-                   claims: tuple[ClaimSpec, ...]) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
+def numeric_claims(
+    spec: ModelSpec,
+    point: Mapping[str, np.ndarray],
+    claims: tuple[ClaimSpec, ...],
+) -> dict[str, np.ndarray]:
     """Every claim evaluated in float64 at `point` (claims may use earlier claims)."""
     env = dict(numeric_forward(spec, point))
     backend = NumericBackend()

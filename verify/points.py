@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from derive.atoms import as_expr
 from derive.network import Network
 
 MARGIN = sp.Rational(1, 8)
@@ -35,12 +36,14 @@ class Point:
 
     def at(self, expr: sp.Expr) -> sp.Expr:
         """The number `expr` takes at this point (exact rational, or a 60-digit float with exps)."""
-        return sp.sympify(expr).xreplace(self.values)
+        return as_expr(expr).xreplace(self.values)
 
-    def arrays(self, net: Network) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
+    def arrays(self, net: Network) -> dict[str, np.ndarray]:
         """Inputs and parameters as float64 arrays, for the numpy oracle."""
-        return {name: np.vectorize(lambda s: float(self.values[s]), otypes=[float])(arr)
-                for name, arr in net.symbols.items()}
+        return {
+            name: np.vectorize(lambda s: float(self.values[s]), otypes=[float])(arr)
+            for name, arr in net.symbols.items()
+        }
 
     def literal(self, net: Network, name: str) -> str:
         """A numpy literal for one input or parameter; the decimals are the exact values."""
@@ -93,7 +96,7 @@ def _attempt(net: Network, rng: random.Random) -> Point | None:
             values[atom] = sp.exp(arg).evalf(DIGITS)
             continue
         key = atoms.masks.get(atom, atoms.indicators.get(atom))
-        z = sp.sympify(key).xreplace(values)
+        z = as_expr(key).xreplace(values)
         if abs(z) < MARGIN:
             return None
         values[atom] = sp.Integer(1 if z > 0 else 0)
