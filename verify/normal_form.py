@@ -48,14 +48,18 @@ class NormalForm:
     """Converts SymPy residuals to reduced numerators over one polynomial ring."""
 
     def __init__(
-        self, gens: Sequence[sp.Symbol], masks: Iterable[sp.Symbol], label_rows: Iterable[Sequence[sp.Symbol]]
+        self, gens: Sequence[sp.Basic], masks: Iterable[sp.Symbol], label_rows: Iterable[Sequence[sp.Symbol]]
     ) -> None:
-        self.symbols = list(gens)
+        mask_list, rows = list(masks), [list(r) for r in label_rows if r]
+        # Every mask and every whole label row is a generator, mentioned or not: reducing a row
+        # with one of its entries missing would take the wrong entry for "1 - the others".
+        present = set(gens)
+        extra = [s for s in [*mask_list, *(y for r in rows for y in r)] if s not in present]
+        self.symbols = [*gens, *extra]
         self.ring = PolyRing(self.symbols, QQ) if self.symbols else PolyRing([sp.Dummy("one")], QQ)
         self.index = {s: i for i, s in enumerate(self.symbols)}
-        self.mask_index = [self.index[m] for m in masks if m in self.index]
-        self.rows = [[self.index[y] for y in row if y in self.index] for row in label_rows]
-        self.rows = [r for r in self.rows if r]
+        self.mask_index = [self.index[m] for m in mask_list]
+        self.rows = [[self.index[y] for y in row] for row in rows]
         self.discrete = set(self.mask_index) | {i for r in self.rows for i in r}
         self._memo: dict[sp.Expr, RatFunc] = {}
 
@@ -82,7 +86,7 @@ class NormalForm:
     def _convert(self, expr: sp.Expr) -> RatFunc:
         if expr.is_Rational:
             return RatFunc(self.ring(QQ(int(expr.p), int(expr.q))), {})
-        if expr.is_Symbol and expr in self.index:
+        if expr in self.index:  # a symbol, or an opaque atom such as Log(...)
             return RatFunc(self.ring.gens[self.index[expr]], {})
         if expr.is_Add:
             parts = [self.convert(a) for a in expr.args]

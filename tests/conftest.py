@@ -1,0 +1,64 @@
+"""Shared helpers: building small derivation files and checking one claim."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from derive.model import parse_spec
+from derive.network import build_network
+from verify.engine import Session, check_claim
+from verify.equality import Equality
+from verify.results import ClaimResult
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+TWO_LAYER_HEAD = """
+[sizes]
+N = 2
+D = 3
+H = 4
+C = 5
+[inputs]
+X = "N x D"
+Y = "N x C, onehot"
+reg = "scalar"
+[params]
+W1 = "D x H"
+b1 = "H"
+W2 = "H x C"
+b2 = "C"
+[forward]
+h1 = "relu(X @ W1 + b1)"
+scores = "h1 @ W2 + b2"
+P = "softmax(scores, axis=1)"
+L = "-sum(Y * log(P)) / N + reg * (sum(W1**2) + sum(W2**2))"
+"""
+
+
+def two_layer(claims: dict[str, str], head: str = TWO_LAYER_HEAD) -> str:
+    """A two-layer derivation file with the given claims (name -> formula, or 'target: formula')."""
+    lines = ["[claims]"]
+    for name, formula in claims.items():
+        if ": " in formula:
+            target, formula = formula.split(": ", 1)
+            lines.append(f'{name} = {{ wrt = "{target}", formula = "{formula}" }}')
+        else:
+            lines.append(f'{name} = "{formula}"')
+    return head + "\n".join(lines) + "\n"
+
+
+def check_text(text: str, budget: float = 30.0) -> list[ClaimResult]:
+    """Every claim of a derivation file given as text, checked in order."""
+    spec = parse_spec("test.toml", text)
+    net = build_network(spec)
+    session = Session(net, Equality(net), dict(net.values))
+    return [check_claim(session, claim, budget) for claim in spec.claims]
+
+
+@pytest.fixture
+def examples() -> Path:
+    """The bundled examples directory."""
+    return EXAMPLES

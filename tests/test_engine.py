@@ -1,0 +1,146 @@
+"""The engine on the canonical two-layer network: proofs, refutations, counterexamples, diagnoses."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import EXAMPLES, check_text, two_layer
+from verify.engine import check_path
+from verify.results import ClaimResult, Verdict
+
+CORRECT = {
+    "dscores is (P - Y)/N": ("dscores", "(P - Y) / N"),
+    "dW2 is h1^T (P - Y)/N + 2 reg W2": ("dW2", "h1.T @ (P - Y) / N + 2 * reg * W2"),
+    "db2 is the column sum of (P - Y)/N": ("db2", "sum(P - Y, axis=0) / N"),
+    "dh1 is (P - Y) W2^T / N": ("dh1", "(P - Y) @ W2.T / N"),
+    "dW1 is X^T (dh1 * relu'(h1)) + 2 reg W1": ("dW1", "X.T @ (((P - Y) @ W2.T / N) * (h1 > 0)) + 2 * reg * W1"),
+    "db1 is the column sum of the masked dh1": ("db1", "sum(((P - Y) @ W2.T / N) * (h1 > 0), axis=0)"),
+    "the mask may test the pre-activation": ("dW1", "X.T @ (((P - Y) @ W2.T / N) * (X @ W1 + b1 > 0)) + 2 * reg * W1"),
+    "mean over the batch equals sum / N": ("db2", "mean(P - Y, axis=0)"),
+    "(A B)^T = B^T A^T": ("dW2", "((P - Y).T @ h1).T / N + 2 * reg * W2"),
+    "2 reg W written as reg W + W reg": ("dW2", "h1.T @ (P - Y) / N + reg * W2 + W2 * reg"),
+    "softmax rows sum to one": ("dscores", "((P.T * sum(P, axis=1)).T - Y) / N"),
+    "Y squared is Y for one-hot labels": ("dscores", "(P - Y * Y) / N"),
+}
+
+
+@pytest.mark.parametrize("case", list(CORRECT), ids=list(CORRECT))
+def test_correct_formula_is_proved(case: str) -> None:
+    name, formula = CORRECT[case]
+    [result] = check_text(two_layer({f"{name}_claim": f"{name[1:]}: {formula}"}))
+    assert result.verdict is Verdict.PROVED, result.message
+    assert result.entries > 0
+
+
+def test_the_canonical_example_file_is_all_proved() -> None:
+    result = check_path(EXAMPLES / "two_layer.toml")
+    assert [c.verdict for c in result.claims] == [Verdict.PROVED] * 6
+    assert [c.name for c in result.claims] == ["dscores", "dW2", "db2", "dh1", "dW1", "db1"]
+
+
+WRONG = {  # claim -> (verdict, words the proved diagnosis must contain)
+    "dscores": (Verdict.REFUTED, "times 2 (= N: a missing 1/N?)"),
+    "dW2": (Verdict.REFUTED, "reg factor 1 instead of 2"),
+    "dW2_no_l2": (Verdict.REFUTED, "missing the 2·reg·W2 term"),
+    "db2": (Verdict.SHAPE_ERROR, ""),
+    "db2_unsummed": (Verdict.SHAPE_ERROR, "not summed over the batch"),
+    "dh1": (Verdict.PROVED, ""),
+    "dW1": (Verdict.REFUTED, ""),
+    "dW1_transposed": (Verdict.SHAPE_ERROR, "transposed"),
+    "db1": (Verdict.REFUTED, "times 1/2 (= 1/N: an extra 1/N?)"),
+}
+
+
+@pytest.fixture(scope="module")
+def wrong() -> dict[str, ClaimResult]:
+    return {c.name: c for c in check_path(EXAMPLES / "two_layer_wrong.toml").claims}
+
+
+@pytest.mark.parametrize("name", list(WRONG))
+def test_each_slip_gets_its_verdict_and_proved_diagnosis(wrong: dict[str, ClaimResult], name: str) -> None:
+    verdict, words = WRONG[name]
+    assert wrong[name].verdict is verdict, wrong[name].message
+    assert words.lower() in wrong[name].diagnosis.lower()
+
+
+def loss(p: dict[str, np.ndarray]) -> float:
+    """The two-layer loss written directly in numpy: the test's own oracle."""
+    h = np.maximum(p["X"] @ p["W1"] + p["b1"], 0)
+    s = h @ p["W2"] + p["b2"]
+    s = s - s.max(axis=1, keepdims=True)
+    log_p = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+    n = p["X"].shape[0]
+    return float(-(p["Y"] * log_p).sum() / n + p["reg"] * ((p["W1"] ** 2).sum() + (p["W2"] ** 2).sum()))
+
+
+def point_of(result: ClaimResult) -> dict[str, np.ndarray]:
+    """The counterexample's literals, read back safely (they must be valid numpy literals)."""
+    assert result.counterexample is not None
+    out = {}
+    for name, literal in result.counterexample.point:
+        inner = literal.removeprefix("np.array(").removesuffix(")")
+        out[name] = np.array(ast.literal_eval(inner), dtype=float)
+    return out
+
+
+def finite_difference(p: dict[str, np.ndarray], name: str, index: tuple[int, ...], h: float = 1e-6) -> float:
+    up = {k: v.copy() for k, v in p.items()}
+    down = {k: v.copy() for k, v in p.items()}
+    up[name][index] += h
+    down[name][index] -= h
+    return (loss(up) - loss(down)) / (2 * h)
+
+
+@pytest.mark.parametrize("name", ["dW2", "dW2_no_l2", "dW1", "db1"])
+def test_counterexample_really_differs_when_checked_with_numpy(wrong: dict[str, ClaimResult], name: str) -> None:
+    result = wrong[name]
+    cx = result.counterexample
+    assert cx is not None
+    index = tuple(int(i) for i in cx.entry[cx.entry.index("[") + 1 : -1].split(","))
+    true_fd = finite_difference(point_of(result), result.target, index)
+    assert abs(true_fd - float(cx.true_value)) < 1e-5 * (1 + abs(true_fd))
+    assert abs(true_fd - float(cx.claimed_value)) > 1e-3
+    assert cx.oracle_value is not None and abs(cx.oracle_value - true_fd) < 1e-5 * (1 + abs(true_fd))
+
+
+def test_every_refuted_claim_carries_a_counterexample_and_a_residual(wrong: dict[str, ClaimResult]) -> None:
+    for result in wrong.values():
+        if result.verdict is Verdict.REFUTED:
+            assert result.counterexample is not None and result.counterexample.residual not in ("", "0")
+
+
+def test_a_claim_true_for_one_activation_pattern_only_is_refuted() -> None:
+    [result] = check_text(two_layer({"dW1": "X.T @ ((P - Y) @ W2.T / N) + 2 * reg * W1"}))
+    assert result.verdict is Verdict.REFUTED  # equals the truth only when every mask is 1
+
+
+def test_a_claim_true_for_one_label_assignment_only_is_refuted() -> None:
+    # -Y/N would be the gradient of the cross-entropy term if P were 0: true for no labels.
+    # P*Y/N - Y/N equals (P - Y)/N exactly where Y is all ones in a row: never, for one-hot rows.
+    [result] = check_text(two_layer({"dscores": "(P * Y - Y) / N"}))
+    assert result.verdict is Verdict.REFUTED
+
+
+def test_the_time_budget_gives_undecided_not_a_pass() -> None:
+    [result] = check_text(two_layer({"dW1": "X.T @ (((P - Y) @ W2.T / N) * (h1 > 0)) + 2 * reg * W1"}), budget=0.001)
+    assert result.verdict is Verdict.UNDECIDED
+    assert "budget" in result.message
+
+
+def test_a_broken_claim_does_not_stop_the_others() -> None:
+    results = check_text(two_layer({"dscores": "(P - Y) / N", "dW2": "h1.T @ frobnicate(P)", "db2": "sum(P - Y, axis=0) / N"}))
+    assert [r.verdict for r in results] == [Verdict.PROVED, Verdict.ERROR, Verdict.PROVED]
+    assert "unknown function 'frobnicate'" in results[1].message
+
+
+def test_claims_can_use_earlier_claims() -> None:
+    results = check_text(two_layer({"dh1": "(P - Y) @ W2.T / N", "db1": "sum(dh1 * (h1 > 0), axis=0)"}))
+    assert [r.verdict for r in results] == [Verdict.PROVED, Verdict.PROVED]
+
+
+def test_example_files_exist_where_the_readme_says(examples: Path) -> None:
+    assert (examples / "two_layer.toml").is_file() and (examples / "two_layer_wrong.toml").is_file()
