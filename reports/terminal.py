@@ -38,7 +38,7 @@ def render_file(result: FileResult, timings: bool = True) -> list[RenderableType
     sizes = ", ".join(f"{k}={v}" for k, v in result.sizes)
     heading = Text.assemble((result.title, "bold"), f"  ({result.file}" + (f"; {sizes})" if sizes else ")"))
     if result.error:
-        return [heading, Text(result.error, style="red"), Text("")]
+        return [heading, _unwrapped(result.error, "red"), Text("")]
     table = Table(show_edge=False, pad_edge=False, expand=False)
     table.add_column("claim", style="cyan", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
@@ -61,7 +61,7 @@ def _details(file: str, claim: ClaimResult) -> RenderableType:
     if claim.source:
         lines.append(Text(f"source: {claim.source}", style="dim"))
     if claim.detail:
-        lines.append(Text(claim.detail))
+        lines.append(_unwrapped(claim.detail))
     else:
         lines.append(Text(claim.message))
     if claim.diagnosis:
@@ -83,6 +83,11 @@ def _details(file: str, claim: ClaimResult) -> RenderableType:
         lines.append(Text(f"exact residual (true - claimed) of {cx.entry} at these labels: {cx.residual}", style="dim"))
     title = f"{claim.name}: {claim.verdict.label}"
     return Panel(Group(*lines), title=title, title_align="left", border_style=STYLE[claim.verdict].split()[-1])
+
+
+def _unwrapped(text: str, style: str = "") -> Text:
+    """Text that is never wrapped: `file:line:` headers and caret lines must stay intact."""
+    return Text(text, style=style, no_wrap=True, overflow="ignore")
 
 
 def counts(results: Iterable[FileResult]) -> tuple[int, int]:

@@ -83,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
     from rich.console import Console
+    from rich.text import Text
 
     from reports.terminal import render_files, summary_line
     from verify.results import Verdict
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.width = 120
     results = _run(files, args.budget, Console(stderr=True))
     for renderable in render_files(results, timings=not args.no_timings):
-        out.print(renderable)
+        out.print(renderable, soft_wrap=isinstance(renderable, Text))  # error lines must never wrap
     print(summary_line(results), flush=True)
     worst = max((r.worst for r in results), default=Verdict.PROVED)
     return {Verdict.PROVED: EXIT_PROVED, Verdict.ERROR: EXIT_USAGE}.get(worst, EXIT_FAILED)

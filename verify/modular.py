@@ -30,7 +30,7 @@ def random_assignment(
 ) -> dict[sp.Basic, int]:
     """Residues for every symbol: 0/1 masks, one-hot label rows, uniform elsewhere."""
     values: dict[sp.Basic, int] = {s: rng.randrange(1, PRIME) for s in sorted(symbols, key=str)}
-    for m in masks:
+    for m in sorted(masks, key=str):  # sorted: draws must not depend on PYTHONHASHSEED
         values[m] = rng.randrange(2)
     for row in label_rows:
         hot = rng.randrange(len(row))

@@ -1,0 +1,111 @@
+"""The command line: exit codes, golden output, and bad input ending in a clear error (exit 2)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, ROOT, two_layer
+from verify.cli import main
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--no-timings", "--color", "never"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(("example", "code"), [("two_layer", 0), ("two_layer_wrong", 1)])
+def test_example_output_matches_its_golden_file(capsys: pytest.CaptureFixture[str], example: str, code: int) -> None:
+    got_code, out, _ = run(capsys, str(EXAMPLES.relative_to(ROOT) / f"{example}.toml"))
+    golden = GOLDEN / f"{example}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(out)
+    assert got_code == code
+    assert out == golden.read_text()
+
+
+def test_the_last_line_is_the_plain_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, str(EXAMPLES / "two_layer_wrong.toml"))
+    assert out.splitlines()[-1] == "1 passed, 8 failed"
+
+
+def test_a_directory_is_searched_for_derivation_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text(two_layer({"dscores": "(P - Y) / N"}))
+    (tmp_path / "b.toml").write_text(two_layer({"db2": "sum(P - Y, axis=0) / N"}))
+    code, out, _ = run(capsys, str(tmp_path))
+    assert code == 0 and out.splitlines()[-1] == "2 passed, 0 failed"
+
+
+def write(tmp_path: Path, content: str | bytes) -> str:
+    path = tmp_path / "input.toml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return str(path)
+
+
+BAD_FILES = {
+    "malformed TOML": ("[sizes]\nN = = 2\n", r"input.toml:2: error: malformed TOML"),
+    "binary junk": (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", r"not UTF-8 text"),
+    "unknown forward name": (two_layer({}).replace("relu(X @ W1", "relu(Q @ W1"), r"unknown name 'Q'"),
+    "undeclared size": (two_layer({}).replace('"D x H"', '"D x K"'), r"'K' in shape 'D x K' is not a declared size"),
+    "huge size": (two_layer({}).replace("N = 2", "N = 100000"), r"size must be an integer from 1 to 32"),
+    "non-scalar loss": (two_layer({}).replace('L = "-sum(Y * log(P))', 'L = "-(Y * log(P))'), r"must be a scalar"),
+    "forward shape error": (two_layer({}).replace("h1 @ W2", "h1 @ W1"), r"'@' inner dimensions differ"),
+    "claim of nothing": (two_layer({"dfoo": "P"}), r"'foo' is not declared"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_input_is_a_clear_error_with_exit_code_2(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                     case: str) -> None:
+    content, pattern = BAD_FILES[case]
+    code, out, err = run(capsys, write(tmp_path, content))
+    assert code == 2
+    assert re.search(pattern, out), out
+    assert "Traceback" not in out + err
+
+
+def test_a_bad_formula_points_at_its_line_with_a_caret(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    text = two_layer({"dscores": "(P - Y) / N", "dW2": "h1.T @ (P - Y) / N + 2 * regg * W2"})
+    code, out, _ = run(capsys, write(tmp_path, text))
+    assert code == 2
+    line = text.splitlines().index('dW2 = "h1.T @ (P - Y) / N + 2 * regg * W2"') + 1
+    assert f"input.toml:{line}: error [claims.dW2]: unknown name 'regg'" in out
+    lines = out.splitlines()
+    source = next(ln for ln in lines if '    dW2 = "h1.T' in ln)  # the quoted source line, inside the panel
+    caret = lines[lines.index(source) + 1]
+    assert caret.strip("│ ") == "^^^^" and caret.index("^") == source.index("regg")
+    assert "dscores" in out and "PROVED" in out  # the good claim was still checked
+
+
+def test_missing_path_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, str(tmp_path / "nope.toml"))
+    assert code == 2 and "no such file" in err
+
+
+def test_injected_code_in_a_claim_is_an_error_and_runs_nothing(capsys: pytest.CaptureFixture[str],
+                                                               tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    text = two_layer({"dscores": f"__import__('os').system('touch {marker}')"})
+    code, out, _ = run(capsys, write(tmp_path, text))
+    assert code == 2 and "ERROR" in out and not marker.exists()
+
+
+def test_help_is_instant_because_sympy_is_not_imported() -> None:
+    probe = ("import sys\nfrom verify.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
+             "    print('exit', e.code, 'sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.strip().endswith("exit 0 False")
+
+
+def test_the_module_entry_point_runs_the_cli() -> None:
+    done = subprocess.run([sys.executable, "-m", "verify", str(EXAMPLES / "two_layer.toml"), "--no-timings"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "6 passed, 0 failed"
