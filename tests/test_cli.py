@@ -63,8 +63,9 @@ BAD_FILES = {
 
 
 @pytest.mark.parametrize("case", list(BAD_FILES))
-def test_bad_input_is_a_clear_error_with_exit_code_2(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                     case: str) -> None:
+def test_bad_input_is_a_clear_error_with_exit_code_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str
+) -> None:
     content, pattern = BAD_FILES[case]
     code, out, err = run(capsys, write(tmp_path, content))
     assert code == 2
@@ -90,8 +91,9 @@ def test_missing_path_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_p
     assert code == 2 and "no such file" in err
 
 
-def test_injected_code_in_a_claim_is_an_error_and_runs_nothing(capsys: pytest.CaptureFixture[str],
-                                                               tmp_path: Path) -> None:
+def test_injected_code_in_a_claim_is_an_error_and_runs_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     marker = tmp_path / "pwned"
     text = two_layer({"dscores": f"__import__('os').system('touch {marker}')"})
     code, out, _ = run(capsys, write(tmp_path, text))
@@ -99,13 +101,19 @@ def test_injected_code_in_a_claim_is_an_error_and_runs_nothing(capsys: pytest.Ca
 
 
 def test_help_is_instant_because_sympy_is_not_imported() -> None:
-    probe = ("import sys\nfrom verify.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
-             "    print('exit', e.code, 'sympy' in sys.modules)")
+    probe = (
+        "import sys\nfrom verify.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
+        "    print('exit', e.code, 'sympy' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip().endswith("exit 0 False")
 
 
 def test_the_module_entry_point_runs_the_cli() -> None:
-    done = subprocess.run([sys.executable, "-m", "verify", str(EXAMPLES / "two_layer.toml"), "--no-timings"],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "verify", str(EXAMPLES / "two_layer.toml"), "--no-timings"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 0 and done.stdout.splitlines()[-1] == "6 passed, 0 failed"

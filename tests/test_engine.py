@@ -132,7 +132,9 @@ def test_the_time_budget_gives_undecided_not_a_pass() -> None:
 
 
 def test_a_broken_claim_does_not_stop_the_others() -> None:
-    results = check_text(two_layer({"dscores": "(P - Y) / N", "dW2": "h1.T @ frobnicate(P)", "db2": "sum(P - Y, axis=0) / N"}))
+    results = check_text(
+        two_layer({"dscores": "(P - Y) / N", "dW2": "h1.T @ frobnicate(P)", "db2": "sum(P - Y, axis=0) / N"})
+    )
     assert [r.verdict for r in results] == [Verdict.PROVED, Verdict.ERROR, Verdict.PROVED]
     assert "unknown function 'frobnicate'" in results[1].message
 

@@ -23,8 +23,10 @@ def refusal(text: str) -> InputError:
 
 def test_matmul_transpose_and_indicator_build_the_expected_tree() -> None:
     tree = parse("X.T @ (dh1 * (h1 > 0))")
-    assert tree == Apply("matmul", (Apply("transpose", (Ref("X"),)),
-                                    Apply("mul", (Ref("dh1"), Apply("gt", (Ref("h1"), Const(Fraction(0))))))))
+    assert tree == Apply(
+        "matmul",
+        (Apply("transpose", (Ref("X"),)), Apply("mul", (Ref("dh1"), Apply("gt", (Ref("h1"), Const(Fraction(0))))))),
+    )
 
 
 def test_less_than_is_greater_than_with_operands_swapped() -> None:

@@ -35,3 +35,25 @@ def test_no_package_module_calls_an_evaluator() -> None:
             if bad:
                 offenders[str(path.relative_to(ROOT))] = sorted(bad)
     assert offenders == {}
+
+
+def imported_packages(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+    return names
+
+
+def test_data_flows_one_way_derive_then_verify_then_reports() -> None:
+    wrong = {}
+    for package, banned in (("derive", {"verify", "reports"}), ("verify", {"reports"}), ("reports", {"derive"})):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path.name == "cli.py" and package == "verify":
+                continue  # the one composition root
+            bad = imported_packages(path) & banned
+            if bad:
+                wrong[str(path.relative_to(ROOT))] = sorted(bad)
+    assert wrong == {}
