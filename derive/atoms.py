@@ -12,6 +12,9 @@ Three kinds, one table:
   which makes later normalisation unsound to undo; an atom never folds. In the
   normal form exp atoms are independent variables: that can only miss a true
   identity such as exp(a)exp(b) = exp(a+b), never accept a false one.
+- **function atoms** — `f(z[0])`, `f'(z[0])`, `dL/dy[2]`: applications of a function the
+  user declares but does not define (seed 004's f, g and L). Each partial derivative
+  is another atom, so a proof with them free holds for *every* smooth function.
 - **masks** — `mask(h1)[i,j]` ∈ {0, 1}, relu(z) = mask·z, keyed by the expanded
   pre-activation so `(h1 > 0)` and `(X @ W1 + b1 > 0)` are the same mask.
   Masks are constants for differentiation: relu'(z) = [z > 0], relu'(0) = 0.
@@ -36,6 +39,23 @@ def as_expr(value: object) -> sp.Expr:
     return sp.Rational(value.numerator, value.denominator)
 
 
+@dataclass(frozen=True)
+class FunctionCall:
+    """A declared function's partial derivative `partial` (argument positions) applied to `args`."""
+
+    name: str
+    partial: tuple[int, ...]
+    args: tuple[sp.Expr, ...]
+
+    def label(self, arg_labels: tuple[str, ...]) -> str:
+        """How the atom reads: f(z[0]), f'(z[0]), or d(L)/d(y[2]) for a scalar function's partials."""
+        if len(self.args) == 1:
+            return f"{self.name}{chr(39) * len(self.partial)}({arg_labels[0]})"
+        if not self.partial:
+            return f"{self.name}(...)"
+        return f"d({self.name})/" + "".join(f"d({arg_labels[p]})" for p in self.partial)
+
+
 @dataclass
 class Atoms:
     """Every invented symbol and its meaning."""
@@ -46,6 +66,8 @@ class Atoms:
     masks: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # mask -> expanded pre-activation
     mask_by_preactivation: dict[sp.Expr, sp.Symbol] = field(default_factory=dict)
     indicators: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # [expr > 0] with no mask of its own
+    calls: dict[sp.Symbol, FunctionCall] = field(default_factory=dict)  # function atom -> what it applies
+    _call_by_key: dict[tuple[str, tuple[int, ...], tuple[sp.Expr, ...]], sp.Symbol] = field(default_factory=dict)
     used_names: set[str] = field(default_factory=set)
     created: list[sp.Symbol] = field(default_factory=list)  # every invented symbol, oldest first
     _full: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
@@ -82,6 +104,15 @@ class Atoms:
             self.exp_argument[atom] = u
         return atom
 
+    def call(self, name: str, partial: tuple[int, ...], args: tuple[sp.Expr, ...], label: str) -> sp.Symbol:
+        """The atom for a declared function's (partial derivative's) value at `args`."""
+        key = (name, tuple(sorted(partial)), tuple(sp.expand(self.expand(a)) for a in args))
+        atom = self._call_by_key.get(key)
+        if atom is None:
+            atom = self._call_by_key[key] = self.fresh(label)
+            self.calls[atom] = FunctionCall(name, key[1], args)
+        return atom
+
     def mask(self, z: sp.Expr, name: str) -> sp.Symbol:
         """The mask symbol of pre-activation `z`, created on first use."""
         key = sp.expand(self.expand(z))
@@ -116,7 +147,7 @@ class Atoms:
         """d expr/dx through every atom: ∂expr/∂x + Σ_a ∂expr/∂a · da/dx (memo caches da/dx)."""
         result = sp.diff(expr, x)
         for atom in expr.free_symbols:
-            if atom == x or (atom not in self.definition and atom not in self.exp_argument):
+            if atom == x or not (atom in self.definition or atom in self.exp_argument or atom in self.calls):
                 continue
             inner = memo.get(atom)
             if inner is None:
@@ -128,7 +159,17 @@ class Atoms:
     def _atom_diff(self, atom: sp.Symbol, x: sp.Symbol, memo: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
         if atom in self.definition:
             return self.total_diff(self.definition[atom], x, memo)
-        return atom * self.total_diff(self.exp_argument[atom], x, memo)
+        if atom in self.exp_argument:
+            return atom * self.total_diff(self.exp_argument[atom], x, memo)
+        call = self.calls[atom]  # d F_p(args)/dx = Σ_q F_{p+q}(args) · d args[q]/dx
+        total = sp.Integer(0)
+        for q, arg in enumerate(call.args):
+            inner = self.total_diff(arg, x, memo)
+            if inner != 0:
+                labels = tuple(str(a) for a in call.args)
+                higher = FunctionCall(call.name, (*call.partial, q), call.args)
+                total += self.call(call.name, higher.partial, call.args, higher.label(labels)) * inner
+        return total
 
     def _partial(self, expr: sp.Expr, atom: sp.Symbol) -> sp.Expr:
         key = (expr, atom)

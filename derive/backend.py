@@ -38,6 +38,7 @@ class SymbolicBackend:
         self.atoms = Atoms()
         self.context = "expr"  # the forward line being evaluated, used to name atoms
         self._relu_calls: dict[str, int] = {}
+        self.gradients: dict[str, Array] = {}  # scalar function name -> its partials, shaped like its argument
 
     def const(self, value: Fraction) -> Array:
         """An exact rational constant as a 0-d array."""
@@ -78,6 +79,24 @@ class SymbolicBackend:
             out[index] = self.atoms.mask(z, f"mask({tag})[{_index(index)}]") * z
         return out
 
+    def function(self, name: str, order: int, x: Array) -> Array:
+        """Element-wise application of a declared function's order-th derivative, as atoms."""
+        out = np.empty(x.shape, dtype=object)
+        for index in np.ndindex(x.shape):
+            u = x[index]
+            label = str(u) if getattr(u, "is_Symbol", False) else f"{self.context}[{_index(index)}]"
+            out[index] = self.atoms.call(name, (0,) * order, (u,), f"{name}{chr(39) * order}({label})")
+        return out
+
+    def scalar_function(self, name: str, x: Array) -> Array:
+        """A declared scalar function of a whole array; its partials become the array `gradients[name]`."""
+        args = tuple(x.flat)
+        labels = tuple(str(a) if getattr(a, "is_Symbol", False) else f"arg{k}" for k, a in enumerate(args))
+        value = self.atoms.call(name, (), args, f"{name}({self.context})")
+        partials = [self.atoms.call(name, (k,), args, f"d{name}/d{labels[k]}") for k in range(len(args))]
+        self.gradients[name] = np.asarray(partials, dtype=object).reshape(x.shape)
+        return np.asarray(value, dtype=object)
+
     def positive(self, x: Array) -> Array:
         """Element-wise indicator [x > 0], resolved to masks where the pre-activation is known."""
         return _elementwise(self._indicator, x)
@@ -101,6 +120,10 @@ class SymbolicBackend:
         if key in atoms.mask_by_preactivation:
             return atoms.mask_by_preactivation[key]
         return atoms.indicator(key)
+
+
+class NotNumeric(ValueError):
+    """A declared (generic) function has no float value: the oracle cannot run on this model."""
 
 
 class NumericBackend:
@@ -127,3 +150,11 @@ class NumericBackend:
     def positive(self, x: Array) -> Array:
         """Element-wise indicator [x > 0] as 0.0/1.0."""
         return (x > 0).astype(np.float64)
+
+    def function(self, name: str, order: int, x: Array) -> Array:
+        """Generic functions have no numbers: the oracle is not available."""
+        raise NotNumeric(f"'{name}' is a generic function")
+
+    def scalar_function(self, name: str, x: Array) -> Array:
+        """Generic functions have no numbers: the oracle is not available."""
+        raise NotNumeric(f"'{name}' is a generic function")

@@ -19,6 +19,8 @@ def evaluate(node: Node, env: Mapping[str, Array], backend: Backend, where: Loca
         return env[node.name]
     assert isinstance(node, Apply)
     rule = RULES[node.op]
+    if rule.arity >= 0 and len(node.args) != rule.arity:
+        raise ShapeError(f"'{node.op}' takes {rule.arity} operand(s)", where)
     args = [evaluate(a, env, backend, where) for a in node.args]
     try:
         return rule.impl(backend, args, dict(node.options))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any, ClassVar
 
@@ -33,8 +33,12 @@ _BINOPS: dict[type[ast.operator], str] = {
 }
 
 
-def parse_formula(text: str, where: Location) -> Node:
-    """Parse one formula into an expression tree, or raise InputError with a caret."""
+def parse_formula(text: str, where: Location, functions: Mapping[str, str] | None = None) -> Node:
+    """Parse one formula into an expression tree, or raise InputError with a caret.
+
+    `functions` maps names the file declares to their kind: "elementwise" (f; its derivatives are
+    called df, ddf) or "scalar" (a generic scalar function of an array, such as a loss L(y)).
+    """
     if len(text) > MAX_FORMULA_CHARS:
         raise InputError(f"formula is {len(text)} characters long; the limit is {MAX_FORMULA_CHARS}", where)
     if "\x00" in text:
@@ -50,13 +54,14 @@ def parse_formula(text: str, where: Location) -> Node:
         raise InputError(f"syntax error: {exc.msg}", where.shifted(col, col + 1)) from None
     except (RecursionError, MemoryError, ValueError):
         raise InputError(f"formula is nested too deeply (limit {MAX_DEPTH} levels)", where) from None
-    return _Walker(where, offset).walk(tree.body, 0)
+    return _Walker(where, offset, dict(functions or {})).walk(tree.body, 0)
 
 
 class _Walker:
-    def __init__(self, where: Location, offset: int) -> None:
+    def __init__(self, where: Location, offset: int, functions: dict[str, str]) -> None:
         self.where = where
         self.offset = offset
+        self.functions = functions
 
     def fail(self, message: str, node: ast.AST) -> InputError:
         start = getattr(node, "col_offset", 0) + self.offset
@@ -108,9 +113,15 @@ class _Walker:
     def call(self, node: ast.Call, depth: int) -> Node:
         if not isinstance(node.func, ast.Name):
             raise self.fail("only calls of the language's functions are allowed", node.func)
+        declared = self.declared(node.func.id)
+        if declared is not None:
+            if len(node.args) != 1 or node.keywords:
+                raise self.fail(f"{node.func.id}() takes exactly one argument", node)
+            op, given = declared
+            return Apply(op, (self.walk(node.args[0], depth),), given, span=self.span(node))
         rule = FUNCTIONS.get(node.func.id)
         if rule is None:
-            known = ", ".join(sorted(FUNCTIONS))
+            known = ", ".join(sorted([*FUNCTIONS, *self.functions]))
             raise self.fail(f"unknown function '{node.func.id}' (known: {known})", node.func)
         if len(node.args) != rule.arity:
             raise self.fail(f"{rule.spelling}() takes {rule.arity} argument(s), got {len(node.args)}", node)
@@ -120,8 +131,30 @@ class _Walker:
             if kw.arg not in rule.options:
                 allowed = ", ".join(rule.options) or "none"
                 raise self.fail(f"{rule.spelling}() has no option '{kw.arg}' (allowed: {allowed})", kw.value)
-            options.append((kw.arg, _literal_int(kw.value, self.fail)))
+            options.append((kw.arg, _literal(kw.value, self.fail, integer=kw.arg == "axis")))
         return Apply(rule.name, args, tuple(options), span=self.span(node))
+
+    def declared(self, name: str) -> tuple[str, tuple[tuple[str, int | Fraction | str], ...]] | None:
+        """A call of a function the file declares: f, its derivatives df, ddf, or a scalar function."""
+        for order in range(3):
+            base = name[order:]
+            if name[:order] == "d" * order and self.functions.get(base) == "elementwise":
+                return "function", (("name", base), ("order", order))
+        if self.functions.get(name) == "scalar":
+            return "scalar_function", (("name", name),)
+        return None
+
+    def subscript(self, node: ast.Subscript, depth: int) -> Node:
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        indices: list[Node] = []
+        for part in parts:
+            if isinstance(part, ast.Name) and not part.id.startswith("_"):
+                indices.append(Ref(part.id, span=self.span(part)))
+            elif isinstance(part, ast.Constant) and type(part.value) is int and 0 <= part.value < 10**6:
+                indices.append(Const(Fraction(part.value), span=self.span(part)))
+            else:
+                raise self.fail("an index must be an index variable or a non-negative integer", part)
+        return Apply("entry", (self.walk(node.value, depth), *indices), span=self.span(node))
 
     def attribute(self, node: ast.Attribute, depth: int) -> Node:
         if node.attr != "T":
@@ -155,15 +188,18 @@ class _Walker:
         ast.Name: name,
         ast.Constant: constant,
         ast.Tuple: paren,
+        ast.Subscript: subscript,
     }
 
 
-def _literal_int(node: ast.expr, fail: Callable[[str, ast.AST], InputError]) -> int:
+def _literal(node: ast.expr, fail: Callable[[str, ast.AST], InputError], integer: bool) -> int | Fraction:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_literal_int(node.operand, fail)
-    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return -_literal(node.operand, fail, integer)
+    if isinstance(node, ast.Constant) and type(node.value) is int and abs(node.value) < 10**6:
         return node.value
-    raise fail("option values must be integer literals", node)
+    if not integer and isinstance(node, ast.Constant) and type(node.value) is float and math.isfinite(node.value):
+        return Fraction(repr(node.value))
+    raise fail("option values must be integer literals" if integer else "option values must be number literals", node)
 
 
 def _check_exponent(node: Node, error: InputError) -> None:
@@ -177,7 +213,7 @@ def _check_exponent(node: Node, error: InputError) -> None:
 
 
 def _describe(node: ast.AST) -> str:
-    kinds = {ast.Subscript: "indexing", ast.Lambda: "lambda", ast.IfExp: "conditional expression"}
+    kinds = {ast.Lambda: "lambda", ast.IfExp: "conditional expression", ast.Slice: "slicing"}
     return kinds.get(type(node), f"syntax '{type(node).__name__}'")
 
 

@@ -21,7 +21,7 @@ from derive.atoms import as_expr
 from derive.backend import NumericBackend, SymbolicBackend
 from derive.errors import InputError
 from derive.evaluate import evaluate, shape_text
-from derive.model import Decl, ModelSpec
+from derive.model import Decl, Line, ModelSpec
 from derive.ops import Array
 from derive.source import formula_location
 
@@ -41,6 +41,31 @@ class Network:
 def entry_label(name: str, index: tuple[int, ...]) -> str:
     """How an entry is written in reports: W1[0,2], b1[3], reg."""
     return f"{name}[{','.join(map(str, index))}]" if index else name
+
+
+def one_hot_groups(labels: Array) -> list[list[sp.Symbol]]:
+    """The groups of label symbols that each hold exactly one 1: rows of N x C, or the whole of a vector."""
+    if labels.ndim == 1 or labels.shape[1] == 1:
+        return [list(labels.flat)]
+    return [list(row) for row in labels]
+
+
+def shape_findings(spec: ModelSpec, values: Mapping[str, Array]) -> list[tuple[Line, str]]:
+    """Forward lines whose declared shape contradicts the shape the forward pass gives them."""
+    found = []
+    for line in spec.forward:
+        if line.declared is not None:
+            expected, actual = spec.dims(line.declared), np.shape(values[line.name])
+            if expected != actual:
+                words = " x ".join(map(str, line.declared.dims)) or "scalar"
+                found.append(
+                    (
+                        line,
+                        f"declared {words} ({shape_text(np.empty(expected))}), but the formula "
+                        f"gives {shape_text(values[line.name])}",
+                    )
+                )
+    return found
 
 
 def symbol_array(name: str, shape: tuple[int, ...]) -> Array:

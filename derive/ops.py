@@ -31,6 +31,8 @@ class Backend(Protocol):
     def log(self, x: Array) -> Array: ...
     def relu(self, x: Array) -> Array: ...
     def positive(self, x: Array) -> Array: ...
+    def function(self, name: str, order: int, x: Array) -> Array: ...
+    def scalar_function(self, name: str, x: Array) -> Array: ...
 
 
 class OpShapeError(ValueError):
@@ -51,6 +53,7 @@ class OpRule:
     latex: str  # a str.format template over {0}, {1}, ... and option names
     options: tuple[str, ...] = ()
     spelling: str | None = None  # the function name in formulas, if it is called like one
+    # arity -1: any number of operands (indexing)
 
 
 def _broadcast(op: str, a: Array, b: Array) -> None:
@@ -138,6 +141,45 @@ def _neg(be: Backend, xs: list[Array], opts: Options) -> Array:
     return np.asarray(-xs[0], dtype=be.dtype)
 
 
+def _sigmoid(be: Backend, xs: list[Array], opts: Options) -> Array:
+    one = be.const(Fraction(1))
+    return np.asarray(one / (one + be.exp(np.asarray(-xs[0], dtype=be.dtype))), dtype=be.dtype)
+
+
+def _tanh(be: Backend, xs: list[Array], opts: Options) -> Array:
+    one, two = be.const(Fraction(1)), be.const(Fraction(2))
+    return np.asarray(one - two / (be.exp(np.asarray(two * xs[0], dtype=be.dtype)) + one), dtype=be.dtype)
+
+
+def _leaky_relu(be: Backend, xs: list[Array], opts: Options) -> Array:
+    alpha = be.const(Fraction(opts.get("alpha", Fraction(1, 100))))
+    positive = be.relu(xs[0])  # shares the mask of relu(x): leaky = relu(x) + alpha (x - relu(x))
+    return np.asarray(positive + alpha * (xs[0] - positive), dtype=be.dtype)
+
+
+def _identity(be: Backend, xs: list[Array], opts: Options) -> Array:
+    return xs[0]
+
+
+def _entry(be: Backend, xs: list[Array], opts: Options) -> Array:
+    base, indices = xs[0], [int(np.asarray(i).item()) for i in xs[1:]]
+    if len(indices) > base.ndim or any(d != 1 for d in base.shape[len(indices) :]):
+        raise OpShapeError(f"{len(indices)} index(es) for shape {_fmt(base)}")
+    indices += [0] * (base.ndim - len(indices))  # a column vector z[j] is z[j, 0]
+    for i, size in zip(indices, base.shape, strict=True):
+        if not 0 <= i < size:
+            raise OpShapeError(f"index {i} is out of range for shape {_fmt(base)}")
+    return np.asarray(base[tuple(indices)], dtype=be.dtype)
+
+
+def _user_function(be: Backend, xs: list[Array], opts: Options) -> Array:
+    return be.function(str(opts["name"]), int(opts["order"]), xs[0])
+
+
+def _user_scalar(be: Backend, xs: list[Array], opts: Options) -> Array:
+    return be.scalar_function(str(opts["name"]), xs[0])
+
+
 RULES: dict[str, OpRule] = {
     rule.name: rule
     for rule in (
@@ -156,6 +198,13 @@ RULES: dict[str, OpRule] = {
         OpRule("log", 1, _unary("log"), "\\log({0})", (), "log"),
         OpRule("relu", 1, _unary("relu"), "\\operatorname{{ReLU}}({0})", (), "relu"),
         OpRule("softmax", 1, _softmax, "\\operatorname{{softmax}}({0})", ("axis",), "softmax"),
+        OpRule("sigmoid", 1, _sigmoid, "\\sigma({0})", (), "sigmoid"),
+        OpRule("tanh", 1, _tanh, "\\tanh({0})", (), "tanh"),
+        OpRule("leaky_relu", 1, _leaky_relu, "\\operatorname{{LeakyReLU}}({0})", ("alpha",), "leaky_relu"),
+        OpRule("identity", 1, _identity, "{0}", (), "identity"),
+        OpRule("entry", -1, _entry, "{0}_{{{indices}}}"),
+        OpRule("function", 1, _user_function, "{name}({0})"),
+        OpRule("scalar_function", 1, _user_scalar, "{name}({0})"),
     )
 }
 

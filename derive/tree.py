@@ -39,9 +39,9 @@ class Apply(Node):
 
     op: str
     args: tuple[Node, ...]
-    options: tuple[tuple[str, int | Fraction], ...] = ()
+    options: tuple[tuple[str, int | Fraction | str], ...] = ()
 
-    def option(self, key: str, default: int | Fraction | None = None) -> int | Fraction | None:
+    def option(self, key: str, default: int | Fraction | str | None = None) -> int | Fraction | str | None:
         """The literal value of keyword option `key`, or `default`."""
         return dict(self.options).get(key, default)
 

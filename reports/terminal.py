@@ -37,6 +37,8 @@ def render_file(result: FileResult, timings: bool = True) -> list[RenderableType
     """The table and failure details of one file."""
     sizes = ", ".join(f"{k}={v}" for k, v in result.sizes)
     heading = Text.assemble((result.title, "bold"), f"  ({result.file}" + (f"; {sizes})" if sizes else ")"))
+    if result.source:
+        heading.append(f"\nsource: {result.source}", style="dim")
     if result.error:
         return [heading, _unwrapped(result.error, "red"), Text("")]
     table = Table(show_edge=False, pad_edge=False, expand=False)
@@ -53,7 +55,8 @@ def render_file(result: FileResult, timings: bool = True) -> list[RenderableType
         row.append(escape(claim.diagnosis or claim.message))
         table.add_row(*row)
     details = [_details(result.file, c) for c in result.claims if c.verdict is not Verdict.PROVED]
-    return [heading, table, *details, Text("")]
+    notes = [_unwrapped(f"note: {n}", "yellow") for n in result.notes]
+    return [heading, table, *details, *notes, Text("")]
 
 
 def _details(file: str, claim: ClaimResult) -> RenderableType:
@@ -64,8 +67,11 @@ def _details(file: str, claim: ClaimResult) -> RenderableType:
         lines.append(_unwrapped(claim.detail))
     else:
         lines.append(Text(claim.message))
+    if claim.reading:
+        lines.append(Text(f"reading taken: {claim.reading}", style="dim"))
     if claim.diagnosis:
-        lines.append(Text.assemble(("diagnosis (proved): ", "bold"), claim.diagnosis))
+        lines.append(Text.assemble(("diagnosis: ", "bold"), claim.diagnosis))
+        lines.append(Text.assemble(("corrected formula, PROVED: ", "bold green"), claim.corrected))
     cx = claim.counterexample
     if cx is not None:
         lines.append(

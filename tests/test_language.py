@@ -57,7 +57,8 @@ def test_axis_is_a_literal_option_of_sum() -> None:
         ("sum(X, keepdims=1)", "has no option 'keepdims'", "1"),
         ("relu(X, W1)", "takes 1 argument(s), got 2", "relu(X, W1)"),
         ("lambda: 1", "lambda is not part of the formula language", "lambda: 1"),
-        ("X[0]", "indexing is not part of the formula language", "X[0]"),
+        ("X[0:2]", "an index must be an index variable or a non-negative integer", "0:2"),
+        ("X[t + 1]", "an index must be an index variable or a non-negative integer", "t + 1"),
         ("'text'", "is not a number", "'text'"),
         ("X if Y else W", "conditional expression", "X if Y else W"),
     ],
@@ -69,6 +70,22 @@ def test_refused_syntax_names_the_problem_and_puts_a_caret_under_it(text: str, m
     assert header.startswith("f.toml:7: error [claims.dW1]:")
     start = line.index(caret_under)
     assert carets.index("^") == start and carets.count("^") == len(caret_under)
+
+
+def test_indexing_and_declared_functions_parse_to_registry_ops() -> None:
+    tree = parse_formula("df(z[j]) * yhat[t, 0]", Location(), {"f": "elementwise"})
+    assert tree == Apply(
+        "mul",
+        (
+            Apply("function", (Apply("entry", (Ref("z"), Ref("j"))),), (("name", "f"), ("order", 1))),
+            Apply("entry", (Ref("yhat"), Ref("t"), Const(Fraction(0)))),
+        ),
+    )
+    assert parse_formula("L(y)", Location(), {"L": "scalar"}) == Apply("scalar_function", (Ref("y"),), (("name", "L"),))
+
+
+def test_undeclared_functions_and_their_derivatives_are_unknown() -> None:
+    assert "unknown function 'df'" in refusal("df(z)").message
 
 
 def test_syntax_errors_are_input_errors_not_tracebacks() -> None:

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 import sympy as sp
 
-from derive.atoms import as_expr
-from derive.model import ClaimSpec
+from derive.backend import NotNumeric
+from derive.claims import ClaimSpec
 from derive.network import Network
-from derive.ops import Array
 from verify.display import readable_residual
+from verify.entries import Entry
 from verify.oracle import finite_difference, numeric_claims
 from verify.points import NoPoint, Point, draw_point
 from verify.results import Counterexample
@@ -24,28 +24,26 @@ ENTRIES_PER_POINT = 24
 def find_counterexample(
     net: Network,
     claim: ClaimSpec,
-    claims: Sequence[ClaimSpec],
-    truth: Array,
-    value: Array,
+    entries: Sequence[Entry],
     residuals: Sequence[sp.Expr],
     first: int,
     rng: random.Random,
 ) -> Counterexample | None:
     """A real point (masks consistent with it) where some entry differs, cross-checked by the oracle."""
     expand = net.backend.atoms.expand
-    order = [first, *[k for k in range(len(residuals)) if k != first][: ENTRIES_PER_POINT - 1]]
+    order = [first, *[k for k in range(len(entries)) if k != first][: ENTRIES_PER_POINT - 1]]
     for _ in range(POINTS):
         try:
             point = draw_point(net, rng)
         except NoPoint:
             return None
         for k in order:
-            t, c = point.at(expand(truth.flat[k])), point.at(expand(value.flat[k]))
+            entry = entries[k]
+            t, c = point.at(expand(entry.truth)), point.at(expand(entry.claimed))
             if _differ(t, c):
-                index = tuple(int(i) for i in np.unravel_index(k, truth.shape))
                 labels = {y: point.values[y] for row in net.label_rows for y in row}
-                residual = readable_residual(as_expr(truth.flat[k] - value.flat[k]), net.backend.atoms, labels)
-                return _report(net, claim, claims, point, index, t, c, residual)
+                residual = readable_residual(entry.truth - entry.claimed, net.backend.atoms, {**labels, **entry.fixed})
+                return _report(net, claim, point, entry, t, c, residual)
     return None
 
 
@@ -57,34 +55,33 @@ def _differ(a: sp.Expr, b: sp.Expr) -> bool:
 
 
 def _report(
-    net: Network,
-    claim: ClaimSpec,
-    claims: Sequence[ClaimSpec],
-    point: Point,
-    index: tuple[int, ...],
-    true_value: sp.Expr,
-    claimed: sp.Expr,
-    residual: str,
+    net: Network, claim: ClaimSpec, point: Point, entry: Entry, true_value: sp.Expr, claimed: sp.Expr, residual: str
 ) -> Counterexample:
-    entry = f"{claim.name}[{','.join(map(str, index))}]" if index else claim.name
     literals = tuple((name, point.literal(net, name)) for name in net.symbols)
-    labels = "; ".join(f"{name} rows are classes {cls}" for name, cls in point.classes.items())
-    oracle, oracle_claim = _oracle(net, claim, claims, point, index)
+    literals += tuple((str(a), _decimal(point.values[a])) for a in net.backend.atoms.calls if a in point.values)
+    labels = (
+        "; ".join(f"{name} rows are classes {cls}" for name, cls in point.classes.items())
+        if not entry.fixed
+        else "labels as the claim binds them"
+    )
+    oracle, oracle_claim = _oracle(net, claim, point, entry)
     return Counterexample(
-        entry, literals, labels, _decimal(true_value), _decimal(claimed), residual, oracle, oracle_claim
+        entry.label, literals, labels, _decimal(true_value), _decimal(claimed), residual, oracle, oracle_claim
     )
 
 
-def _oracle(
-    net: Network, claim: ClaimSpec, claims: Sequence[ClaimSpec], point: Point, index: tuple[int, ...]
-) -> tuple[float | None, float | None]:
+def _oracle(net: Network, claim: ClaimSpec, point: Point, entry: Entry) -> tuple[float | None, float | None]:
+    plain = claim.of is None and not claim.index_vars and not claim.labels and claim.layout == "denominator"
+    if not plain:
+        return None, None  # the finite-difference oracle checks gradients of the loss only
     arrays = point.arrays(net)
+    claims = net.spec.claims
     upto = tuple(claims[: list(claims).index(claim) + 1])
     try:
         with np.errstate(all="raise"):
-            fd = finite_difference(net.spec, arrays, claim.target, index)
-            numeric = float(numeric_claims(net.spec, arrays, upto)[claim.name][index])
-    except (FloatingPointError, ValueError, KeyError):
+            fd = finite_difference(net.spec, arrays, claim.target, entry.index)
+            numeric = float(numeric_claims(net.spec, arrays, upto)[claim.name][entry.index])
+    except (FloatingPointError, ValueError, KeyError, IndexError, NotNumeric):
         return None, None
     return fd, numeric
 

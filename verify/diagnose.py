@@ -1,114 +1,137 @@
 """Diagnosis: the nearest correct reading of a wrong claim, proved, never guessed.
 
-Readings are tried as data: first a shape fix (none, transpose, sum or mean
-over the batch axis), then on top of it an exact match, a constant factor, or
-a missing/extra multiple of `scalar · parameter` (the L2 term). Constants are
-found by evaluating modulo a prime and recovering the small fraction by
-rational reconstruction; every candidate is then checked with the same exact
-engine that proves claims, and only a PROVED corrected formula is reported.
+Candidate corrected formulas come from `verify.rewrites` (tree edits and
+whole-formula shape fixes) plus two parametric readings: a constant factor,
+recovered modulo a prime by rational reconstruction, and a missing or extra
+multiple of `scalar · parameter` (the L2 term). Candidates are screened by a
+modular fingerprint that shares its memo across candidates, and a candidate
+is reported only when the exact engine PROVES the corrected formula.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from math import isqrt
 
-import numpy as np
 import sympy as sp
 
-from derive.atoms import as_expr
+from derive.errors import InputError
 from derive.network import Network
-from derive.ops import Array
+from derive.printer import to_text
+from derive.tree import Apply, Const, Node, Ref
+from verify.entries import Entry, ShapeMismatch
 from verify.equality import Equality
-from verify.modular import PRIME, Singular, evaluate_mod, random_assignment
+from verify.modular import PRIME
+from verify.rewrites import Model, edits, wrappers
+
+SEARCH_SECONDS = 4.0
 
 
 @dataclass(frozen=True)
-class ShapeFix:
-    """A way a claim's shape may be wrong, and the repair that would make it right."""
+class Diagnosis:
+    """A proved reading: what the slip is, and the corrected formula that is PROVED."""
 
     words: str
-    repair: Callable[[Array], Array]
+    formula: str
 
 
-SHAPE_FIXES = (
-    ShapeFix("", lambda v: v),
-    ShapeFix("transposed", lambda v: v.T),
-    ShapeFix("not summed over the batch (axis 0)", lambda v: np.sum(v, axis=0) if v.ndim == 2 else v),
-    ShapeFix("not averaged over the batch (axis 0)", lambda v: np.sum(v, axis=0) / v.shape[0] if v.ndim == 2 else v),
-)
+Evaluate = Callable[[Node], list[Entry]]
 
 
-def diagnose(eq: Equality, target: str, truth: Array, value: Array, mentions: set[str]) -> str:
-    """A proved description of how `value` relates to the true gradient, or ''."""
-    for fix in SHAPE_FIXES:
-        fixed = np.asarray(fix.repair(value), dtype=object)
-        if fixed.shape != truth.shape:
+def diagnose(
+    eq: Equality,
+    model: Model,
+    tree: Node,
+    entries: list[Entry] | None,
+    evaluate: Evaluate,
+    scalars: list[str],
+    target: str,
+) -> Diagnosis | None:
+    """The first candidate reading that the exact engine proves, or None."""
+    deadline = time.perf_counter() + SEARCH_SECONDS
+    for words, candidate in _candidates(eq, tree, entries, evaluate, model, scalars, target):
+        if time.perf_counter() > deadline:
+            return None
+        try:
+            checks = evaluate(candidate)
+        except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
             continue
-        words = [fix.words] if fix.words else []
-        if fix.words and eq.all_zero(eq.residuals(list(truth.flat), list(fixed.flat))):
-            return _join([*words, "otherwise equal to the true gradient"])
-        found = _scale(eq, truth, fixed) or _extra_term(eq, target, truth, fixed, mentions)
-        if found:
-            return _join([*words, found])
-    return ""
+        residuals = eq.residuals([e.truth for e in checks], [e.claimed for e in checks])
+        if eq.quick_zero(residuals) and eq.all_zero(residuals):
+            return Diagnosis(words[:1].upper() + words[1:], to_text(candidate))
+    return None
 
 
-def _join(parts: list[str]) -> str:
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:]
+def _candidates(
+    eq: Equality,
+    tree: Node,
+    entries: list[Entry] | None,
+    evaluate: Evaluate,
+    model: Model,
+    scalars: list[str],
+    target: str,
+) -> Iterator[tuple[str, Node]]:
+    shaped = [("", tree), *wrappers(tree)]
+    for words, fixed in shaped:
+        scale = _scale(eq, fixed, evaluate)
+        if scale is not None:
+            yield _join(words, f"equals the true derivative times {scale[0]}{scale[2]}"), scale[1]
+        for s in scalars:
+            term = _extra_term(eq, fixed, evaluate, s, target)
+            if term is not None:
+                yield _join(words, term[0]), term[1]
+        if words:
+            yield words, fixed
+    for words, edited in edits(tree, model):
+        yield words, edited
+        for shape_words, fixed in wrappers(edited):
+            yield _join(shape_words, words), fixed
 
 
-def _scale(eq: Equality, truth: Array, value: Array) -> str:
-    ratio = _ratio(eq, list(value.flat), list(truth.flat))
+def _join(first: str, second: str) -> str:
+    return f"{first}; {second}" if first else second
+
+
+def _scale(eq: Equality, tree: Node, evaluate: Evaluate) -> tuple[str, Node, str] | None:
+    try:
+        checks = evaluate(tree)
+    except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
+        return None
+    ratio = _ratio(eq, [e.claimed for e in checks], [e.truth for e in checks])
     if ratio is None or ratio in (0, 1):
-        return ""
-    corrected = [v / sp.Rational(ratio.numerator, ratio.denominator) for v in value.flat]
-    if not eq.all_zero(eq.residuals(list(truth.flat), corrected)):
-        return ""
-    return f"equals the true gradient times {ratio}{_size_hint(eq.net, ratio)}"
+        return None
+    corrected = Apply("div", (tree, Const(ratio)))
+    return str(ratio), corrected, _size_hint(eq.net, ratio)
 
 
-def _extra_term(eq: Equality, target: str, truth: Array, value: Array, mentions: set[str]) -> str:
-    theta = eq.net.values.get(target)
-    if theta is None or np.shape(theta) != truth.shape:
-        return ""
-    scalars = [name for name, arr in eq.net.symbols.items() if np.ndim(arr) == 0]
-    for s in scalars:
-        term = [as_expr(eq.net.symbols[s].item()) * t for t in theta.flat]
-        gap = _ratio(eq, eq.residuals(list(truth.flat), list(value.flat)), term)
-        if gap is None or gap == 0:
-            continue
-        k = sp.Rational(gap.numerator, gap.denominator)
-        if not eq.all_zero(eq.residuals(list(truth.flat), [v + k * u for v, u in zip(value.flat, term, strict=True)])):
-            continue
-        if s not in mentions:
-            return f"missing the {gap}·{s}·{target} term"
-        symbol = as_expr(eq.net.symbols[s].item())
-        own = _ratio(eq, [v - as_expr(v).xreplace({symbol: 0}) for v in value.flat], term)
-        if own is not None:
-            return f"{s} factor {own} instead of {own + gap} on the {s}·{target} term"
-        return f"the {s}·{target} term is off by {gap}·{s}·{target}"
-    return ""
+def _extra_term(eq: Equality, tree: Node, evaluate: Evaluate, scalar: str, target: str) -> tuple[str, Node] | None:
+    try:
+        checks = evaluate(tree)
+        unit = evaluate(Apply("mul", (Ref(scalar), Ref(target))))
+    except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
+        return None
+    if len(unit) != len(checks):
+        return None
+    gap = _ratio(eq, [e.truth - e.claimed for e in checks], [u.claimed for u in unit])
+    if gap is None or gap == 0:
+        return None
+    corrected = Apply("add", (tree, Apply("mul", (Const(gap), Apply("mul", (Ref(scalar), Ref(target)))))))
+    symbol = eq.net.symbols[scalar].item()
+    own = _ratio(eq, [e.claimed - e.claimed.xreplace({symbol: 0}) for e in checks], [u.claimed for u in unit])
+    if own == 0 or own is None:
+        return f"missing the {gap}·{scalar}·{target} term", corrected
+    return f"{scalar} factor {own} instead of {own + gap} on the {scalar}·{target} term", corrected
 
 
 def _ratio(eq: Equality, top: list[sp.Expr], bottom: list[sp.Expr]) -> Fraction | None:
-    """The constant c with top = c·bottom entry-wise at a random point, as a small fraction."""
-    atoms = eq.net.backend.atoms
-    expand = atoms.expand
-    pairs = [(expand(as_expr(a)), expand(as_expr(b))) for a, b in zip(top, bottom, strict=True)]
-    symbols = set().union(*(a.free_symbols | b.free_symbols for a, b in pairs)) if pairs else set()
-    values = random_assignment(symbols, atoms.masks.keys() | atoms.indicators.keys(), eq.net.label_rows, eq.rng)
-    memo: dict[sp.Basic, int] = {}
-    for a, b in pairs:
-        try:
-            below = evaluate_mod(b, values, memo)
-            if below:
-                return _reconstruct(evaluate_mod(a, values, memo) * pow(below, -1, PRIME) % PRIME)
-        except Singular:
-            return None
+    """The constant c with top = c·bottom entry-wise at the fingerprint point, as a small fraction."""
+    for a, b in zip(top, bottom, strict=True):
+        below = eq.fingerprint(b)
+        if below:
+            return _reconstruct(eq.fingerprint(a) * pow(below, -1, PRIME) % PRIME)
     return None
 
 

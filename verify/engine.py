@@ -1,10 +1,9 @@
 """Checking claims: from a derivation file to one verdict per claim.
 
-Each claim is evaluated in the network's environment (forward quantities and
-earlier claims), its shape compared with the gradient's, its residuals routed
-through the modular test and then either the exact normal form (PROVED) or a
-real counterexample search (REFUTED), all inside the claim's time budget.
-A claim that fails never stops the others.
+Each claim becomes a list of scalar comparisons (`verify.entries`). Their
+residuals are routed through the modular test and then either the exact normal
+form (PROVED) or a real counterexample search (REFUTED), all inside the claim's
+time budget. A claim that fails never stops the others.
 """
 
 from __future__ import annotations
@@ -17,19 +16,21 @@ from pathlib import Path
 
 import numpy as np
 
+from derive.claims import ClaimSpec
 from derive.errors import InputError, ShapeError
-from derive.evaluate import evaluate, shape_text
-from derive.gradient import true_gradient
-from derive.model import ClaimSpec, load_file
-from derive.network import Network, build_network
+from derive.evaluate import evaluate
+from derive.model import Line, load_file
+from derive.network import Network, build_network, shape_findings
 from derive.ops import Array
 from derive.source import formula_location
-from derive.tree import refs
+from derive.tree import Node, refs
 from verify.budget import BudgetExceeded, time_budget
 from verify.counterexample import find_counterexample
-from verify.diagnose import diagnose
+from verify.diagnose import Diagnosis, diagnose
+from verify.entries import Derivatives, Entry, ShapeMismatch, claim_entries
 from verify.equality import Equality
 from verify.results import ClaimResult, Counterexample, FileResult, Verdict
+from verify.rewrites import Model, model_of
 
 DEFAULT_BUDGET = 10.0
 
@@ -41,13 +42,16 @@ class Session:
     net: Network
     eq: Equality
     env: dict[str, Array]
-    truths: dict[str, Array] = field(default_factory=dict)
+    derivatives: Derivatives = field(init=False)
+    model: Model = field(init=False)
 
-    def truth(self, target: str) -> Array:
-        """The true gradient for `target`, computed once."""
-        if target not in self.truths:
-            self.truths[target] = true_gradient(self.net, target)
-        return self.truths[target]
+    def __post_init__(self) -> None:
+        self.derivatives = Derivatives(self.net)
+        self.model = model_of(self.net.spec)
+
+    def entries(self, claim: ClaimSpec, tree: Node) -> list[Entry]:
+        """The comparisons deciding `tree` read as `claim`'s formula."""
+        return claim_entries(self.net, self.derivatives, claim, tree, self.env)
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class _Outcome:
         entries: int = 0,
         detail: str = "",
         counterexample: Counterexample | None = None,
-        diagnosis: str = "",
+        diagnosis: Diagnosis | None = None,
     ) -> ClaimResult:
         c = self.claim
         return ClaimResult(
@@ -79,8 +83,10 @@ class _Outcome:
             message,
             detail,
             counterexample,
-            diagnosis,
+            diagnosis.words if diagnosis else "",
             c.source,
+            diagnosis.formula if diagnosis else "",
+            c.reading,
         )
 
 
@@ -93,13 +99,26 @@ def check_path(path: Path, budget: float = DEFAULT_BUDGET, progress: Callable[[s
     except InputError as exc:
         return FileResult(str(path), path.stem, (), error=exc.render(), seconds=time.perf_counter() - started)
     session = Session(net, Equality(net), dict(net.values))
-    claims = []
+    results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
     for claim in spec.claims:
         if progress:
             progress(claim.name)
-        claims.append(check_claim(session, claim, budget))
+        results.append(check_claim(session, claim, budget))
+    notes = tuple(f"not checked: {what}: {why}" for what, why in spec.unchecked)
     return FileResult(
-        str(path), spec.title, tuple(spec.sizes.items()), tuple(claims), seconds=time.perf_counter() - started
+        str(path),
+        spec.title,
+        tuple(spec.sizes.items()),
+        tuple(results),
+        seconds=time.perf_counter() - started,
+        notes=((spec.note,) if spec.note else ()) + notes,
+        source=spec.source,
+    )
+
+
+def _shape_result(line: Line, words: str) -> ClaimResult:
+    return ClaimResult(
+        f"shape of {line.name}", line.name, line.text, Verdict.SHAPE_ERROR, line.where.line, message=words
     )
 
 
@@ -109,62 +128,64 @@ def check_claim(session: Session, claim: ClaimSpec, budget: float) -> ClaimResul
     if claim.expr is None:
         error = claim.error or InputError("formula did not parse", claim.where)
         return out.done(Verdict.ERROR, error.message, detail=error.render())
-    missing = sorted(n for n in refs(claim.expr) if n not in session.env)
+    missing = sorted(n for n in refs(claim.expr) if n not in session.env and n not in dict(claim.index_vars))
     if missing:
         return out.done(Verdict.ERROR, f"uses {', '.join(missing)}, which could not be evaluated")
     try:
-        value = np.asarray(
-            evaluate(claim.expr, session.env, session.net.backend, formula_location(claim.where, claim.text)),
-            dtype=object,
-        )
-    except ShapeError as exc:
-        return out.done(Verdict.SHAPE_ERROR, exc.message, detail=exc.render())
-    except InputError as exc:
-        return out.done(Verdict.ERROR, exc.message, detail=exc.render())
-    session.env[claim.name] = value
-    try:
         with time_budget(budget):
-            return _decide(session, claim, value, out)
+            return _decide(session, claim, claim.expr, out)
     except BudgetExceeded as exc:
         return out.done(Verdict.UNDECIDED, f"{exc}; neither a proof nor a counterexample yet")
 
 
-def _decide(session: Session, claim: ClaimSpec, value: Array, out: _Outcome) -> ClaimResult:
+def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome) -> ClaimResult:
     eq, net = session.eq, session.net
-    truth = session.truth(claim.target)
-    mentions = refs(claim.expr) if claim.expr is not None else set()
-    if value.shape != truth.shape:
-        why = (
-            f"the gradient has the shape of {claim.target} ({shape_text(truth)}), "
-            f"the claim has shape {shape_text(value)}"
-        )
-        return out.done(
-            Verdict.SHAPE_ERROR, why, entries=truth.size, diagnosis=diagnose(eq, claim.target, truth, value, mentions)
-        )
-    residuals = eq.residuals(list(truth.flat), list(value.flat))
+
+    def evaluate(candidate: Node) -> list[Entry]:
+        return session.entries(claim, candidate)
+
+    scalars = [n for n, a in net.symbols.items() if np.ndim(a) == 0]
+    try:
+        entries = evaluate(tree)
+    except ShapeError as exc:
+        return out.done(Verdict.SHAPE_ERROR, exc.message, detail=exc.render())
+    except ShapeMismatch as exc:
+        reading = diagnose(eq, session.model, tree, None, evaluate, scalars, claim.target)
+        return out.done(Verdict.SHAPE_ERROR, str(exc), diagnosis=reading)
+    except InputError as exc:
+        return out.done(Verdict.ERROR, exc.message, detail=exc.render())
+    if not claim.index_vars:
+        session.env[claim.name] = _value(session, claim, tree)
+    residuals = eq.residuals([e.truth for e in entries], [e.claimed for e in entries])
     first = eq.first_nonzero(residuals)
     if first is None:
         if eq.all_zero(residuals):
-            return out.done(Verdict.PROVED, "every entry's residual normalises to 0", entries=len(residuals))
+            return out.done(Verdict.PROVED, "every entry's residual normalises to 0", entries=len(entries))
         return out.done(
             Verdict.UNDECIDED,
             "no counterexample at random points, but the normal form is not zero "
             "(an identity between exponentials may be needed)",
-            entries=len(residuals),
+            entries=len(entries),
         )
-    found = find_counterexample(net, claim, net.spec.claims, truth, value, residuals, first, random.Random(first))
-    diagnosis = diagnose(eq, claim.target, truth, value, mentions)
+    found = find_counterexample(net, claim, entries, residuals, first, random.Random(first))
+    diagnosis = diagnose(eq, session.model, tree, entries, evaluate, scalars, claim.target)
     if found is None:
         return out.done(
             Verdict.UNDECIDED,
             "the residual is not identically zero, but no real point shows a difference",
-            entries=len(residuals),
+            entries=len(entries),
             diagnosis=diagnosis,
         )
     return out.done(
         Verdict.REFUTED,
         f"{found.entry} differs from the true derivative",
-        entries=len(residuals),
+        entries=len(entries),
         counterexample=found,
         diagnosis=diagnosis,
+    )
+
+
+def _value(session: Session, claim: ClaimSpec, tree: Node) -> Array:
+    return np.asarray(
+        evaluate(tree, session.env, session.net.backend, formula_location(claim.where, claim.text)), dtype=object
     )

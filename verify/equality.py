@@ -26,6 +26,29 @@ class Equality:
 
     net: Network
     rng: random.Random = field(default_factory=lambda: random.Random(20261121))
+    _point: dict[sp.Basic, int] = field(default_factory=dict)  # the fixed fingerprint point
+    _memo: dict[sp.Basic, int] = field(default_factory=dict)
+
+    def fingerprint(self, expr: sp.Expr) -> int:
+        """`expr` modulo the prime at one fixed random point of the mask/label variety (memo shared)."""
+        atoms = self.net.backend.atoms
+        discrete = sorted(set(atoms.masks) | set(atoms.indicators), key=str)
+        if any(m not in self._point for m in discrete) or not self._point:
+            fixed = random_assignment(
+                [], [m for m in discrete if m not in self._point], [], random.Random(len(discrete))
+            )
+            self._point.update(fixed)
+            if not any(y in self._point for row in self.net.label_rows for y in row):
+                self._point.update(random_assignment([], [], self.net.label_rows, random.Random(7)))
+            self._memo.clear()
+        try:
+            return evaluate_mod(atoms.expand(expr), self._point, self._memo)
+        except Singular:
+            return 1  # cannot tell at this point: treat as non-zero so the exact engine decides
+
+    def quick_zero(self, residuals: Sequence[sp.Expr]) -> bool:
+        """Whether every residual vanishes at the fingerprint point (a filter, never a proof)."""
+        return all(self.fingerprint(r) == 0 for r in residuals)
 
     def residuals(self, truth: Sequence[sp.Expr], claimed: Sequence[sp.Expr]) -> list[sp.Expr]:
         """true - claimed for each entry, with line atoms expanded to base symbols."""

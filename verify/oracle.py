@@ -13,8 +13,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from derive.backend import NumericBackend
+from derive.claims import ClaimSpec
 from derive.evaluate import evaluate
-from derive.model import ClaimSpec, ModelSpec
+from derive.model import ModelSpec
 from derive.network import numeric_forward
 from derive.source import formula_location
 

@@ -91,6 +91,10 @@ def _attempt(net: Network, rng: random.Random) -> Point | None:
     for atom in atoms.created:  # oldest first: a mask's pre-activation only uses older atoms
         if atom in atoms.definition:
             continue
+        if atom in atoms.calls:  # a generic function's value or derivative: any value is realisable
+            q = rng.choice(DENOMINATORS)
+            values[atom] = sp.Rational(rng.choice([k for k in range(-2 * q, 2 * q + 1) if k]), q)
+            continue
         if atom in atoms.exp_argument:
             arg = atoms.expand(atoms.exp_argument[atom]).xreplace(values)
             values[atom] = sp.exp(arg).evalf(DIGITS)

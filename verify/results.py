@@ -51,6 +51,8 @@ class ClaimResult:
     counterexample: Counterexample | None = None
     diagnosis: str = ""  # a proved near-miss reading, e.g. "equals the true gradient times N"
     source: str = ""
+    corrected: str = ""  # the corrected formula the diagnosis proved
+    reading: str = ""  # which reading of an ambiguous source was encoded
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class FileResult:
     error: str = ""  # rendered InputError when the file itself could not be used
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    source: str = ""
 
     @property
     def worst(self) -> Verdict:
