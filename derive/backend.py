@@ -39,6 +39,7 @@ class SymbolicBackend:
         self.context = "expr"  # the forward line being evaluated, used to name atoms
         self._relu_calls: dict[str, int] = {}
         self.gradients: dict[str, Array] = {}  # scalar function name -> its partials, shaped like its argument
+        self.names: dict[sp.Expr, str] = {}  # entry -> the first forward entry it is, e.g. "y[0,0]"
 
     def const(self, value: Fraction) -> Array:
         """An exact rational constant as a 0-d array."""
@@ -91,8 +92,9 @@ class SymbolicBackend:
     def scalar_function(self, name: str, x: Array) -> Array:
         """A declared scalar function of a whole array; its partials become the array `gradients[name]`."""
         args = tuple(x.flat)
-        labels = tuple(str(a) if getattr(a, "is_Symbol", False) else f"arg{k}" for k, a in enumerate(args))
-        value = self.atoms.call(name, (), args, f"{name}({self.context})")
+        labels = tuple(self.names.get(a, f"arg{k}") for k, a in enumerate(args))
+        whole = labels[0].split("[")[0] if labels and labels[0].endswith("]") else "..."
+        value = self.atoms.call(name, (), args, f"{name}({whole})")
         partials = [self.atoms.call(name, (k,), args, f"d{name}/d{labels[k]}") for k in range(len(args))]
         self.gradients[name] = np.asarray(partials, dtype=object).reshape(x.shape)
         return np.asarray(value, dtype=object)

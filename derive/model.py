@@ -208,7 +208,7 @@ def parse_decl(name: str, value: str, sizes: dict[str, int], where: Location) ->
     shape = shape.strip()
     dims: list[str | int] = []
     if shape != "scalar":
-        for part in re.split(r"\s*[x×*]\s*", shape):
+        for part in re.split(r"\s+x\s+|\s*[×*]\s*", shape):
             if part.isdigit() and 1 <= int(part) <= MAX_SIZE:
                 dims.append(int(part))
             elif part in sizes:

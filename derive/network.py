@@ -88,7 +88,10 @@ def build_network(spec: ModelSpec) -> Network:
     symbols = declared_symbols(spec)
     values = run_forward(spec, backend, {**size_constants(spec, backend), **symbols}, {})
     loss = values[spec.loss]
-    label_rows = [list(symbols[d.name][i]) for d in spec.inputs.values() if d.onehot for i in range(spec.dims(d)[0])]
+    for gradient, function in spec.gradients.items():
+        if function in backend.gradients:
+            values[gradient] = backend.gradients[function]
+    label_rows = [row for d in spec.inputs.values() if d.onehot for row in one_hot_groups(symbols[d.name])]
     return Network(spec, backend, values, symbols, label_rows, as_expr(loss.item()))
 
 
@@ -110,6 +113,8 @@ def run_forward(
         value = evaluate(line.expr, env, backend, formula_location(line.where, line.text))
         if isinstance(backend, SymbolicBackend):
             value = atomize(value, line.name, backend)
+            for index, entry in np.ndenumerate(value):
+                backend.names.setdefault(entry, entry_label(line.name, index))
         env[line.name] = value
     loss = env[spec.loss]
     if np.ndim(loss) != 0:

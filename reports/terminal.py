@@ -84,7 +84,7 @@ def _details(file: str, claim: ClaimResult) -> RenderableType:
                     f"claimed {cx.oracle_claim:.10g}"
                 )
             )
-        lines.append(Text(f"at {cx.labels}" if cx.labels else "at"))
+        lines.append(Text(f"at this point ({cx.labels}):" if cx.labels else "at this point:"))
         lines.extend(Text(f"  {name} = {literal}") for name, literal in cx.point)
         lines.append(Text(f"exact residual (true - claimed) of {cx.entry} at these labels: {cx.residual}", style="dim"))
     title = f"{claim.name}: {claim.verdict.label}"

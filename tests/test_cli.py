@@ -22,10 +22,10 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-@pytest.mark.parametrize(("example", "code"), [("two_layer", 0), ("two_layer_wrong", 1)])
+@pytest.mark.parametrize(("example", "code"), [("two_layer.toml", 0), ("two_layer_wrong.toml", 1), ("seeds", 1)])
 def test_example_output_matches_its_golden_file(capsys: pytest.CaptureFixture[str], example: str, code: int) -> None:
-    got_code, out, _ = run(capsys, str(EXAMPLES.relative_to(ROOT) / f"{example}.toml"))
-    golden = GOLDEN / f"{example}.txt"
+    got_code, out, _ = run(capsys, str(EXAMPLES.relative_to(ROOT) / example))
+    golden = GOLDEN / f"{example.removesuffix('.toml')}.txt"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(out)
     assert got_code == code

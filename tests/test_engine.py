@@ -146,3 +146,77 @@ def test_claims_can_use_earlier_claims() -> None:
 
 def test_example_files_exist_where_the_readme_says(examples: Path) -> None:
     assert (examples / "two_layer.toml").is_file() and (examples / "two_layer_wrong.toml").is_file()
+
+
+COLUMN = """
+[sizes]
+n = 3
+K = 4
+[inputs]
+x = "n x 1"
+y = "K x 1, onehot"
+[params]
+W2 = "n x K"
+b2 = "K x 1"
+[forward]
+z = "W2.T @ x + b2"
+yhat = "softmax(z, axis=0)"
+L = "-sum(y * log(yhat))"
+[claims]
+"""
+
+
+def test_a_one_hot_column_vector_is_one_group_not_k_rows() -> None:
+    # Regression: a K x 1 one-hot vector was once read as K one-element rows, each forced to 1,
+    # which would have PROVED `yhat - 1` (true only if every label were on).
+    right, wrong = check_text(COLUMN + 'dz = "yhat - y"\ndz_wrong = { wrt = "z", formula = "yhat - 1" }\n')
+    assert right.verdict is Verdict.PROVED
+    assert wrong.verdict is Verdict.REFUTED
+    assert wrong.counterexample is not None
+    literal = dict(wrong.counterexample.point)["y"]
+    assert literal.count("1") == 1, literal  # the counterexample's labels are one-hot
+
+
+def test_index_claims_are_checked_for_every_allowed_assignment() -> None:
+    [same, other, wrong_case] = check_text(
+        COLUMN
+        + """
+[claims.same]
+of = "yhat[t]"
+wrt = "z[j]"
+for = { t = "K", j = "K" }
+when = "j == t"
+formula = "yhat[t] * (1 - yhat[t])"
+[claims.other]
+of = "yhat[t]"
+wrt = "z[j]"
+for = { t = "K", j = "K" }
+when = "j != t"
+formula = "-yhat[t] * yhat[j]"
+[claims.wrong_case]
+of = "yhat[t]"
+wrt = "z[j]"
+for = { t = "K", j = "K" }
+formula = "yhat[t] * (1 - yhat[t])"
+""".replace("[claims]\n", "", 1)
+    )
+    assert (same.verdict, same.entries) == (Verdict.PROVED, 4)
+    assert (other.verdict, other.entries) == (Verdict.PROVED, 12)
+    assert wrong_case.verdict is Verdict.REFUTED  # without the condition it fails for j != t
+
+
+def test_a_claim_in_the_other_layout_is_reported_not_proved() -> None:
+    [result] = check_text(COLUMN + 'dW2 = { formula = "(yhat - y) @ x.T", layout = "denominator" }\n')
+    assert result.verdict is Verdict.SHAPE_ERROR
+    assert "transposed" in result.diagnosis.lower()
+
+
+def test_a_declared_shape_that_contradicts_the_forward_pass_is_a_shape_error() -> None:
+    from derive.model import parse_spec
+    from derive.network import build_network, shape_findings
+
+    spec = parse_spec(
+        "t.toml", COLUMN.replace('z = "W2.T @ x + b2"', 'z = { formula = "W2.T @ x + b2", shape = "n x 1" }')
+    )
+    [(line, words)] = shape_findings(spec, build_network(spec).values)
+    assert line.name == "z" and "declared n x 1 (3 x 1), but the formula gives 4 x 1" in words

@@ -14,7 +14,7 @@ from derive.network import Network
 from verify.display import readable_residual
 from verify.entries import Entry
 from verify.oracle import finite_difference, numeric_claims
-from verify.points import NoPoint, Point, draw_point
+from verify.points import NoPoint, Point, draw_point, exact_decimal
 from verify.results import Counterexample
 
 POINTS = 4
@@ -58,7 +58,7 @@ def _report(
     net: Network, claim: ClaimSpec, point: Point, entry: Entry, true_value: sp.Expr, claimed: sp.Expr, residual: str
 ) -> Counterexample:
     literals = tuple((name, point.literal(net, name)) for name in net.symbols)
-    literals += tuple((str(a), _decimal(point.values[a])) for a in net.backend.atoms.calls if a in point.values)
+    literals += tuple((str(a), exact_decimal(point.values[a])) for a in net.backend.atoms.calls if a in point.values)
     labels = (
         "; ".join(f"{name} rows are classes {cls}" for name, cls in point.classes.items())
         if not entry.fixed

@@ -25,7 +25,7 @@ from derive.tree import Apply, Const, Node, Ref
 from verify.entries import Entry, ShapeMismatch
 from verify.equality import Equality
 from verify.modular import PRIME
-from verify.rewrites import Model, edits, wrappers
+from verify.rewrites import Model, edits, size_swaps, wrappers
 
 SEARCH_SECONDS = 4.0
 
@@ -52,7 +52,7 @@ def diagnose(
 ) -> Diagnosis | None:
     """The first candidate reading that the exact engine proves, or None."""
     deadline = time.perf_counter() + SEARCH_SECONDS
-    for words, candidate in _candidates(eq, tree, entries, evaluate, model, scalars, target):
+    for words, candidate in _candidates(eq, tree, evaluate, model, scalars, target):
         if time.perf_counter() > deadline:
             return None
         try:
@@ -66,15 +66,13 @@ def diagnose(
 
 
 def _candidates(
-    eq: Equality,
-    tree: Node,
-    entries: list[Entry] | None,
-    evaluate: Evaluate,
-    model: Model,
-    scalars: list[str],
-    target: str,
+    eq: Equality, tree: Node, evaluate: Evaluate, model: Model, scalars: list[str], target: str
 ) -> Iterator[tuple[str, Node]]:
+    """Readings in order of how much they explain: a shape slip, a size swapped, a factor, a term, an edit."""
     shaped = [("", tree), *wrappers(tree)]
+    yield from ((w, t) for w, t in shaped if w)
+    for words, edited in size_swaps(tree, model):
+        yield from ((_join(w, words), t) for w, t in [("", edited), *wrappers(edited)])
     for words, fixed in shaped:
         scale = _scale(eq, fixed, evaluate)
         if scale is not None:
@@ -83,12 +81,8 @@ def _candidates(
             term = _extra_term(eq, fixed, evaluate, s, target)
             if term is not None:
                 yield _join(words, term[0]), term[1]
-        if words:
-            yield words, fixed
     for words, edited in edits(tree, model):
-        yield words, edited
-        for shape_words, fixed in wrappers(edited):
-            yield _join(shape_words, words), fixed
+        yield from ((_join(w, words), t) for w, t in [("", edited), *wrappers(edited)])
 
 
 def _join(first: str, second: str) -> str:
@@ -103,8 +97,17 @@ def _scale(eq: Equality, tree: Node, evaluate: Evaluate) -> tuple[str, Node, str
     ratio = _ratio(eq, [e.claimed for e in checks], [e.truth for e in checks])
     if ratio is None or ratio in (0, 1):
         return None
-    corrected = Apply("div", (tree, Const(ratio)))
-    return str(ratio), corrected, _size_hint(eq.net, ratio)
+    return str(ratio), Apply("div", (tree, _constant(eq.net, ratio))), _size_hint(eq.net, ratio)
+
+
+def _constant(net: Network, value: Fraction) -> Node:
+    """A constant written with the file's size name where it equals one (N rather than 2)."""
+    for name, size in net.spec.sizes.items():
+        if size > 1 and value == size:
+            return Ref(name)
+        if size > 1 and value == Fraction(1, size):
+            return Apply("div", (Const(Fraction(1)), Ref(name)))
+    return Const(value)
 
 
 def _extra_term(eq: Equality, tree: Node, evaluate: Evaluate, scalar: str, target: str) -> tuple[str, Node] | None:

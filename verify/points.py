@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 
 from derive.atoms import as_expr
-from derive.network import Network
+from derive.network import Network, one_hot_groups
 
 MARGIN = sp.Rational(1, 8)
 DENOMINATORS = (1, 2, 4, 5, 10)  # every drawn value is an exact decimal a reader can paste
@@ -47,12 +47,12 @@ class Point:
 
     def literal(self, net: Network, name: str) -> str:
         """A numpy literal for one input or parameter; the decimals are the exact values."""
-        arr = np.vectorize(lambda s: _decimal(self.values[s]), otypes=[object])(net.symbols[name])
+        arr = np.vectorize(lambda s: exact_decimal(self.values[s]), otypes=[object])(net.symbols[name])
         text = np.array2string(arr, separator=", ", formatter={"object": str}, max_line_width=10_000)
         return f"np.array({text.replace(chr(10), '')})" if arr.ndim else text
 
 
-def _decimal(value: sp.Expr) -> str:
+def exact_decimal(value: sp.Expr) -> str:
     """An exact decimal for a rational whose denominator divides a power of ten."""
     q = sp.Rational(value)
     if q.q == 1:
@@ -77,10 +77,12 @@ def _attempt(net: Network, rng: random.Random) -> Point | None:
     onehot = {d.name for d in net.spec.inputs.values() if d.onehot}
     classes: dict[str, list[int]] = {}
     for name, arr in net.symbols.items():
-        if name in onehot:
-            classes[name] = [rng.randrange(arr.shape[1]) for _ in range(arr.shape[0])]
-            for (i, c), s in np.ndenumerate(arr):
-                values[s] = sp.Integer(int(classes[name][i] == c))
+        if name in onehot:  # one class per group, the groups the normal form reduces by
+            groups = one_hot_groups(arr)
+            classes[name] = [rng.randrange(len(group)) for group in groups]
+            for group, hot in zip(groups, classes[name], strict=True):
+                for c, s in enumerate(group):
+                    values[s] = sp.Integer(int(c == hot))
             continue
         scalar = np.ndim(arr) == 0  # scalars (reg, a learning rate) are drawn positive
         for s in arr.flat:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from derive.model import ModelSpec
+from derive.printer import to_text
 from derive.tree import Apply, Const, Node, Ref
 
 Candidate = tuple[str, Node]
@@ -38,7 +39,7 @@ def model_of(spec: ModelSpec) -> Model:
         if isinstance(expr, Apply) and expr.op == "function" and dict(expr.options)["order"] == 0:
             name = dict(expr.options)["name"]
             derivative = Apply("function", expr.args, (("name", name), ("order", 1)))
-            factors.append((f"the factor {name}'(...) of {line.name}", derivative))
+            factors.append((f"the factor {name}'({to_text(expr.args[0])}) of {line.name}", derivative))
     factors += [(f"{w} (transposed)", Apply("transpose", (t,))) for w, t in factors]
     return Model(tuple(n for n, v in spec.sizes.items() if v > 1), tuple(factors))
 
@@ -65,13 +66,18 @@ def wrappers(tree: Node) -> Iterator[Candidate]:
     yield "not averaged over the batch (axis 0)", Apply("mean", (tree,), (("axis", 0),))
 
 
-def edits(tree: Node, model: Model) -> Iterator[Candidate]:
-    """Single local edits of the tree."""
+def size_swaps(tree: Node, model: Model) -> Iterator[Candidate]:
+    """One size constant written for another: '/n instead of /m'."""
     for sub, rebuild in positions(tree):
         if isinstance(sub, Ref) and sub.name in model.sizes:
             for other in model.sizes:
                 if other != sub.name:
                     yield f"divided by {sub.name} instead of {other}", rebuild(Ref(other))
+
+
+def edits(tree: Node, model: Model) -> Iterator[Candidate]:
+    """Single local structural edits of the tree."""
+    for sub, rebuild in positions(tree):
         if isinstance(sub, Apply) and sub.op == "mul":
             for k in (0, 1):
                 if _is_factor(sub.args[k], model):
