@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import EXAMPLES, check_text, two_layer
+from tests.conftest import EXAMPLES, TWO_LAYER_HEAD, check_text, two_layer
 from verify.engine import check_path
 from verify.results import ClaimResult, Verdict
 
@@ -220,3 +220,20 @@ def test_a_declared_shape_that_contradicts_the_forward_pass_is_a_shape_error() -
     )
     [(line, words)] = shape_findings(spec, build_network(spec).values)
     assert line.name == "z" and "declared n x 1 (3 x 1), but the formula gives 4 x 1" in words
+
+
+def test_a_shape_that_only_works_because_two_sizes_are_equal_is_a_shape_error() -> None:
+    head = TWO_LAYER_HEAD.replace("H = 4", "H = 5")  # H = C: (C,) + (H,) broadcasts at these sizes only
+    right, coincidence, transposed = check_text(
+        two_layer(
+            {
+                "db2": "sum(P - Y, axis=0) / N",
+                "db2_plus_zero_b1": "b2: sum(P - Y, axis=0) / N + 0 * b1",
+                "dW2_T": "W2: (P - Y).T @ h1 / N + 2 * reg * W2.T",
+            },
+            head=head,
+        )
+    )
+    assert right.verdict is Verdict.PROVED
+    assert coincidence.verdict is Verdict.SHAPE_ERROR and "for all sizes" in coincidence.message
+    assert transposed.verdict is Verdict.SHAPE_ERROR and "agree only because of the sizes" in transposed.message

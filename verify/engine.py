@@ -22,6 +22,8 @@ from derive.evaluate import evaluate
 from derive.model import Line, load_file
 from derive.network import Network, build_network, shape_findings
 from derive.ops import Array
+from derive.shapes import Shape, SymbolicShapeError, infer, model_shapes
+from derive.shapes import text as shape_text
 from derive.source import formula_location
 from derive.tree import Node, refs
 from verify.budget import BudgetExceeded, time_budget
@@ -45,9 +47,30 @@ class Session:
     derivatives: Derivatives = field(init=False)
     model: Model = field(init=False)
 
+    shapes: dict[str, Shape] = field(init=False)
+
     def __post_init__(self) -> None:
         self.derivatives = Derivatives(self.net)
         self.model = model_of(self.net.spec)
+        self.shapes = model_shapes(self.net.spec)
+
+    def symbolic_mismatch(self, claim: ClaimSpec, tree: Node) -> str:
+        """Why the claim's shape is wrong for symbolic sizes, or '' (plain gradients of the loss only)."""
+        try:
+            shape = infer(tree, {**self.shapes, **{v: () for v, _ in claim.index_vars}})
+        except SymbolicShapeError as exc:
+            return str(exc)
+        self.shapes[claim.name] = shape
+        if claim.of is not None or claim.wrt_index:
+            return ""
+        expected = self.shapes.get(claim.target, ())
+        expected = tuple(reversed(expected)) if claim.layout == "numerator" else expected
+        if shape != expected:  # only consulted when the concrete shapes agreed: the sizes coincide
+            return (
+                f"for symbolic sizes the claim has shape {shape_text(shape)}, the gradient {shape_text(expected)} "
+                f"(they agree only because of the sizes chosen)"
+            )
+        return ""
 
     def entries(self, claim: ClaimSpec, tree: Node) -> list[Entry]:
         """The comparisons deciding `tree` read as `claim`'s formula."""
@@ -145,8 +168,11 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome) -> Cl
         return session.entries(claim, candidate)
 
     scalars = [n for n, a in net.symbols.items() if np.ndim(a) == 0]
+    symbolic = session.symbolic_mismatch(claim, tree)
     try:
         entries = evaluate(tree)
+        if symbolic:
+            raise ShapeMismatch(symbolic)
     except ShapeError as exc:
         return out.done(Verdict.SHAPE_ERROR, exc.message, detail=exc.render())
     except ShapeMismatch as exc:
