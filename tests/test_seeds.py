@@ -125,3 +125,17 @@ def test_every_seed_file_names_its_source_document() -> None:
         "004_fc31854057c7e4a1",
     ):
         assert number in text
+
+
+def test_the_readme_seed_table_agrees_with_the_engine(results: dict[str, FileResult]) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = [line.split("|")[1:-1] for line in readme.splitlines() if line.startswith("| 00")]
+    checked = 0
+    for seed, claim, _, verdict, _ in (map(str.strip, r) for r in rows):
+        name = claim.strip("`").split("`")[0]
+        files = [f for f in EXPECTED if f.startswith(seed)]
+        matches = [EXPECTED[f][name][0] for f in files if name in EXPECTED[f]]
+        if matches and verdict in {v.label for v in Verdict}:
+            assert verdict in {m.label for m in matches}, (seed, name, verdict)
+            checked += 1
+    assert checked >= 20
