@@ -12,6 +12,9 @@ Three kinds, one table:
   which makes later normalisation unsound to undo; an atom never folds. In the
   normal form exp atoms are independent variables: that can only miss a true
   identity such as exp(a)exp(b) = exp(a+b), never accept a false one.
+- **smooth atoms** — `sigmoid(u)` and `tanh(u)` as symbols whose derivative is
+  written in the atom itself (σ' = σ(1 - σ), tanh' = 1 - tanh²), exactly as
+  exp' = exp. Residuals stay polynomial in them (no 1/(1 + e) denominators).
 - **function atoms** — `f(z[0])`, `f'(z[0])`, `dL/dy[2]`: applications of a function the
   user declares but does not define (seed 004's f, g and L). Each partial derivative
   is another atom, so a proof with them free holds for *every* smooth function.
@@ -37,6 +40,13 @@ def as_expr(value: object) -> sp.Expr:
     if isinstance(value, bool) or not isinstance(value, int | Fraction):
         raise TypeError(f"not an exact value: {type(value).__name__}")
     return sp.Rational(value.numerator, value.denominator)
+
+
+SMOOTH_DERIVATIVES = {  # d atom / d argument, in terms of the atom: true identities of the real functions
+    "sigmoid": lambda a: a * (1 - a),
+    "tanh": lambda a: 1 - a**2,
+}
+SMOOTH_VALUES = {"sigmoid": lambda u: 1 / (1 + sp.exp(-u)), "tanh": sp.tanh}
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,8 @@ class Atoms:
     mask_by_preactivation: dict[sp.Expr, sp.Symbol] = field(default_factory=dict)
     indicators: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # [expr > 0] with no mask of its own
     calls: dict[sp.Symbol, FunctionCall] = field(default_factory=dict)  # function atom -> what it applies
+    smooth: dict[sp.Symbol, tuple[str, sp.Expr]] = field(default_factory=dict)  # smooth atom -> (kind, argument)
+    _smooth_by_key: dict[tuple[str, sp.Expr], sp.Symbol] = field(default_factory=dict)
     _call_by_key: dict[tuple[str, tuple[int, ...], tuple[sp.Expr, ...]], sp.Symbol] = field(default_factory=dict)
     used_names: set[str] = field(default_factory=set)
     created: list[sp.Symbol] = field(default_factory=list)  # every invented symbol, oldest first
@@ -113,6 +125,15 @@ class Atoms:
             self.calls[atom] = FunctionCall(name, key[1], args)
         return atom
 
+    def smooth_atom(self, kind: str, u: sp.Expr, name: str) -> sp.Symbol:
+        """The atom for sigmoid(u) or tanh(u)."""
+        key = (kind, sp.expand(self.expand(u)))
+        atom = self._smooth_by_key.get(key)
+        if atom is None:
+            atom = self._smooth_by_key[key] = self.fresh(name)
+            self.smooth[atom] = (kind, u)
+        return atom
+
     def mask(self, z: sp.Expr, name: str) -> sp.Symbol:
         """The mask symbol of pre-activation `z`, created on first use."""
         key = sp.expand(self.expand(z))
@@ -147,7 +168,9 @@ class Atoms:
         """d expr/dx through every atom: ∂expr/∂x + Σ_a ∂expr/∂a · da/dx (memo caches da/dx)."""
         result = sp.diff(expr, x)
         for atom in expr.free_symbols:
-            if atom == x or not (atom in self.definition or atom in self.exp_argument or atom in self.calls):
+            if atom == x or not (
+                atom in self.definition or atom in self.exp_argument or atom in self.calls or atom in self.smooth
+            ):
                 continue
             inner = memo.get(atom)
             if inner is None:
@@ -161,6 +184,9 @@ class Atoms:
             return self.total_diff(self.definition[atom], x, memo)
         if atom in self.exp_argument:
             return atom * self.total_diff(self.exp_argument[atom], x, memo)
+        if atom in self.smooth:
+            kind, u = self.smooth[atom]
+            return SMOOTH_DERIVATIVES[kind](atom) * self.total_diff(u, x, memo)
         call = self.calls[atom]  # d F_p(args)/dx = Σ_q F_{p+q}(args) · d args[q]/dx
         total = sp.Integer(0)
         for q, arg in enumerate(call.args):

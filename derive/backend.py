@@ -69,6 +69,22 @@ class SymbolicBackend:
             return v.exp * self._log(v.base)
         return Log(v)
 
+    def sigmoid(self, x: Array) -> Array:
+        """Element-wise sigmoid as smooth atoms (derivative s(1 - s))."""
+        return self._smooth("sigmoid", x)
+
+    def tanh(self, x: Array) -> Array:
+        """Element-wise tanh as smooth atoms (derivative 1 - t^2)."""
+        return self._smooth("tanh", x)
+
+    def _smooth(self, kind: str, x: Array) -> Array:
+        out = np.empty(x.shape, dtype=object)
+        for index in np.ndindex(x.shape):
+            u = x[index]
+            label = str(u) if getattr(u, "is_Symbol", False) else f"{self.context}[{_index(index)}]"
+            out[index] = self.atoms.smooth_atom(kind, u, f"{kind}({label})")
+        return out
+
     def relu(self, x: Array) -> Array:
         """Element-wise relu(z) = mask(z) * z."""
         count = self._relu_calls.get(self.context, 0)
@@ -108,10 +124,13 @@ class SymbolicBackend:
             return sp.Integer(1 if v > 0 else 0)
         atoms = self.atoms
         full = atoms.expand(v)
-        if full in atoms.exp_argument:  # exp(u) > 0
+        if full in atoms.exp_argument or atoms.smooth.get(full, ("",))[0] == "sigmoid":  # exp, sigmoid > 0
             return sp.Integer(1)
         if full in atoms.masks:  # [m > 0] = m for m in {0, 1}
             return full
+        coefficient, rest = full.as_coeff_Mul()
+        if coefficient.is_positive and coefficient != 1:  # [c v > 0] = [v > 0] for c > 0
+            return self._indicator(rest)
         if full.is_Mul:  # relu output m*z: positive exactly when the mask is on
             masks = [f for f in full.args if f in atoms.masks]
             if len(masks) == 1:
@@ -144,6 +163,14 @@ class NumericBackend:
     def log(self, x: Array) -> Array:
         """Element-wise natural log."""
         return np.log(x)
+
+    def sigmoid(self, x: Array) -> Array:
+        """Element-wise logistic function."""
+        return 1.0 / (1.0 + np.exp(-x))
+
+    def tanh(self, x: Array) -> Array:
+        """Element-wise tanh."""
+        return np.tanh(x)
 
     def relu(self, x: Array) -> Array:
         """Element-wise max(x, 0)."""

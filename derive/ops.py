@@ -30,6 +30,8 @@ class Backend(Protocol):
     def exp(self, x: Array) -> Array: ...
     def log(self, x: Array) -> Array: ...
     def relu(self, x: Array) -> Array: ...
+    def sigmoid(self, x: Array) -> Array: ...
+    def tanh(self, x: Array) -> Array: ...
     def positive(self, x: Array) -> Array: ...
     def function(self, name: str, order: int, x: Array) -> Array: ...
     def scalar_function(self, name: str, x: Array) -> Array: ...
@@ -141,16 +143,6 @@ def _neg(be: Backend, xs: list[Array], opts: Options) -> Array:
     return np.asarray(-xs[0], dtype=be.dtype)
 
 
-def _sigmoid(be: Backend, xs: list[Array], opts: Options) -> Array:
-    one = be.const(Fraction(1))
-    return np.asarray(one / (one + be.exp(np.asarray(-xs[0], dtype=be.dtype))), dtype=be.dtype)
-
-
-def _tanh(be: Backend, xs: list[Array], opts: Options) -> Array:
-    one, two = be.const(Fraction(1)), be.const(Fraction(2))
-    return np.asarray(one - two / (be.exp(np.asarray(two * xs[0], dtype=be.dtype)) + one), dtype=be.dtype)
-
-
 def _leaky_relu(be: Backend, xs: list[Array], opts: Options) -> Array:
     alpha = be.const(Fraction(opts.get("alpha", Fraction(1, 100))))
     positive = be.relu(xs[0])  # shares the mask of relu(x): leaky = relu(x) + alpha (x - relu(x))
@@ -198,8 +190,8 @@ RULES: dict[str, OpRule] = {
         OpRule("log", 1, _unary("log"), "\\log({0})", (), "log"),
         OpRule("relu", 1, _unary("relu"), "\\operatorname{{ReLU}}({0})", (), "relu"),
         OpRule("softmax", 1, _softmax, "\\operatorname{{softmax}}({0})", ("axis",), "softmax"),
-        OpRule("sigmoid", 1, _sigmoid, "\\sigma({0})", (), "sigmoid"),
-        OpRule("tanh", 1, _tanh, "\\tanh({0})", (), "tanh"),
+        OpRule("sigmoid", 1, _unary("sigmoid"), "\\sigma({0})", (), "sigmoid"),
+        OpRule("tanh", 1, _unary("tanh"), "\\tanh({0})", (), "tanh"),
         OpRule("leaky_relu", 1, _leaky_relu, "\\operatorname{{LeakyReLU}}({0})", ("alpha",), "leaky_relu"),
         OpRule("identity", 1, _identity, "{0}", (), "identity"),
         OpRule("entry", -1, _entry, "{0}_{{{indices}}}"),

@@ -29,6 +29,11 @@ def locate(file: str, text: str, section: str, key: str, value: str | None = Non
                 col = line.index("=") + 1
                 return Location(file, number, _label(section, key), line, col, len(line))
             return Location(file, number, _label(section, key), line, col, col + len(value or ""))
+    if "." in section:  # `[claims] name = { formula = "..." }`: an inline table inside the parent section
+        parent, _, name = section.rpartition(".")
+        found = locate(file, text, parent, name, value)
+        if found.line is not None:
+            return Location(found.file, found.line, _label(section, key), found.text, found.col_start, found.col_end)
     return Location(file, None, _label(section, key), value, 0, len(value or ""))
 
 

@@ -117,3 +117,15 @@ def test_the_module_entry_point_runs_the_cli() -> None:
         cwd=ROOT,
     )
     assert done.returncode == 0 and done.stdout.splitlines()[-1] == "6 passed, 0 failed"
+
+
+def test_every_bundled_claim_knows_its_line() -> None:
+    from derive.model import load_file
+
+    for path in sorted(EXAMPLES.rglob("*.toml")):
+        spec = load_file(path)
+        lines = path.read_text().splitlines() if "extends" not in path.read_text() else None
+        for claim in spec.claims:
+            assert claim.where.line, (path.name, claim.name)
+            if lines is not None:
+                assert claim.text in lines[claim.where.line - 1], (path.name, claim.name)

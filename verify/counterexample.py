@@ -8,9 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 import sympy as sp
 
-from derive.backend import NotNumeric
+from derive.backend import NotNumeric, NumericBackend
 from derive.claims import ClaimSpec
-from derive.network import Network
+from derive.evaluate import evaluate
+from derive.network import Network, numeric_forward
+from derive.source import formula_location
 from verify.display import readable_residual
 from verify.entries import Entry
 from verify.oracle import finite_difference, numeric_claims
@@ -72,16 +74,18 @@ def _report(
 
 def _oracle(net: Network, claim: ClaimSpec, point: Point, entry: Entry) -> tuple[float | None, float | None]:
     plain = claim.of is None and not claim.index_vars and not claim.labels and claim.layout == "denominator"
-    if not plain:
+    if not plain or claim.expr is None:
         return None, None  # the finite-difference oracle checks gradients of the loss only
     arrays = point.arrays(net)
-    claims = net.spec.claims
-    upto = tuple(claims[: list(claims).index(claim) + 1])
+    line = claim.where.line or 0
+    earlier = tuple(c for c in net.spec.claims if c.expr is not None and (c.where.line or 0) < line)
     try:
         with np.errstate(all="raise"):
             fd = finite_difference(net.spec, arrays, claim.target, entry.index)
-            numeric = float(numeric_claims(net.spec, arrays, upto)[claim.name][entry.index])
-    except (FloatingPointError, ValueError, KeyError, IndexError, NotNumeric):
+            env = {**numeric_forward(net.spec, arrays), **numeric_claims(net.spec, arrays, earlier)}
+            value = evaluate(claim.expr, env, NumericBackend(), formula_location(claim.where, claim.text))
+            numeric = float(np.asarray(value, dtype=float)[entry.index])
+    except (FloatingPointError, ValueError, KeyError, IndexError, NotNumeric, ArithmeticError):
         return None, None
     return fd, numeric
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from derive.claims import ClaimSpec
-from derive.errors import InputError, ShapeError
+from derive.errors import InputError, Location, ShapeError
 from derive.evaluate import evaluate
-from derive.model import Line, load_file
+from derive.model import Line, ModelSpec, load_file
 from derive.network import Network, build_network, shape_findings
 from derive.ops import Array
 from derive.shapes import Shape, SymbolicShapeError, infer, model_shapes
@@ -35,6 +35,8 @@ from verify.results import ClaimResult, Counterexample, FileResult, Verdict
 from verify.rewrites import Model, model_of
 
 DEFAULT_BUDGET = 10.0
+BUILD_BUDGET = 60.0
+MAX_ENTRIES = 6000
 
 
 @dataclass
@@ -113,14 +115,25 @@ class _Outcome:
         )
 
 
-def check_path(path: Path, budget: float = DEFAULT_BUDGET, progress: Callable[[str], None] | None = None) -> FileResult:
+def check_path(
+    path: Path,
+    budget: float = DEFAULT_BUDGET,
+    progress: Callable[[str], None] | None = None,
+    build_budget: float = BUILD_BUDGET,
+) -> FileResult:
     """Load, build and check one derivation file; input errors become the file's error."""
     started = time.perf_counter()
     try:
         spec = load_file(path)
-        net = build_network(spec)
+        check_work(spec)
+        with time_budget(build_budget):
+            net = build_network(spec)
     except InputError as exc:
         return FileResult(str(path), path.stem, (), error=exc.render(), seconds=time.perf_counter() - started)
+    except (BudgetExceeded, MemoryError, RecursionError) as exc:
+        why = "ran out of memory" if isinstance(exc, MemoryError) else f"took longer than {build_budget:g} s"
+        message = f"{path}: error: building the model {why}; use smaller sizes"
+        return FileResult(str(path), path.stem, (), error=message, seconds=time.perf_counter() - started)
     session = Session(net, Equality(net), dict(net.values))
     results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
     for claim in spec.claims:
@@ -139,14 +152,27 @@ def check_path(path: Path, budget: float = DEFAULT_BUDGET, progress: Callable[[s
     )
 
 
+def check_work(spec: ModelSpec) -> None:
+    """Refuse, before any SymPy work, a model whose quantities hold more than MAX_ENTRIES entries in all."""
+    shapes = model_shapes(spec)
+    total = sum(int(np.prod([d if isinstance(d, int) else spec.sizes[d] for d in shape])) for shape in shapes.values())
+    if total > MAX_ENTRIES:
+        raise InputError(
+            f"the model has {total} entries in its inputs, parameters and forward quantities at these "
+            f"sizes; the limit is {MAX_ENTRIES} (choose smaller sizes: small sizes already expose "
+            f"transposition slips)",
+            Location(spec.file),
+        )
+
+
 def _shape_result(line: Line, words: str) -> ClaimResult:
     return ClaimResult(
         f"shape of {line.name}", line.name, line.text, Verdict.SHAPE_ERROR, line.where.line, message=words
     )
 
 
-def check_claim(session: Session, claim: ClaimSpec, budget: float) -> ClaimResult:
-    """The verdict on one claim."""
+def check_claim(session: Session, claim: ClaimSpec, budget: float, explain: bool = True) -> ClaimResult:
+    """The verdict on one claim; `explain=False` skips the diagnosis search (for mutation runs)."""
     out = _Outcome(claim, time.perf_counter())
     if claim.expr is None:
         error = claim.error or InputError("formula did not parse", claim.where)
@@ -156,12 +182,14 @@ def check_claim(session: Session, claim: ClaimSpec, budget: float) -> ClaimResul
         return out.done(Verdict.ERROR, f"uses {', '.join(missing)}, which could not be evaluated")
     try:
         with time_budget(budget):
-            return _decide(session, claim, claim.expr, out)
+            return _decide(session, claim, claim.expr, out, explain)
     except BudgetExceeded as exc:
         return out.done(Verdict.UNDECIDED, f"{exc}; neither a proof nor a counterexample yet")
+    except (MemoryError, RecursionError) as exc:
+        return out.done(Verdict.UNDECIDED, f"the work outgrew the machine ({type(exc).__name__}); not decided")
 
 
-def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome) -> ClaimResult:
+def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, explain: bool) -> ClaimResult:
     eq, net = session.eq, session.net
 
     def evaluate(candidate: Node) -> list[Entry]:
@@ -176,7 +204,7 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome) -> Cl
     except ShapeError as exc:
         return out.done(Verdict.SHAPE_ERROR, exc.message, detail=exc.render())
     except ShapeMismatch as exc:
-        reading = diagnose(eq, session.model, tree, None, evaluate, scalars, claim.target)
+        reading = diagnose(eq, session.model, tree, None, evaluate, scalars, claim.target) if explain else None
         return out.done(Verdict.SHAPE_ERROR, str(exc), diagnosis=reading)
     except InputError as exc:
         return out.done(Verdict.ERROR, exc.message, detail=exc.render())
@@ -194,7 +222,7 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome) -> Cl
             entries=len(entries),
         )
     found = find_counterexample(net, claim, entries, residuals, first, random.Random(first))
-    diagnosis = diagnose(eq, session.model, tree, entries, evaluate, scalars, claim.target)
+    diagnosis = diagnose(eq, session.model, tree, entries, evaluate, scalars, claim.target) if explain else None
     if found is None:
         return out.done(
             Verdict.UNDECIDED,

@@ -16,8 +16,11 @@ import sympy as sp
 
 from derive.atoms import as_expr
 from derive.network import Network
+from verify.budget import BudgetExceeded, time_budget
 from verify.modular import Singular, evaluate_mod, random_assignment
 from verify.normal_form import NormalForm, NotRational
+
+PATIENCE = 1.0  # seconds for the plain normal form before splitting by polynomial variables
 
 
 @dataclass
@@ -88,6 +91,40 @@ class Equality:
             return False
         engine = self.normal_form(residuals)
         try:
-            return all(engine.residual_is_zero(r) for r in residuals)
+            try:  # the plain normal form is fastest when it works; give it a short patience first
+                with time_budget(PATIENCE) as attempt:
+                    return all(engine.residual_is_zero(r) for r in residuals)
+            except BudgetExceeded as exc:
+                if exc.owner != attempt:
+                    raise
+            return all(engine.residual_is_zero(part) for r in residuals for part in self.coefficients(r))
         except (NotRational, ZeroDivisionError):
             return None
+
+    def coefficients(self, residual: sp.Expr) -> list[sp.Expr]:
+        """The residual split by monomials in its free polynomial variables; it is zero iff every part is.
+
+        A variable may be split on when it appears in no denominator and is not discrete (masks and labels
+        obey m^2 = m, which mixes monomials) or opaque: then the residual is a polynomial in those variables
+        with rational-function coefficients, and such a polynomial is zero iff each coefficient is. The
+        parts have far fewer distinct denominators than the whole, which keeps the normal form small.
+        """
+        expanded = sp.expand(residual)
+        terms = sp.Add.make_args(expanded)
+        if len(terms) < 2:
+            return [expanded]
+        in_denominators: set[sp.Basic] = set()
+        for term in terms:
+            for factor in sp.Mul.make_args(term):
+                if factor.is_Pow and factor.exp.is_negative:
+                    in_denominators |= factor.base.free_symbols
+        atoms = self.net.backend.atoms
+        discrete = set(atoms.masks) | set(atoms.indicators) | {y for row in self.net.label_rows for y in row}
+        split = sorted(expanded.free_symbols - in_denominators - discrete - set(atoms.calls), key=str)
+        if not split:
+            return [expanded]
+        groups: dict[sp.Expr, list[sp.Expr]] = {}
+        for term in terms:
+            coefficient, monomial = term.as_independent(*split, as_Add=False)
+            groups.setdefault(monomial, []).append(coefficient)
+        return [sp.Add(*parts) for parts in groups.values()]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from derive.atoms import as_expr
+from derive.atoms import SMOOTH_VALUES, as_expr
 from derive.network import Network, one_hot_groups
 
 MARGIN = sp.Rational(1, 8)
@@ -97,12 +97,18 @@ def _attempt(net: Network, rng: random.Random) -> Point | None:
             q = rng.choice(DENOMINATORS)
             values[atom] = sp.Rational(rng.choice([k for k in range(-2 * q, 2 * q + 1) if k]), q)
             continue
+        if atom in atoms.smooth:
+            kind, u = atoms.smooth[atom]
+            values[atom] = SMOOTH_VALUES[kind](atoms.expand(u).xreplace(values)).evalf(DIGITS)
+            continue
         if atom in atoms.exp_argument:
             arg = atoms.expand(atoms.exp_argument[atom]).xreplace(values)
             values[atom] = sp.exp(arg).evalf(DIGITS)
             continue
-        key = atoms.masks.get(atom, atoms.indicators.get(atom))
-        z = as_expr(key).xreplace(values)
+        if atom in atoms.indicators:  # an indicator's value is exact; only mask kinks need a margin
+            values[atom] = sp.Integer(1 if as_expr(atoms.indicators[atom]).xreplace(values) > 0 else 0)
+            continue
+        z = as_expr(atoms.masks[atom]).xreplace(values)
         if abs(z) < MARGIN:
             return None
         values[atom] = sp.Integer(1 if z > 0 else 0)
