@@ -39,9 +39,12 @@ from verify.equality import Equality  # noqa: E402
 from verify.oracle import finite_difference, numeric_claims  # noqa: E402
 from verify.points import NoPoint, draw_point  # noqa: E402
 from verify.results import Verdict  # noqa: E402
+from verify.rewrites import model_of, moved_factors  # noqa: E402
 
 FILES = [
     "examples/two_layer.toml",
+    "examples/deep_relu.toml",
+    "examples/smooth_mse.toml",
     "examples/seeds/002a_softmax_single_sample.toml",
     "examples/seeds/002b_batch_relu_l2.toml",
     "examples/seeds/003_single_layer_column_vectors.toml",
@@ -132,7 +135,12 @@ def generate(kind: str, sample: int | None, seed: int) -> list[tuple[Source, str
     out = []
     for source in sources():
         rules = MUTATIONS if kind == "mutation" else {**EQUIVALENCES, **pre_activation_rule(_pre(source.spec))}
-        for rule, tree in apply_everywhere(source.tree, rules):
+        made = list(apply_everywhere(source.tree, rules))
+        if kind == "mutation":
+            made += [
+                ("move the mask to another layer", t) for _, t in moved_factors(source.tree, model_of(source.spec))
+            ]
+        for rule, tree in made:
             key = (source.spec.file, source.claim.name, to_text(tree))
             if key not in seen and to_text(tree) != to_text(source.tree):
                 seen.add(key)

@@ -18,7 +18,7 @@ import sympy as sp
 
 from derive.atoms import Atoms
 from derive.functions import Log
-from derive.ops import Array
+from derive.ops import Array, OpDomainError
 
 
 def _elementwise(fn: Any, x: Array) -> Array:
@@ -59,6 +59,8 @@ class SymbolicBackend:
         return _elementwise(self._log, x)
 
     def _log(self, v: sp.Expr) -> sp.Expr:
+        if v.is_number and v.is_positive is not True:
+            raise OpDomainError(f"log of {v}: the logarithm is defined for positive numbers only")
         if v in self.atoms.definition:  # look through line atoms so log(softmax) cancels
             return self._log(self.atoms.definition[v])
         if v in self.atoms.exp_argument:
@@ -138,6 +140,9 @@ class SymbolicBackend:
                 if atoms.masks[masks[0]] == rest:
                     return masks[0]
         key = sp.expand(full)
+        content, primitive = key.primitive() if key.is_Add else (sp.Integer(1), key)
+        if content.is_positive and content != 1:  # [2 z > 0] = [z > 0]: a positive factor spread over a sum
+            key = primitive
         if key in atoms.mask_by_preactivation:
             return atoms.mask_by_preactivation[key]
         return atoms.indicator(key)

@@ -6,9 +6,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from derive.errors import Location, ShapeError
-from derive.ops import RULES, Array, Backend, OpShapeError
+from derive.errors import InputError, Location, ShapeError
+from derive.ops import RULES, Array, Backend, OpDomainError, OpShapeError, check_finite
 from derive.tree import Apply, Const, Node, Ref
+
+_PARTIAL = {"div", "pow", "log"}  # operations with undefined values
 
 
 def evaluate(node: Node, env: Mapping[str, Array], backend: Backend, where: Location) -> Array:
@@ -23,7 +25,12 @@ def evaluate(node: Node, env: Mapping[str, Array], backend: Backend, where: Loca
         raise ShapeError(f"'{node.op}' takes {rule.arity} operand(s)", where)
     args = [evaluate(a, env, backend, where) for a in node.args]
     try:
-        return rule.impl(backend, args, dict(node.options))
+        value = rule.impl(backend, args, dict(node.options))
+        return check_finite(rule.name, value) if rule.name in _PARTIAL else value
+    except OpDomainError as exc:
+        raise InputError(
+            str(exc), where.shifted(where.col_start + node.span[0], where.col_start + node.span[1])
+        ) from None
     except OpShapeError as exc:
         raise ShapeError(
             str(exc), where.shifted(where.col_start + node.span[0], where.col_start + node.span[1])

@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 import numpy as np
+import sympy as sp
 
 Array = np.ndarray[Any, Any]
 
@@ -39,6 +40,22 @@ class Backend(Protocol):
 
 class OpShapeError(ValueError):
     """Operand shapes that cannot combine; the message states expected and actual."""
+
+
+class OpDomainError(ValueError):
+    """A value outside an operation's domain: division by zero, log of a non-positive number."""
+
+
+def check_finite(op: str, value: Array) -> Array:
+    """Refuse results that are undefined numbers (1/0, 0**-1, log 0): SymPy would carry them on as zoo/nan."""
+    if value.dtype == object:
+        for entry in value.flat:
+            if isinstance(entry, sp.Basic) and (entry.has(sp.nan, sp.zoo, sp.oo, -sp.oo)):
+                raise OpDomainError(
+                    f"'{op}' gives an undefined value ({entry}) here: a division by zero or the "
+                    f"log of a non-positive number"
+                )
+    return value
 
 
 Options = dict[str, Any]

@@ -237,3 +237,12 @@ def test_a_shape_that_only_works_because_two_sizes_are_equal_is_a_shape_error() 
     assert right.verdict is Verdict.PROVED
     assert coincidence.verdict is Verdict.SHAPE_ERROR and "for all sizes" in coincidence.message
     assert transposed.verdict is Verdict.SHAPE_ERROR and "agree only because of the sizes" in transposed.message
+
+
+@pytest.mark.parametrize(
+    "mask",
+    ["(h1 > 0)", "(2 * h1 > 0)", "(h1 / 2 > 0)", "(X @ W1 + b1 > 0)", "(2 * (X @ W1 + b1) > 0)", "(0 < X @ W1 + b1)"],
+)
+def test_every_spelling_of_the_relu_mask_is_the_same_mask(mask: str) -> None:
+    [result] = check_text(two_layer({"db1": f"sum(((P - Y) @ W2.T / N) * {mask}, axis=0)"}))
+    assert result.verdict is Verdict.PROVED, result.message

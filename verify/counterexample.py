@@ -42,7 +42,7 @@ def find_counterexample(
         for k in order:
             entry = entries[k]
             t, c = point.at(expand(entry.truth)), point.at(expand(entry.claimed))
-            if _differ(t, c):
+            if t.is_finite and c.is_finite and _differ(t, c):
                 labels = {y: point.values[y] for row in net.label_rows for y in row}
                 residual = readable_residual(entry.truth - entry.claimed, net.backend.atoms, {**labels, **entry.fixed})
                 return _report(net, claim, point, entry, t, c, residual)

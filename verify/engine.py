@@ -134,6 +134,9 @@ def check_path(
         why = "ran out of memory" if isinstance(exc, MemoryError) else f"took longer than {build_budget:g} s"
         message = f"{path}: error: building the model {why}; use smaller sizes"
         return FileResult(str(path), path.stem, (), error=message, seconds=time.perf_counter() - started)
+    except Exception as exc:  # last resort, as in check_claim
+        message = f"{path}: error: {INTERNAL}: {type(exc).__name__}: {exc}"[:400]
+        return FileResult(str(path), path.stem, (), error=message, seconds=time.perf_counter() - started)
     session = Session(net, Equality(net), dict(net.values))
     results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
     for claim in spec.claims:
@@ -171,8 +174,19 @@ def _shape_result(line: Line, words: str) -> ClaimResult:
     )
 
 
+INTERNAL = "internal error (a bug in derive-check; please report it)"
+
+
 def check_claim(session: Session, claim: ClaimSpec, budget: float, explain: bool = True) -> ClaimResult:
     """The verdict on one claim; `explain=False` skips the diagnosis search (for mutation runs)."""
+    try:
+        return _check_claim(session, claim, budget, explain)
+    except Exception as exc:  # last resort: a verdict, never a traceback; the fuzz tests require this is unused
+        out = _Outcome(claim, time.perf_counter())
+        return out.done(Verdict.ERROR, f"{INTERNAL}: {type(exc).__name__}: {exc}"[:300])
+
+
+def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: bool) -> ClaimResult:
     out = _Outcome(claim, time.perf_counter())
     if claim.expr is None:
         error = claim.error or InputError("formula did not parse", claim.where)

@@ -101,10 +101,10 @@ def edits(tree: Node, model: Model) -> Iterator[Candidate]:
         if not isinstance(sub, Const):
             for words, factor in model.derivatives:
                 yield f"missing {words}", rebuild(Apply("mul", (sub, factor)))
-    yield from _moved_masks(tree, model)
+    yield from moved_factors(tree, model)
 
 
-def _moved_masks(tree: Node, model: Model) -> Iterator[Candidate]:
+def moved_factors(tree: Node, model: Model) -> Iterator[Candidate]:
     """A factor removed where it stands and put elsewhere: 'mask on the wrong layer'."""
     for sub, rebuild in positions(tree):
         if isinstance(sub, Apply) and sub.op == "mul":
