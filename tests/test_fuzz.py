@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -122,6 +123,7 @@ def test_random_bytes_are_an_input_error(data: bytes, tmp_path_factory) -> None:
 
 
 REAL = (EXAMPLES / "two_layer.toml").read_text()
+pytestmark = pytest.mark.slow
 
 
 @settings(max_examples=120, deadline=None)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.slow
-
 from benchmarks.soundness import generate, report, run
+
+pytestmark = pytest.mark.slow
 
 SAMPLE = 70
 
