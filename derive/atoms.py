@@ -104,9 +104,19 @@ class Atoms:
         self.definition[atom] = value
         return atom
 
+    def key(self, u: sp.Expr) -> sp.Expr:
+        """The canonical form of an atom's argument, in terms of line atoms (cheap: never expanded through them).
+
+        A line atom stands for its definition, so `exp(scores[0,1])` and `exp(h1[0,:] @ W2[:,1] + b2[1])`
+        must meet: an argument that is a line atom is keyed by its (expanded) definition.
+        """
+        while u in self.definition:
+            u = self.definition[u]
+        return sp.expand(u)
+
     def exp(self, u: sp.Expr, name: str) -> sp.Expr:
         """The exp atom of argument `u` (exp(0) is 1)."""
-        key = sp.expand(self.expand(u))
+        key = self.key(u)
         if key == 0:
             return sp.Integer(1)
         atom = self.exp_by_argument.get(key)
@@ -118,7 +128,7 @@ class Atoms:
 
     def call(self, name: str, partial: tuple[int, ...], args: tuple[sp.Expr, ...], label: str) -> sp.Symbol:
         """The atom for a declared function's (partial derivative's) value at `args`."""
-        key = (name, tuple(sorted(partial)), tuple(sp.expand(self.expand(a)) for a in args))
+        key = (name, tuple(sorted(partial)), tuple(self.key(a) for a in args))
         atom = self._call_by_key.get(key)
         if atom is None:
             atom = self._call_by_key[key] = self.fresh(label)
@@ -127,7 +137,7 @@ class Atoms:
 
     def smooth_atom(self, kind: str, u: sp.Expr, name: str) -> sp.Symbol:
         """The atom for sigmoid(u) or tanh(u)."""
-        key = (kind, sp.expand(self.expand(u)))
+        key = (kind, self.key(u))
         atom = self._smooth_by_key.get(key)
         if atom is None:
             atom = self._smooth_by_key[key] = self.fresh(name)
@@ -136,7 +146,7 @@ class Atoms:
 
     def mask(self, z: sp.Expr, name: str) -> sp.Symbol:
         """The mask symbol of pre-activation `z`, created on first use."""
-        key = sp.expand(self.expand(z))
+        key = self.key(z)
         mask = self.mask_by_preactivation.get(key)
         if mask is None:
             mask = self.fresh(name)

