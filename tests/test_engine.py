@@ -246,3 +246,14 @@ def test_a_shape_that_only_works_because_two_sizes_are_equal_is_a_shape_error() 
 def test_every_spelling_of_the_relu_mask_is_the_same_mask(mask: str) -> None:
     [result] = check_text(two_layer({"db1": f"sum(((P - Y) @ W2.T / N) * {mask}, axis=0)"}))
     assert result.verdict is Verdict.PROVED, result.message
+
+
+def test_a_deep_network_gets_real_counterexample_points(tmp_path: Path) -> None:
+    # Regression: mask keys in terms of forward quantities once made every point of a deep net fail.
+    text = (EXAMPLES / "deep_relu.toml").read_text().replace('dW1 = "X.T @ (dh1 * (h1 > 0))"', 'dW1 = "X.T @ dh1"')
+    path = tmp_path / "deep.toml"
+    path.write_text(text)
+    result = {c.name: c for c in check_path(path).claims}
+    assert result["dW2"].verdict is Verdict.PROVED
+    assert result["dW1"].verdict is Verdict.REFUTED and result["dW1"].counterexample is not None
+    assert result["dW1"].counterexample.oracle_value is not None

@@ -106,12 +106,12 @@ def _attempt(net: Network, rng: random.Random) -> Point | None:
             values[atom] = sp.exp(arg).evalf(DIGITS)
             continue
         if atom in atoms.indicators:  # an indicator's value is exact; only mask kinks need a margin
-            z = as_expr(atoms.indicators[atom]).xreplace(values)
+            z = atoms.expand(as_expr(atoms.indicators[atom])).xreplace(values)
             if not z.is_finite:
                 return None
             values[atom] = sp.Integer(1 if z > 0 else 0)
             continue
-        z = as_expr(atoms.masks[atom]).xreplace(values)
+        z = atoms.expand(as_expr(atoms.masks[atom])).xreplace(values)
         if not z.is_finite or abs(z) < MARGIN:  # undefined here (a division by a mask that is 0): redraw
             return None
         values[atom] = sp.Integer(1 if z > 0 else 0)
