@@ -8,6 +8,7 @@ instant. Progress goes to stderr, results to stdout.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="time budget per claim; when it runs out the claim is UNDECIDED (default 10)",
     )
     parser.add_argument("--no-timings", action="store_true", help="omit timings (stable output for diffs)")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "annotations"),
+        default="text",
+        help="stdout as a rich report (text), the full JSON record, or `file:line: error:` lines "
+        "(GitHub `::error` commands when GITHUB_ACTIONS is set)",
+    )
+    parser.add_argument("--junit", type=Path, metavar="OUT.xml", help="also write JUnit XML (one testcase per claim)")
+    parser.add_argument("--json-schema", action="store_true", help="print the JSON schema of --format json and exit")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return parser
@@ -72,6 +82,13 @@ def collect(paths: Sequence[Path]) -> list[Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run derive-check; returns the exit code."""
+    if (argv is not None and "--json-schema" in argv) or (argv is None and "--json-schema" in sys.argv[1:]):
+        import json
+
+        from reports.machine import SCHEMA
+
+        print(json.dumps(SCHEMA, indent=2))
+        return EXIT_PROVED
     args = build_parser().parse_args(argv)
     try:
         files = collect(args.paths)
@@ -85,19 +102,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.console import Console
     from rich.text import Text
 
+    from reports.machine import annotations, exit_code, to_json, to_junit
     from reports.terminal import render_files, summary_line
-    from verify.results import Verdict
 
     color = {"always": True, "never": False}.get(args.color)
     out = Console(force_terminal=color, no_color=color is False, highlight=False, soft_wrap=False)
     if not out.is_terminal:
         out.width = 120
     results = _run(files, args.budget, Console(stderr=True))
-    for renderable in render_files(results, timings=not args.no_timings):
-        out.print(renderable, soft_wrap=isinstance(renderable, Text))  # error lines must never wrap
-    print(summary_line(results), flush=True)
-    worst = max((r.worst for r in results), default=Verdict.PROVED)
-    return {Verdict.PROVED: EXIT_PROVED, Verdict.ERROR: EXIT_USAGE}.get(worst, EXIT_FAILED)
+    if args.junit:
+        _write(args.junit, to_junit(results))
+    if args.format == "json":
+        print(to_json(results))
+    elif args.format == "annotations":
+        sys.stdout.write(annotations(results, github=os.environ.get("GITHUB_ACTIONS") == "true"))
+        print(summary_line(results), flush=True)
+    else:
+        for renderable in render_files(results, timings=not args.no_timings):
+            out.print(renderable, soft_wrap=isinstance(renderable, Text))  # error lines must never wrap
+        print(summary_line(results), flush=True)
+    return exit_code(results)
+
+
+def _write(path: Path, text: str) -> None:
+    """The one place files are written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def _run(files: Sequence[Path], budget: float, err: Console) -> list[FileResult]:
@@ -121,5 +151,9 @@ def _run(files: Sequence[Path], budget: float, err: Console) -> list[FileResult]
 
 
 def entry() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point (a reader closing the pipe, as `| head` does, is not an error to report)."""
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_FAILED)

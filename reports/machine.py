@@ -1,0 +1,203 @@
+"""Renderers for machines: JSON (with a documented schema), JUnit XML, and `file:line:` annotations.
+
+All three are pure functions of the results. JSON is the complete record; JUnit has one testcase per
+claim (refuted, undecided and shape errors are failures, malformed input is an error); annotations are one
+line per failing claim, in GitHub's `::error file=…,line=…::` form when asked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from verify.results import ClaimResult, FileResult, Verdict
+
+SCHEMA_VERSION = 1
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "derive-check results",
+    "type": "object",
+    "required": ["schema_version", "files", "summary"],
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "summary": {
+            "type": "object",
+            "required": ["passed", "failed", "exit_code"],
+            "properties": {
+                "passed": {"type": "integer"},
+                "failed": {"type": "integer"},
+                "exit_code": {"enum": [0, 1, 2]},
+            },
+        },
+        "files": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["file", "title", "sizes", "claims", "error", "seconds", "notes"],
+                "properties": {
+                    "file": {"type": "string"},
+                    "title": {"type": "string"},
+                    "source": {"type": "string"},
+                    "sizes": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    "error": {"type": "string", "description": "set when the file itself could not be used"},
+                    "seconds": {"type": "number"},
+                    "notes": {"type": "array", "items": {"type": "string"}},
+                    "claims": {"type": "array", "items": {"$ref": "#/$defs/claim"}},
+                },
+            },
+        },
+    },
+    "$defs": {
+        "claim": {
+            "type": "object",
+            "required": ["claim", "target", "formula", "verdict", "line", "entries", "seconds", "message"],
+            "properties": {
+                "claim": {"type": "string"},
+                "target": {"type": "string", "description": "the quantity differentiated against"},
+                "formula": {"type": "string"},
+                "verdict": {"enum": [v.label for v in Verdict]},
+                "line": {"type": ["integer", "null"]},
+                "entries": {"type": "integer", "description": "scalar entries compared"},
+                "seconds": {"type": "number"},
+                "message": {"type": "string"},
+                "detail": {"type": "string"},
+                "residual": {"type": "string", "description": "exact residual (true - claimed) of the entry"},
+                "counterexample": {"type": ["object", "null"]},
+                "diagnosis": {"type": "string"},
+                "corrected": {"type": "string", "description": "the corrected formula the diagnosis PROVED"},
+                "source": {"type": "string"},
+                "reading": {"type": "string"},
+            },
+        }
+    },
+}
+
+
+def exit_code(results: Sequence[FileResult]) -> int:
+    """0 all proved; 2 some input error; 1 otherwise."""
+    worst = max((r.worst for r in results), default=Verdict.PROVED)
+    return 0 if worst is Verdict.PROVED else 2 if worst is Verdict.ERROR else 1
+
+
+def to_json(results: Sequence[FileResult]) -> str:
+    """The complete results as JSON, matching SCHEMA."""
+    passed = sum(c.verdict is Verdict.PROVED for r in results for c in r.claims)
+    failed = sum(c.verdict is not Verdict.PROVED for r in results for c in r.claims) + sum(
+        bool(r.error) for r in results
+    )
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "summary": {"passed": passed, "failed": failed, "exit_code": exit_code(results)},
+        "files": [_file(r) for r in results],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _file(result: FileResult) -> dict[str, Any]:
+    return {
+        "file": result.file,
+        "title": result.title,
+        "source": result.source,
+        "sizes": dict(result.sizes),
+        "error": result.error,
+        "seconds": round(result.seconds, 4),
+        "notes": list(result.notes),
+        "claims": [_claim(c) for c in result.claims],
+    }
+
+
+def _claim(claim: ClaimResult) -> dict[str, Any]:
+    cx = claim.counterexample
+    return {
+        "claim": claim.name,
+        "target": claim.target,
+        "formula": claim.formula,
+        "verdict": claim.verdict.label,
+        "line": claim.line,
+        "entries": claim.entries,
+        "seconds": round(claim.seconds, 4),
+        "message": claim.message,
+        "detail": claim.detail,
+        "residual": cx.residual if cx else "",
+        "counterexample": asdict(cx) if cx else None,
+        "diagnosis": claim.diagnosis,
+        "corrected": claim.corrected,
+        "source": claim.source,
+        "reading": claim.reading,
+    }
+
+
+def to_junit(results: Sequence[FileResult]) -> str:
+    """JUnit XML: a testsuite per file, a testcase per claim."""
+    suites = ET.Element("testsuites", name="derive-check")
+    for result in results:
+        suite = ET.SubElement(suites, "testsuite", name=result.file, time=f"{result.seconds:.3f}")
+        cases = list(result.claims)
+        failures = sum(c.verdict in (Verdict.REFUTED, Verdict.UNDECIDED, Verdict.SHAPE_ERROR) for c in cases)
+        errors = sum(c.verdict is Verdict.ERROR for c in cases) + bool(result.error)
+        suite.set("tests", str(len(cases) + bool(result.error)))
+        suite.set("failures", str(failures))
+        suite.set("errors", str(errors))
+        if result.error:
+            case = ET.SubElement(suite, "testcase", classname=result.file, name="(file)")
+            ET.SubElement(case, "error", message="the file could not be used").text = result.error
+        for claim in cases:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=result.file,
+                name=claim.name,
+                time=f"{claim.seconds:.3f}",
+                file=result.file,
+                line=str(claim.line or 0),
+            )
+            if claim.verdict is Verdict.ERROR:
+                ET.SubElement(case, "error", message=claim.message).text = claim.detail or claim.message
+            elif claim.verdict is not Verdict.PROVED:
+                failure = ET.SubElement(
+                    case, "failure", message=f"{claim.verdict.label}: {claim.message}", type=claim.verdict.label
+                )
+                failure.text = _failure_text(claim)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True)
+
+
+def _failure_text(claim: ClaimResult) -> str:
+    lines = [f"{claim.name} = {claim.formula}", claim.message]
+    if claim.diagnosis:
+        lines += [f"diagnosis: {claim.diagnosis}", f"corrected formula, PROVED: {claim.corrected}"]
+    cx = claim.counterexample
+    if cx:
+        lines += [f"counterexample: {cx.entry}: true {cx.true_value}, claimed {cx.claimed_value}"]
+        lines += [f"  {name} = {literal}" for name, literal in cx.point]
+        lines += [f"exact residual: {cx.residual}"]
+    return "\n".join(lines)
+
+
+def annotations(results: Sequence[FileResult], github: bool = False) -> str:
+    """One `file:line: error: ...` line per failing claim (GitHub workflow commands when `github`)."""
+    out = []
+    for result in results:
+        if result.error:
+            first = result.error.splitlines()[0]
+            out.append(f"::error file={result.file}::{first}" if github else first)
+        for claim in result.claims:
+            if claim.verdict is Verdict.PROVED:
+                continue
+            words = f"{claim.name} {claim.verdict.label}: {claim.diagnosis or claim.message}"
+            level = "warning" if claim.verdict is Verdict.UNDECIDED else "error"
+            line = claim.line or 1
+            out.append(
+                f"::{level} file={result.file},line={line},title=derive-check::{_escape(words)}"
+                if github
+                else f"{result.file}:{line}: {level}: {words}"
+            )
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
