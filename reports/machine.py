@@ -178,7 +178,7 @@ def _failure_text(claim: ClaimResult) -> str:
     return "\n".join(lines)
 
 
-def annotations(results: Sequence[FileResult], github: bool = False) -> str:
+def annotation_lines(results: Sequence[FileResult], github: bool = False) -> str:
     """One `file:line: error: ...` line per failing claim (GitHub workflow commands when `github`)."""
     out = []
     for result in results:

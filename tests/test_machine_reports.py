@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 import jsonschema
 import pytest
 
-from reports.machine import SCHEMA, annotations, to_json, to_junit
+from reports.machine import SCHEMA, annotation_lines, to_json, to_junit
 from tests.conftest import EXAMPLES
 from verify.cli import main
 from verify.engine import check_path
@@ -48,11 +48,11 @@ def test_junit_counts_match_the_results(results: list[FileResult]) -> None:
 
 
 def test_annotations_point_at_the_claims_lines(results: list[FileResult]) -> None:
-    lines = annotations(results).splitlines()
+    lines = annotation_lines(results).splitlines()
     wrong = EXAMPLES / "two_layer_wrong.toml"
     assert lines[0] == f"{wrong}:30: error: dscores REFUTED: Equals the true derivative times 2 (= N: a missing 1/N?)"
     assert len(lines) == 8
-    github = annotations(results, github=True).splitlines()
+    github = annotation_lines(results, github=True).splitlines()
     assert github[0].startswith(f"::error file={wrong},line=30,title=derive-check::dscores")
 
 

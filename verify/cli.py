@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from reports.machine import annotations, exit_code, to_json, to_junit
+    from reports.machine import annotation_lines, exit_code, to_json, to_junit
     from reports.terminal import render_files, summary_line
 
     color = {"always": True, "never": False}.get(args.color)
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.format == "json":
         print(to_json(results))
     elif args.format == "annotations":
-        sys.stdout.write(annotations(results, github=os.environ.get("GITHUB_ACTIONS") == "true"))
+        sys.stdout.write(annotation_lines(results, github=os.environ.get("GITHUB_ACTIONS") == "true"))
         print(summary_line(results), flush=True)
     else:
         for renderable in render_files(results, timings=not args.no_timings):
