@@ -200,7 +200,7 @@ RULES: dict[str, OpRule] = {
         OpRule("matmul", 2, _matmul, "{0} {1}"),
         OpRule("neg", 1, _neg, "-{0}"),
         OpRule("transpose", 1, _transpose, "{0}^\\top"),
-        OpRule("gt", 2, _gt, "\\mathbb{{1}}[{0} > {1}]"),
+        OpRule("gt", 2, _gt, "\\mathbf{{1}}[{0} > {1}]"),
         OpRule("sum", 1, _reduce("sum"), "\\operatorname{{sum}}({0})", ("axis",), "sum"),
         OpRule("mean", 1, _reduce("mean"), "\\operatorname{{mean}}({0})", ("axis",), "mean"),
         OpRule("exp", 1, _unary("exp"), "\\exp({0})", (), "exp"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(GitHub `::error` commands when GITHUB_ACTIONS is set)",
     )
     parser.add_argument("--junit", type=Path, metavar="OUT.xml", help="also write JUnit XML (one testcase per claim)")
+    parser.add_argument("--latex", type=Path, metavar="OUT.tex", help="also write the LaTeX proof report")
+    parser.add_argument("--pdf", type=Path, metavar="OUT.pdf", help="also compile the report with pdflatex")
     parser.add_argument("--json-schema", action="store_true", help="print the JSON schema of --format json and exit")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -109,9 +112,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console(force_terminal=color, no_color=color is False, highlight=False, soft_wrap=False)
     if not out.is_terminal:
         out.width = 120
-    results = _run(files, args.budget, Console(stderr=True))
+    typeset = bool(args.latex or args.pdf)
+    if args.pdf and shutil.which("pdflatex") is None:
+        print("derive-check: error: --pdf needs pdflatex (Debian: apt-get install texlive-latex-base)", file=sys.stderr)
+        return EXIT_USAGE
+    results = _run(files, args.budget, Console(stderr=True), typeset)
     if args.junit:
         _write(args.junit, to_junit(results))
+    if typeset:
+        from reports.latex import to_latex_document
+
+        document = to_latex_document(results)
+        if args.latex:
+            _write(args.latex, document)
+        if args.pdf and not _compile(document, args.pdf):
+            return EXIT_USAGE
     if args.format == "json":
         print(to_json(results))
     elif args.format == "annotations":
@@ -124,19 +139,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     return exit_code(results)
 
 
+def _compile(document: str, target: Path) -> bool:
+    """pdflatex twice (tables settle on the second pass) in a scratch folder; the PDF is copied to `target`."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "report.tex"
+        source.write_text(document, encoding="utf-8")
+        for _ in range(2):
+            done = subprocess.run(
+                ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", source.name],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            if done.returncode != 0:
+                errors = [ln for ln in done.stdout.splitlines() if ln.startswith("!")][:3]
+                print(f"derive-check: error: pdflatex failed: {' '.join(errors)}", file=sys.stderr)
+                return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(folder) / "report.pdf", target)
+    return True
+
+
 def _write(path: Path, text: str) -> None:
     """The one place files are written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
 
-def _run(files: Sequence[Path], budget: float, err: Console) -> list[FileResult]:
+def _run(files: Sequence[Path], budget: float, err: Console, typeset: bool = False) -> list[FileResult]:
     from rich.progress import Progress
 
     from verify.engine import check_path
 
     if not err.is_terminal:
-        return [check_path(f, budget) for f in files]
+        return [check_path(f, budget, typeset=typeset) for f in files]
     results = []
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("checking", total=len(files))
@@ -145,7 +186,7 @@ def _run(files: Sequence[Path], budget: float, err: Console) -> list[FileResult]
             def show(name: str, f: Path = f) -> None:
                 bar.update(task, description=f"{f.name}: {name}")
 
-            results.append(check_path(f, budget, show))
+            results.append(check_path(f, budget, show, typeset=typeset))
             bar.advance(task)
     return results
 

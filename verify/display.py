@@ -28,12 +28,16 @@ def softmax_folds(atoms: Atoms) -> dict[tuple[sp.Symbol, sp.Expr], sp.Symbol]:
     return folds
 
 
-def readable_residual(residual: sp.Expr, atoms: Atoms, fixed: dict[sp.Basic, sp.Expr]) -> str:
-    """The residual with `fixed` values substituted and softmax quotients folded, shortened if long."""
+def readable_expr(residual: sp.Expr, atoms: Atoms, fixed: dict[sp.Basic, sp.Expr]) -> sp.Expr:
+    """The residual with `fixed` values substituted and softmax quotients folded back into P."""
     expr = sp.expand(atoms.expand(residual).xreplace(fixed))
     folds = softmax_folds(atoms)
-    terms = [_fold(term, folds) for term in sp.Add.make_args(expr)]
-    text = str(sp.factor_terms(sp.Add(*terms)))
+    return sp.factor_terms(sp.Add(*[_fold(term, folds) for term in sp.Add.make_args(expr)]))
+
+
+def readable_residual(residual: sp.Expr, atoms: Atoms, fixed: dict[sp.Basic, sp.Expr]) -> str:
+    """`readable_expr` as text, shortened if long."""
+    text = str(readable_expr(residual, atoms, fixed))
     return text if len(text) <= LIMIT else text[: LIMIT - 30] + f" … ({len(text)} characters in all)"
 
 

@@ -120,6 +120,7 @@ def check_path(
     budget: float = DEFAULT_BUDGET,
     progress: Callable[[str], None] | None = None,
     build_budget: float = BUILD_BUDGET,
+    typeset: bool = False,
 ) -> FileResult:
     """Load, build and check one derivation file; input errors become the file's error."""
     started = time.perf_counter()
@@ -144,7 +145,7 @@ def check_path(
             progress(claim.name)
         results.append(check_claim(session, claim, budget))
     notes = tuple(f"not checked: {what}: {why}" for what, why in spec.unchecked)
-    return FileResult(
+    result = FileResult(
         str(path),
         spec.title,
         tuple(spec.sizes.items()),
@@ -153,6 +154,11 @@ def check_path(
         notes=((spec.note,) if spec.note else ()) + notes,
         source=spec.source,
     )
+    if typeset:
+        from verify.typeset import typeset as typeset_result
+
+        result = typeset_result(result, session, spec)
+    return result
 
 
 def check_work(spec: ModelSpec) -> None:

@@ -36,6 +36,27 @@ class Counterexample:
 
 
 @dataclass(frozen=True)
+class WorkedEntry:
+    """One entry of a claim worked out for a reader: both sides and why they agree (or do not), in LaTeX."""
+
+    entry: str  # e.g. \frac{\partial L}{\partial {W_{2}}_{0,0}}
+    truth: tuple[str, ...]  # the derivative SymPy computed, split into lines
+    claimed: tuple[str, ...]  # the claimed entry, split into lines
+    denominator: str  # the common denominator of the residual's normal form ("1" if none)
+    residual: tuple[str, ...]  # the reduced numerator: "0" when proved
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """The model as a reader sees it, typeset: declarations, forward pass, assumptions."""
+
+    declarations: tuple[tuple[str, str, str], ...]  # (LaTeX name, shape, role)
+    forward: tuple[tuple[str, str], ...]  # (LaTeX name, LaTeX formula)
+    loss: str
+    assumptions: tuple[str, ...]  # plain sentences (inline math in $...$)
+
+
+@dataclass(frozen=True)
 class ClaimResult:
     """The verdict on one claim, with everything a report needs."""
 
@@ -53,6 +74,8 @@ class ClaimResult:
     source: str = ""
     corrected: str = ""  # the corrected formula the diagnosis proved
     reading: str = ""  # which reading of an ambiguous source was encoded
+    statement: str = ""  # LaTeX: the claim as an equation (only when typesetting was asked for)
+    worked: WorkedEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +90,7 @@ class FileResult:
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
     source: str = ""
+    model: ModelSummary | None = None  # only when typesetting was asked for
 
     @property
     def worst(self) -> Verdict:

@@ -1,0 +1,294 @@
+"""The LaTeX proof report: a self-contained article that compiles with pdflatex from texlive-latex-base.
+
+Only packages from texlive-latex-base are used (amsmath, amssymb, longtable, geometry, hyperref, graphicx).
+Wide formulas are scaled to the line width only when they would overflow (`\\fitmath`), so no overfull
+boxes; text from the sources goes through `tex_text`, which escapes LaTeX's special characters and maps
+the Unicode mathematics the seeds use (∂, ᵀ, ⊙, ŷ, λ, …) to LaTeX. Chinese text cannot be set by base
+pdflatex and is marked as omitted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from verify.results import ClaimResult, FileResult, Verdict
+
+PREAMBLE = r"""\documentclass[10pt]{article}
+\usepackage[margin=2.2cm]{geometry}
+\usepackage{amsmath,amssymb}
+\usepackage{longtable}
+\usepackage{graphicx}
+\usepackage[hidelinks]{hyperref}
+\allowdisplaybreaks
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{4pt}
+\newsavebox{\fitbox}
+\newcommand{\fitmath}[1]{\savebox{\fitbox}{$\displaystyle #1$}%
+  \ifdim\wd\fitbox>\linewidth\resizebox{\linewidth}{!}{\usebox{\fitbox}}\else\usebox{\fitbox}\fi}
+"""
+
+METHOD = r"""\section*{Method}
+Each model is built symbolically at the stated sizes with one symbol per entry of every input and parameter.
+Every entry of every forward quantity is an atom with a recorded definition; $\mathbf{1}[z > 0]$ is a free 0/1
+symbol per pre-activation entry, so $\operatorname{ReLU}(z) = \mathbf{1}[z>0]\,z$ and $\operatorname{ReLU}'(0) = 0$;
+$e^{u}$, $\sigma(u)$ and $\tanh(u)$ are atoms whose derivatives are $e^{u}$, $\sigma(1-\sigma)$ and $1-\tanh^2$.
+The ground truth is \texttt{sympy.diff} of the scalar loss with respect to each entry, with the chain rule routed
+through the atoms. For every entry the residual (true $-$ claimed), with forward quantities expanded, is brought to
+an exact normal form: one numerator over a product of factored denominators, in a sparse polynomial ring over
+$\mathbb{Q}$, reduced modulo $m^2 = m$ for every mask and modulo ``each label row is one-hot''. \textbf{PROVED}
+means every reduced numerator is the zero polynomial, which makes the claim exact for every value of the symbols,
+every activation pattern and every label assignment. Atoms are independent variables in the normal form, which
+can only miss a true identity, never accept a false one. \textbf{REFUTED} means an entry differs at a concrete
+point whose masks agree with the signs of their pre-activations; the point is cross-checked by central finite
+differences of the loss in float64 with numpy. A diagnosis is reported only when the corrected formula is itself
+PROVED. A claimed gradient $\partial\mathbf{h}$ inside a formula denotes the claim about $\partial L/\partial\mathbf{h}$.
+"""
+
+_UNICODE = {
+    "∂": r"$\partial$",
+    "ᵀ": r"$^{\mathsf T}$",
+    "⊙": r"$\odot$",
+    "·": r"$\cdot$",
+    "−": "-",
+    "×": r"$\times$",
+    "Σ": r"$\Sigma$",
+    "λ": r"$\lambda$",
+    "η": r"$\eta$",
+    "δ": r"$\delta$",
+    "Θ": r"$\Theta$",
+    "σ": r"$\sigma$",
+    "ŷ": r"$\hat{y}$",
+    "Ŷ": r"$\hat{Y}$",
+    "≠": r"$\neq$",
+    "≤": r"$\leq$",
+    "≥": r"$\geq$",
+    "∈": r"$\in$",
+    "←": r"$\leftarrow$",
+    "→": r"$\to$",
+    "∴": r"$\therefore$",
+    "‖": r"$\|$",
+    "²": r"$^2$",
+    "₁": r"$_1$",
+    "₂": r"$_2$",
+    "′": "'",
+    "…": r"\ldots{}",
+    "“": "``",
+    "”": "''",
+    "‘": "`",
+    "’": "'",
+    "—": "---",
+    "–": "--",
+    "ℝ": r"$\mathbb{R}$",
+    "ⁱ": r"$^i$",
+    "⁽": "(",
+    "⁾": ")",
+    "°": r"$^\circ$",
+    "①": "(1)",
+    "②": "(2)",
+    "§": r"\S{}",
+    "½": r"$\frac12$",
+    "√": r"$\surd$",
+    "≈": r"$\approx$",
+    "∇": r"$\nabla$",
+}
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
+
+
+def tex_text(text: str) -> str:
+    """Plain text made safe for LaTeX: specials escaped, Unicode mathematics mapped, CJK marked as omitted."""
+    text = re.sub(r"[\u3000-\u9fff\uff00-\uffef]+", " [Chinese text] ", text)
+    out = []
+    for ch in text:
+        if ch in _SPECIAL:
+            out.append(_SPECIAL[ch])
+        elif ch in _UNICODE:
+            out.append(_UNICODE[ch])
+        elif ord(ch) < 128:
+            out.append(ch)
+        else:
+            out.append("?")
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def tt(text: str) -> str:
+    """Code in typewriter type that may break after commas and operators."""
+    return r"\texttt{" + re.sub(r"(, |\+ |@ |\\_)", r"\1\\allowbreak{}", tex_text(text)) + "}"
+
+
+def to_latex_document(results: Sequence[FileResult], title: str = "derive-check proof report") -> str:
+    """The whole report as a LaTeX document."""
+    parts = [
+        PREAMBLE,
+        r"\title{" + tex_text(title) + r"}\author{derive-check}\date{}",
+        r"\begin{document}",
+        r"\maketitle",
+        METHOD,
+        _summary(results),
+    ]
+    parts += [_file(r) for r in results]
+    parts.append(r"\end{document}")
+    return "\n".join(parts) + "\n"
+
+
+def _summary(results: Sequence[FileResult]) -> str:
+    rows = [r"\begin{tabular}{lrrrrr}", r"file & proved & refuted & shape & undecided & error \\ \hline"]
+    for r in results:
+        counts = {v: sum(c.verdict is v for c in r.claims) for v in Verdict}
+        counts[Verdict.ERROR] += bool(r.error)
+        rows.append(
+            f"{tex_text(r.title[:60])} & "
+            + " & ".join(
+                str(counts[v])
+                for v in (Verdict.PROVED, Verdict.REFUTED, Verdict.SHAPE_ERROR, Verdict.UNDECIDED, Verdict.ERROR)
+            )
+            + r" \\"
+        )
+    rows.append(r"\end{tabular}")
+    return (
+        r"\section*{Summary}"
+        + "\n"
+        + r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"
+        + "\n"
+        + "\n".join(rows)
+        + "}\n"
+    )
+
+
+def _file(result: FileResult) -> str:
+    out = [r"\section{" + tex_text(result.title) + "}", r"\textbf{File:} " + tt(result.file)]
+    if result.source:
+        out.append(r"\\ \textbf{Source:} " + tex_text(result.source))
+    if result.sizes:
+        out.append(r"\\ \textbf{Sizes:} $" + ",\\ ".join(f"{k} = {v}" for k, v in result.sizes) + "$")
+    if result.error:
+        out.append(r"\par\textbf{This file could not be checked:}\par" + tt(result.error))
+        return "\n".join(out)
+    if result.model is not None:
+        out.append(_model(result))
+    out.append(_verdicts(result))
+    out += [_claim(c) for c in result.claims]
+    if result.notes:
+        out.append(
+            r"\subsection*{Notes}\begin{itemize}"
+            + "".join(r"\item " + tex_text(n) for n in result.notes)
+            + r"\end{itemize}"
+        )
+    return "\n".join(out)
+
+
+def _model(result: FileResult) -> str:
+    model = result.model
+    assert model is not None
+    rows = [f"${name}$ & {tex_text(shape)} & {tex_text(role)}" + r" \\" for name, shape, role in model.declarations]
+    forward = [rf"\fitmath{{{name} = {formula}}}" for name, formula in model.forward]
+    out = [
+        r"\subsection*{Model}",
+        r"\begin{tabular}{lll}",
+        r"quantity & shape & role \\ \hline",
+        *rows,
+        r"\end{tabular}\par Forward pass, top to bottom; the scalar loss is $" + model.loss + "$:",
+        r"\begin{center}" + r"\\[2pt]".join(forward) + r"\end{center}",
+        r"Assumptions:\begin{itemize}",
+    ]
+    out += [r"\item " + tex_text(a) for a in model.assumptions]
+    out.append(r"\end{itemize}")
+    return "\n".join(out)
+
+
+def _verdicts(result: FileResult) -> str:
+    rows = [
+        r"\subsection*{Verdicts}",
+        r"\begin{longtable}{p{0.2\linewidth}p{0.13\linewidth}rp{0.47\linewidth}}",
+        r"claim & verdict & entries & why \\ \hline \endhead",
+    ]
+    for c in result.claims:
+        rows.append(
+            f"{tt(c.name)} & \\textbf{{{c.verdict.label}}} & {c.entries} & {tex_text(c.diagnosis or c.message)}"
+            + r" \\"
+        )
+    rows.append(r"\end{longtable}")
+    return "\n".join(rows)
+
+
+def _claim(claim: ClaimResult) -> str:
+    out = [r"\subsection*{" + tex_text(claim.name) + r" \hfill " + claim.verdict.label + "}"]
+    out.append(
+        r"\begin{center}\fitmath{" + claim.statement + r"}\end{center}"
+        if claim.statement
+        else r"Claim: " + tt(claim.formula)
+    )
+    if claim.source:
+        out.append(r"\textit{As the source writes it:} " + tex_text(claim.source))
+    if claim.reading:
+        out.append(r"\par\textit{Reading taken:} " + tex_text(claim.reading))
+    if claim.verdict in (Verdict.ERROR, Verdict.SHAPE_ERROR, Verdict.UNDECIDED):
+        out.append(r"\par " + tex_text(claim.message))
+    worked = claim.worked
+    if worked is not None:
+        out.append(r"\par\textbf{One entry worked out.} SymPy's derivative $" + worked.entry + r" L$:")
+        out.append(_lines(worked.truth))
+        out.append(r"The claimed entry:")
+        out.append(_lines(worked.claimed))
+        if claim.verdict is Verdict.PROVED:
+            out.append(r"Their difference, brought over the common denominator")
+            out.append(_lines([worked.denominator]))
+            out.append(
+                r"and reduced modulo $m^2 = m$ and the one-hot rows, has numerator $0$: the entries agree"
+                r" exactly. The same holds for every entry of the claim."
+            )
+        else:
+            out.append(r"Their difference does not vanish; it is")
+            out.append(_lines(worked.residual))
+    cx = claim.counterexample
+    if cx is not None:
+        out.append(
+            r"\par\textbf{Counterexample.} At the point below ("
+            + tex_text(cx.labels or "no labels")
+            + r"), "
+            + tt(cx.entry)
+            + " is "
+            + tex_text(cx.true_value)
+            + " but the claim gives "
+            + tex_text(cx.claimed_value)
+            + "."
+        )
+        if cx.oracle_value is not None and cx.oracle_claim is not None:
+            out.append(f"Finite differences in float64 agree: {cx.oracle_value:.10g} against {cx.oracle_claim:.10g}.")
+        out.append(r"\begin{flushleft}\small " + r"\\".join(tt(f"{n} = {v}") for n, v in cx.point) + r"\end{flushleft}")
+    if claim.diagnosis:
+        out.append(
+            r"\par\textbf{Diagnosis (proved):} "
+            + tex_text(claim.diagnosis)
+            + r". Corrected formula, PROVED: "
+            + tt(claim.corrected)
+        )
+    return "\n".join(out)
+
+
+def _lines(lines: Sequence[str]) -> str:
+    """Display lines, each scaled down only if it would not fit; continuation lines start with +."""
+    if not lines:
+        return ""
+    shown = [
+        rf"\fitmath{{{line}}}"
+        if k == 0
+        else rf"\fitmath{{\quad + {line}}}"
+        if not line.lstrip().startswith("-")
+        else rf"\fitmath{{\quad {line}}}"
+        for k, line in enumerate(lines)
+    ]
+    return r"\begin{center}" + r"\\[2pt]".join(shown) + r"\end{center}"
