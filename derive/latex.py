@@ -131,4 +131,4 @@ def symbol_latex(name: str) -> str:
 def expr_latex(expr: sp.Expr) -> str:
     """A SymPy expression as LaTeX with every symbol named through `symbol_latex`."""
     names = {s: symbol_latex(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
-    return sp.latex(expr, symbol_names=names)
+    return str(sp.latex(expr, symbol_names=names))

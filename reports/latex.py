@@ -42,7 +42,8 @@ every activation pattern and every label assignment. Atoms are independent varia
 can only miss a true identity, never accept a false one. \textbf{REFUTED} means an entry differs at a concrete
 point whose masks agree with the signs of their pre-activations; the point is cross-checked by central finite
 differences of the loss in float64 with numpy. A diagnosis is reported only when the corrected formula is itself
-PROVED. A claimed gradient $\partial\mathbf{h}$ inside a formula denotes the claim about $\partial L/\partial\mathbf{h}$.
+PROVED. A claimed gradient $\partial\mathbf{h}$ inside a formula denotes the claim about
+$\partial L/\partial\mathbf{h}$.
 """
 
 _UNICODE = {

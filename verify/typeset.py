@@ -85,9 +85,11 @@ def worked_entry(session: object, claim: ClaimSpec, result: ClaimResult, entries
     chosen = entries[0]
     if result.counterexample is not None:
         chosen = next((e for e in entries if e.label == result.counterexample.entry), chosen)
-    entry = rf"\frac{{\partial}}{{\partial\, {symbol_latex(chosen.label.split(' ')[0].replace(claim.name, claim.target, 1))}}}"
+    label = chosen.label.split(" ")[0].replace(claim.name, claim.target, 1)
+    entry = rf"\frac{{\partial}}{{\partial\, {symbol_latex(label)}}}"
     residual = session.eq.residuals([chosen.truth], [chosen.claimed])[0]
-    denominator, numerator = "1", ("0",)
+    denominator: str = "1"
+    numerator: tuple[str, ...] = ("0",)
     try:
         value = session.eq.normal_form([residual]).convert(residual)
         denominator = (
