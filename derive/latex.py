@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from fractions import Fraction
 
 import sympy as sp
 
@@ -100,8 +101,9 @@ def _latex(node: Node, bold: frozenset[str], scalars: frozenset[str]) -> tuple[s
         word = {"sum": r"\operatorname{sum}", "mean": r"\operatorname{mean}", "softmax": r"\operatorname{softmax}"}
         return rf"{word[node.op]}_{{{options['axis']}}}\left({parts[0]}\right)", _ATOM
     text = rule.latex.format(*parts, **{k: v for k, v in options.items() if isinstance(k, str)})
-    if node.op == "leaky_relu" and "alpha" in options:
-        text = text[:-1] + rf";\,{sp.latex(sp.Rational(options['alpha'].numerator, options['alpha'].denominator))})"
+    alpha = options.get("alpha")
+    if node.op == "leaky_relu" and isinstance(alpha, Fraction):
+        text = text[:-1] + rf";\,{sp.latex(sp.Rational(alpha.numerator, alpha.denominator))})"
     return text, prec
 
 
