@@ -17,7 +17,6 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 import numpy as np
-import sympy as sp
 
 Array = np.ndarray[Any, Any]
 
@@ -49,6 +48,8 @@ class OpDomainError(ValueError):
 def check_finite(op: str, value: Array) -> Array:
     """Refuse results that are undefined numbers (1/0, 0**-1, log 0): SymPy would carry them on as zoo/nan."""
     if value.dtype == object:
+        import sympy as sp  # only the exact backend makes object arrays; parsing never needs SymPy
+
         for entry in value.flat:
             if isinstance(entry, sp.Basic) and (entry.has(sp.nan, sp.zoo, sp.oo, -sp.oo)):
                 raise OpDomainError(

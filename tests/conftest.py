@@ -58,6 +58,12 @@ def check_text(text: str, budget: float = 30.0) -> list[ClaimResult]:
     return [check_claim(session, claim, budget) for claim in spec.claims]
 
 
+@pytest.fixture(autouse=True)
+def _private_proof_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read or write the developer's .derive-check-cache/."""
+    monkeypatch.setenv("DERIVE_CHECK_CACHE", str(tmp_path_factory.mktemp("proof-cache")))
+
+
 @pytest.fixture
 def examples() -> Path:
     """The bundled examples directory."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from verify.cache import ProofCache
     from verify.results import FileResult
 
 EXIT_PROVED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -52,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--junit", type=Path, metavar="OUT.xml", help="also write JUnit XML (one testcase per claim)")
     parser.add_argument("--latex", type=Path, metavar="OUT.tex", help="also write the LaTeX proof report")
     parser.add_argument("--pdf", type=Path, metavar="OUT.pdf", help="also compile the report with pdflatex")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check every claim afresh (the cache is .derive-check-cache/ or $DERIVE_CHECK_CACHE)",
+    )
     parser.add_argument("--json-schema", action="store_true", help="print the JSON schema of --format json and exit")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -116,7 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.pdf and shutil.which("pdflatex") is None:
         print("derive-check: error: --pdf needs pdflatex (Debian: apt-get install texlive-latex-base)", file=sys.stderr)
         return EXIT_USAGE
-    results = _run(files, args.budget, Console(stderr=True), typeset)
+    cache = None
+    if not args.no_cache:
+        from verify.cache import ProofCache
+
+        cache = ProofCache(Path(os.environ.get("DERIVE_CHECK_CACHE", ".derive-check-cache")) / "proofs.sqlite")
+    results = _run(files, args.budget, Console(stderr=True), typeset, cache)
     if args.junit:
         _write(args.junit, to_junit(results))
     if typeset:
@@ -171,13 +182,21 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _run(files: Sequence[Path], budget: float, err: Console, typeset: bool = False) -> list[FileResult]:
+def _run(
+    files: Sequence[Path], budget: float, err: Console, typeset: bool = False, cache: ProofCache | None = None
+) -> list[FileResult]:
     from rich.progress import Progress
+
+    from verify.cached import cached_result
+
+    known = {f: cached_result(f, budget, typeset, cache) for f in files} if cache else {}
+    if all(known.get(f) for f in files):  # everything answered from the cache: SymPy is never imported
+        return [r for r in known.values() if r is not None]
 
     from verify.engine import check_path
 
     if not err.is_terminal:
-        return [check_path(f, budget, typeset=typeset) for f in files]
+        return [known.get(f) or check_path(f, budget, typeset=typeset, cache=cache) for f in files]
     results = []
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("checking", total=len(files))
@@ -186,7 +205,7 @@ def _run(files: Sequence[Path], budget: float, err: Console, typeset: bool = Fal
             def show(name: str, f: Path = f) -> None:
                 bar.update(task, description=f"{f.name}: {name}")
 
-            results.append(check_path(f, budget, show, typeset=typeset))
+            results.append(known.get(f) or check_path(f, budget, show, typeset=typeset, cache=cache))
             bar.advance(task)
     return results
 

@@ -8,6 +8,7 @@ time budget. A claim that fails never stops the others.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from derive.shapes import text as shape_text
 from derive.source import formula_location
 from derive.tree import Node, refs
 from verify.budget import BudgetExceeded, time_budget
+from verify.cache import ProofCache, claim_keys, model_key
 from verify.counterexample import find_counterexample
 from verify.diagnose import Diagnosis, diagnose
 from verify.entries import Derivatives, Entry, ShapeMismatch, claim_entries
@@ -121,12 +123,18 @@ def check_path(
     progress: Callable[[str], None] | None = None,
     build_budget: float = BUILD_BUDGET,
     typeset: bool = False,
+    cache: ProofCache | None = None,
 ) -> FileResult:
     """Load, build and check one derivation file; input errors become the file's error."""
     started = time.perf_counter()
     try:
         spec = load_file(path)
         check_work(spec)
+    except InputError as exc:
+        return FileResult(str(path), path.stem, (), error=exc.render(), seconds=time.perf_counter() - started)
+    keys = claim_keys(spec, budget, typeset) if cache else {}
+    hits = {c.name: cache.get(keys[c.name], c) for c in spec.claims} if cache else {}
+    try:
         with time_budget(build_budget):
             net = build_network(spec)
     except InputError as exc:
@@ -140,10 +148,27 @@ def check_path(
         return FileResult(str(path), path.stem, (), error=message, seconds=time.perf_counter() - started)
     session = Session(net, Equality(net), dict(net.values))
     results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
+    if cache:
+        cache.put_all("shapes:" + model_key(spec), results)
     for claim in spec.claims:
         if progress:
             progress(claim.name)
-        results.append(check_claim(session, claim, budget))
+        hit = hits.get(claim.name)
+        if hit is not None:
+            _restore_value(session, claim)
+            results.append(hit)
+            continue
+        result = check_claim(session, claim, budget)
+        results.append(result)
+        if cache:
+            cache.put(keys[claim.name], result)
+    typeset_session = session if typeset else None
+    return _file_result(spec, path, results, started, typeset, typeset_session)
+
+
+def _file_result(
+    spec: ModelSpec, path: Path, results: list[ClaimResult], started: float, typeset: bool, session: Session | None
+) -> FileResult:
     notes = tuple(f"not checked: {what}: {why}" for what, why in spec.unchecked)
     result = FileResult(
         str(path),
@@ -159,6 +184,14 @@ def check_path(
 
         result = typeset_result(result, session, spec)
     return result
+
+
+def _restore_value(session: Session, claim: ClaimSpec) -> None:
+    """Put a cached claim's value where later claims look for it."""
+    if claim.expr is None or claim.index_vars:
+        return
+    with contextlib.suppress(InputError, ValueError):
+        session.env[claim.name] = _value(session, claim, claim.expr)
 
 
 def check_work(spec: ModelSpec) -> None:

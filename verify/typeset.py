@@ -120,15 +120,17 @@ def _lines(expr: sp.Expr) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def typeset(result: FileResult, session: object, spec: ModelSpec) -> FileResult:
-    """`result` with the typeset model, claim equations and worked entries filled in."""
+def typeset(result: FileResult, session: object | None, spec: ModelSpec) -> FileResult:
+    """`result` with the typeset model, claim equations and worked entries filled in (cached ones kept)."""
     from verify.engine import Session
 
-    assert isinstance(session, Session)
     by_name = {c.name: c for c in spec.claims}
     claims = []
     for claim_result in result.claims:
         claim = by_name.get(claim_result.name)
+        if claim_result.worked is not None or not isinstance(session, Session):
+            claims.append(replace(claim_result, statement=statement(spec, claim) if claim and claim.expr else ""))
+            continue
         if claim is None or claim.expr is None or claim_result.verdict in (Verdict.ERROR, Verdict.SHAPE_ERROR):
             claims.append(replace(claim_result, statement=statement(spec, claim) if claim and claim.expr else ""))
             continue

@@ -1,0 +1,63 @@
+"""The proof cache: a re-run of unchanged files is answered without SymPy; an edit re-checks what it touches."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import EXAMPLES, ROOT, two_layer
+from verify.cache import ProofCache
+from verify.cached import cached_result
+from verify.engine import check_path
+
+
+def test_a_cached_run_gives_the_same_results(tmp_path: Path) -> None:
+    cache = ProofCache(tmp_path / "c.sqlite")
+    first = check_path(EXAMPLES / "two_layer_wrong.toml", cache=cache)
+    again = cached_result(EXAMPLES / "two_layer_wrong.toml", 10.0, False, cache)
+    assert again is not None
+    strip = lambda r: [(c.name, c.verdict, c.message, c.diagnosis, c.corrected, c.counterexample) for c in r.claims]  # noqa: E731
+    assert strip(again) == strip(first)
+
+
+def test_editing_one_claim_rechecks_it_and_the_claims_that_use_it(tmp_path: Path) -> None:
+    cache = ProofCache(tmp_path / "c.sqlite")
+    path = tmp_path / "f.toml"
+    claims = {
+        "dscores": "(P - Y) / N",
+        "dh1": "(P - Y) @ W2.T / N",
+        "db1": "sum(dh1 * (h1 > 0), axis=0)",
+        "db2": "sum(P - Y, axis=0) / N",
+    }
+    path.write_text(two_layer(claims))
+    check_path(path, cache=cache)
+    path.write_text(two_layer({**claims, "dh1": "(P - Y) @ W2.T"}))  # now wrong: missing 1/N
+    result = {c.name: c for c in check_path(path, cache=cache).claims}
+    assert result["dscores"].seconds == 0.0 and result["db2"].seconds == 0.0  # from the cache
+    assert result["dh1"].seconds > 0 and result["db1"].seconds > 0  # re-checked: db1 uses dh1
+    assert result["dh1"].verdict.label == "REFUTED" and result["db1"].verdict.label == "REFUTED"
+
+
+def test_a_fully_cached_cli_run_never_imports_sympy(tmp_path: Path) -> None:
+    env = {**os.environ, "DERIVE_CHECK_CACHE": str(tmp_path)}
+    probe = (
+        "import sys\nfrom verify.cli import main\ncode = main([sys.argv[1], '--no-timings'])\n"
+        "print('sympy' in sys.modules, code)"
+    )
+    args = [sys.executable, "-c", probe, str(EXAMPLES / "seeds")]
+    cold = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env)
+    warm = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert cold.stdout.splitlines()[-1] == "True 1"
+    assert warm.stdout.splitlines()[-1] == "False 1"
+    assert cold.stdout.splitlines()[:-1] == warm.stdout.splitlines()[:-1]
+
+
+def test_undecided_claims_are_not_cached(tmp_path: Path) -> None:
+    cache = ProofCache(tmp_path / "c.sqlite")
+    path = tmp_path / "f.toml"
+    path.write_text(two_layer({"dW1": "X.T @ (((P - Y) @ W2.T / N) * (h1 > 0)) + 2 * reg * W1"}))
+    [slow] = check_path(path, budget=0.001, cache=cache).claims
+    assert slow.verdict.label == "UNDECIDED"
+    assert cached_result(path, 0.001, False, cache) is None
