@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from derive.claims import ClaimSpec
-from derive.model import ModelSpec
+from derive.model import Decl, ModelSpec
 from derive.tree import refs
 from verify.results import ClaimResult, Counterexample, Verdict, WorkedEntry
 
@@ -36,7 +36,10 @@ ENGINE_VERSION = _engine_version()
 
 def model_key(spec: ModelSpec) -> str:
     """A digest of everything in the file that claims are checked against."""
-    decl = lambda d: [d.name, [str(x) for x in d.dims], d.onehot]  # noqa: E731
+
+    def decl(d: Decl) -> list[Any]:
+        return [d.name, [str(x) for x in d.dims], d.onehot]
+
     model = [
         ENGINE_VERSION,
         sorted(spec.sizes.items()),
@@ -133,7 +136,7 @@ def _decode(data: dict[str, Any]) -> ClaimResult:
         cx["point"] = tuple(tuple(p) for p in cx["point"])
         data["counterexample"] = Counterexample(**cx)
     if data.get("worked"):
-        worked = {k: tuple(v) if isinstance(v, list) else v for k, v in data["worked"].items()}
+        worked: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data["worked"].items()}
         data["worked"] = WorkedEntry(**worked)
     known = {f.name for f in fields(ClaimResult)}
     return ClaimResult(**{k: v for k, v in data.items() if k in known})
