@@ -161,12 +161,13 @@ def to_junit(results: Sequence[FileResult]) -> str:
                 failure = ET.SubElement(
                     case, "failure", message=f"{claim.verdict.label}: {claim.message}", type=claim.verdict.label
                 )
-                failure.text = _failure_text(claim)
+                failure.text = failure_text(claim)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
 
 
-def _failure_text(claim: ClaimResult) -> str:
+def failure_text(claim: ClaimResult) -> str:
+    """The details of a failing claim as plain text: formula, diagnosis, counterexample, residual."""
     lines = [f"{claim.name} = {claim.formula}", claim.message]
     if claim.diagnosis:
         lines += [f"diagnosis: {claim.diagnosis}", f"corrected formula, PROVED: {claim.corrected}"]

@@ -12,6 +12,7 @@ from verify.engine import Session, check_claim
 from verify.equality import Equality
 from verify.results import ClaimResult
 
+pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
