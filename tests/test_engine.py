@@ -257,3 +257,43 @@ def test_a_deep_network_gets_real_counterexample_points(tmp_path: Path) -> None:
     assert result["dW2"].verdict is Verdict.PROVED
     assert result["dW1"].verdict is Verdict.REFUTED and result["dW1"].counterexample is not None
     assert result["dW1"].counterexample.oracle_value is not None
+
+
+def test_budgets_leave_no_stale_alarm_behind() -> None:
+    # Regression: an outer budget expiring inside an inner, longer one (the claim's budget inside the normal
+    # form's 1 s attempt) once left the inner deadline behind; it fired a second later in unrelated code,
+    # raising BudgetExceeded at random (even inside imports, which crashed the interpreter once).
+    import time
+
+    from verify import budget
+
+    for _ in range(100):
+        try:
+            with budget.time_budget(0.0005):
+                try:
+                    with budget.time_budget(1.0) as inner:
+                        while True:
+                            pass
+                except budget.BudgetExceeded as exc:
+                    if exc.owner == inner:
+                        raise AssertionError("the inner budget cannot have expired first") from None
+                    raise
+        except budget.BudgetExceeded:
+            pass
+    assert budget._deadlines == []
+    started = time.monotonic()
+    while time.monotonic() - started < 1.3:  # no budget open: nothing may interrupt this loop
+        sum(range(1000))
+
+
+def test_an_expiring_budget_never_interrupts_an_import() -> None:
+    import sys
+    import types
+
+    from verify import budget
+
+    frame_chain = types.SimpleNamespace(
+        f_code=types.SimpleNamespace(co_filename="<frozen importlib._bootstrap>"), f_back=None
+    )
+    assert budget._importing(frame_chain)  # type: ignore[arg-type]
+    assert not budget._importing(sys._getframe())
