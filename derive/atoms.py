@@ -32,6 +32,8 @@ from fractions import Fraction
 
 import sympy as sp
 
+from derive.budget import check
+
 
 def as_expr(value: object) -> sp.Expr:
     """An internal value (SymPy object, int or Fraction) as a SymPy expression; never parses text."""
@@ -176,6 +178,7 @@ class Atoms:
 
     def total_diff(self, expr: sp.Expr, x: sp.Symbol, memo: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
         """d expr/dx through every atom: ∂expr/∂x + Σ_a ∂expr/∂a · da/dx (memo caches da/dx)."""
+        check()  # a safe point for the time budget
         result = sp.diff(expr, x)
         for atom in expr.free_symbols:
             if atom == x or not (

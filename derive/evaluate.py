@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from derive.budget import check
 from derive.errors import InputError, Location, ShapeError
 from derive.ops import RULES, Array, Backend, OpDomainError, OpShapeError, check_finite
 from derive.tree import Apply, Const, Node, Ref
@@ -20,6 +21,7 @@ def evaluate(node: Node, env: Mapping[str, Array], backend: Backend, where: Loca
     if isinstance(node, Ref):
         return env[node.name]
     assert isinstance(node, Apply)
+    check()  # a safe point for the time budget
     rule = RULES[node.op]
     if rule.arity >= 0 and len(node.args) != rule.arity:
         raise ShapeError(f"'{node.op}' takes {rule.arity} operand(s)", where)

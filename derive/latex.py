@@ -20,7 +20,7 @@ import sympy as sp
 from derive.ops import RULES
 from derive.tree import Apply, Const, Node, Ref
 
-_PREC = {"add": 1, "sub": 1, "mul": 2, "matmul": 2, "neg": 3, "pow": 4}
+_PREC = {"add": 1, "sub": 1, "mul": 2, "matmul": 2, "product": 2, "neg": 3, "pow": 4}
 _ATOM = 5
 _GREEK = {
     "lam": r"\lambda",

@@ -105,6 +105,19 @@ def _matmul(be: Backend, xs: list[Array], opts: Options) -> Array:
     return np.asarray(a @ b, dtype=be.dtype)
 
 
+def _product(be: Backend, xs: list[Array], opts: Options) -> Array:
+    """LaTeX's juxtaposition and \\cdot: a scalar times anything is element-wise, otherwise a matrix product."""
+    a, b = xs
+    if a.ndim == 0 or b.ndim == 0:
+        return np.asarray(a * b, dtype=be.dtype)
+    if a.shape[-1] != b.shape[0]:
+        raise OpShapeError(
+            f"a product of {_fmt(a)} and {_fmt(b)} is neither a scalar product nor a matrix product "
+            f"(which needs {a.shape[-1]} = {b.shape[0]}); for an element-wise product write \\odot"
+        )
+    return _matmul(be, xs, opts)
+
+
 def _power(be: Backend, xs: list[Array], opts: Options) -> Array:
     base, exponent = xs
     if exponent.ndim != 0:
@@ -199,6 +212,7 @@ RULES: dict[str, OpRule] = {
         OpRule("div", 2, _elementwise("/", lambda a, b: a / b), "\\frac{{{0}}}{{{1}}}"),
         OpRule("pow", 2, _power, "{0}^{{{1}}}"),
         OpRule("matmul", 2, _matmul, "{0} {1}"),
+        OpRule("product", 2, _product, "{0} {1}"),
         OpRule("neg", 1, _neg, "-{0}"),
         OpRule("transpose", 1, _transpose, "{0}^\\top"),
         OpRule("gt", 2, _gt, "\\mathbf{{1}}[{0} > {1}]"),

@@ -8,6 +8,7 @@ from derive.ops import RULES
 from derive.tree import Apply, Const, Node, Ref
 
 _INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "div": ("/", 2), "matmul": ("@", 2), "pow": ("**", 4)}
+# `product` (LaTeX juxtaposition) has no spelling of its own: it prints as the operation its shapes chose
 _ATOM = 5
 
 

@@ -51,6 +51,10 @@ def infer(node: Node, shapes: Mapping[str, Shape]) -> Shape:
         return tuple(reversed(args[0]))
     if node.op == "matmul":
         return _matmul(args[0], args[1], node)
+    if node.op == "product":  # LaTeX juxtaposition: scalar product or matrix product, by shape
+        return (
+            _broadcast(args[0], args[1], "*", node) if not args[0] or not args[1] else _matmul(args[0], args[1], node)
+        )
     if node.op in ("sum", "mean"):
         axis = node.option("axis")
         if axis is None:
@@ -112,3 +116,17 @@ def _applications(node: Node) -> list[Apply]:
         return []
     own = [node] if node.op == "scalar_function" else []
     return own + [a for child in node.args for a in _applications(child)]
+
+
+def resolve_products(node: Node, shapes: Mapping[str, Shape]) -> Node:
+    """Every LaTeX `product` made a `mul` (a scalar on either side) or a `matmul`, by symbolic shape."""
+    if not isinstance(node, Apply):
+        return node
+    args = tuple(resolve_products(a, shapes) for a in node.args)
+    if node.op != "product":
+        return Apply(node.op, args, node.options, span=node.span)
+    left, right = infer(args[0], shapes), infer(args[1], shapes)
+    op = "mul" if not left or not right else "matmul"
+    resolved = Apply(op, args, span=node.span)
+    infer(resolved, shapes)  # raises SymbolicShapeError with the operands' shapes when neither reading fits
+    return resolved

@@ -54,7 +54,12 @@ def render_file(result: FileResult, timings: bool = True) -> list[RenderableType
             row.append(f"{claim.seconds:.2f} s")
         row.append(escape(claim.diagnosis or claim.message))
         table.add_row(*row)
-    details = [_details(result.file, c) for c in result.claims if c.verdict is not Verdict.PROVED]
+    details: list[RenderableType] = []
+    for claim in result.claims:
+        if claim.verdict is not Verdict.PROVED:
+            details.append(_details(result.file, claim))
+            if claim.detail:  # file:line: error + source + caret, outside the panel: never cropped or wrapped
+                details.append(_unwrapped(claim.detail))
     notes = [_unwrapped(f"note: {n}", "yellow") for n in result.notes]
     return [heading, table, *details, *notes, Text("")]
 
@@ -63,10 +68,7 @@ def _details(file: str, claim: ClaimResult) -> RenderableType:
     lines: list[RenderableType] = [Text(f"{file}:{claim.line or 0}: {claim.name} = {claim.formula}", style="dim")]
     if claim.source:
         lines.append(Text(f"source: {claim.source}", style="dim"))
-    if claim.detail:
-        lines.append(_unwrapped(claim.detail))
-    else:
-        lines.append(Text(claim.message))
+    lines.append(Text(claim.message))
     if claim.reading:
         lines.append(Text(f"reading taken: {claim.reading}", style="dim"))
     if claim.diagnosis:

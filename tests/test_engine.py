@@ -126,9 +126,17 @@ def test_a_claim_true_for_one_label_assignment_only_is_refuted() -> None:
 
 
 def test_the_time_budget_gives_undecided_not_a_pass() -> None:
-    [result] = check_text(two_layer({"dW1": "X.T @ (((P - Y) @ W2.T / N) * (h1 > 0)) + 2 * reg * W1"}), budget=0.001)
-    assert result.verdict is Verdict.UNDECIDED
-    assert "budget" in result.message
+    from derive import budget
+
+    for _ in range(5):  # tiny budgets, repeatedly: none may leave an alarm behind for the next test
+        [result] = check_text(
+            two_layer({"dW1": "X.T @ (((P - Y) @ W2.T / N) * (h1 > 0)) + 2 * reg * W1"}), budget=0.001
+        )
+        assert result.verdict is Verdict.UNDECIDED
+        assert "budget" in result.message
+    assert budget._deadlines == []
+    [proved] = check_text(two_layer({"dscores": "(P - Y) / N"}))
+    assert proved.verdict is Verdict.PROVED
 
 
 def test_a_broken_claim_does_not_stop_the_others() -> None:
@@ -259,41 +267,20 @@ def test_a_deep_network_gets_real_counterexample_points(tmp_path: Path) -> None:
     assert result["dW1"].counterexample.oracle_value is not None
 
 
-def test_budgets_leave_no_stale_alarm_behind() -> None:
-    # Regression: an outer budget expiring inside an inner, longer one (the claim's budget inside the normal
-    # form's 1 s attempt) once left the inner deadline behind; it fired a second later in unrelated code,
-    # raising BudgetExceeded at random (even inside imports, which crashed the interpreter once).
+def test_budgets_are_cooperative_and_name_the_one_that_ran_out() -> None:
+    # Budgets once raised from SIGALRM anywhere, which crashed the interpreter inside numpy's object loops;
+    # now they only raise at safe points (`check()`), naming the budget whose deadline passed.
     import time
 
-    from verify import budget
+    from derive import budget
 
-    for _ in range(100):
+    with budget.time_budget(10.0) as outer, budget.time_budget(0.01) as inner:
+        time.sleep(0.02)
         try:
-            with budget.time_budget(0.0005):
-                try:
-                    with budget.time_budget(1.0) as inner:
-                        while True:
-                            pass
-                except budget.BudgetExceeded as exc:
-                    if exc.owner == inner:
-                        raise AssertionError("the inner budget cannot have expired first") from None
-                    raise
-        except budget.BudgetExceeded:
-            pass
+            budget.check()
+        except budget.BudgetExceeded as exc:
+            assert exc.owner == inner and exc.owner != outer
+        else:
+            raise AssertionError("the inner budget had run out")
+    budget.check()  # no budget open: nothing to raise
     assert budget._deadlines == []
-    started = time.monotonic()
-    while time.monotonic() - started < 1.3:  # no budget open: nothing may interrupt this loop
-        sum(range(1000))
-
-
-def test_an_expiring_budget_never_interrupts_an_import() -> None:
-    import sys
-    import types
-
-    from verify import budget
-
-    frame_chain = types.SimpleNamespace(
-        f_code=types.SimpleNamespace(co_filename="<frozen importlib._bootstrap>"), f_back=None
-    )
-    assert budget._importing(frame_chain)  # type: ignore[arg-type]
-    assert not budget._importing(sys._getframe())

@@ -193,21 +193,32 @@ def _run(
     if all(known.get(f) for f in files):  # everything answered from the cache: SymPy is never imported
         return [r for r in known.values() if r is not None]
 
-    from verify.engine import check_path
+    import verify.engine  # noqa: F401 - imported before forking, so workers start without importing SymPy
+    from verify.worker import check_in_worker
+
+    def check(f: Path) -> FileResult:
+        return known.get(f) or check_in_worker(f, budget, typeset, cache.path if cache else None, _claims(f))
 
     if not err.is_terminal:
-        return [known.get(f) or check_path(f, budget, typeset=typeset, cache=cache) for f in files]
+        return [check(f) for f in files]
     results = []
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("checking", total=len(files))
         for f in files:
-
-            def show(name: str, f: Path = f) -> None:
-                bar.update(task, description=f"{f.name}: {name}")
-
-            results.append(known.get(f) or check_path(f, budget, show, typeset=typeset, cache=cache))
+            bar.update(task, description=f"checking {f.name}")
+            results.append(check(f))
             bar.advance(task)
     return results
+
+
+def _claims(path: Path) -> int:
+    from derive.errors import InputError
+    from derive.model import load_file
+
+    try:
+        return len(load_file(path).claims)
+    except InputError:
+        return 1
 
 
 def entry() -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import sympy as sp
 
 from derive.backend import NotNumeric, NumericBackend
+from derive.budget import check
 from derive.claims import ClaimSpec
 from derive.evaluate import evaluate
 from derive.network import Network, numeric_forward
@@ -40,6 +41,7 @@ def find_counterexample(
         except NoPoint:
             return None
         for k in order:
+            check()  # a safe point for the time budget
             entry = entries[k]
             t, c = point.at(expand(entry.truth)), point.at(expand(entry.claimed))
             if t.is_finite and c.is_finite and _differ(t, c):

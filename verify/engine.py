@@ -17,17 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
+from derive.budget import BudgetExceeded, time_budget
 from derive.claims import ClaimSpec
 from derive.errors import InputError, Location, ShapeError
 from derive.evaluate import evaluate
 from derive.model import Line, ModelSpec, load_file
 from derive.network import Network, build_network, shape_findings
 from derive.ops import Array
-from derive.shapes import Shape, SymbolicShapeError, infer, model_shapes
+from derive.shapes import Shape, SymbolicShapeError, infer, model_shapes, resolve_products
 from derive.shapes import text as shape_text
 from derive.source import formula_location
 from derive.tree import Node, refs
-from verify.budget import BudgetExceeded, time_budget
 from verify.cache import ProofCache, claim_keys, model_key
 from verify.counterexample import find_counterexample
 from verify.diagnose import Diagnosis, diagnose
@@ -234,8 +234,12 @@ def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: boo
     if missing:
         return out.done(Verdict.ERROR, f"uses {', '.join(missing)}, which could not be evaluated")
     try:
+        tree = resolve_products(claim.expr, {**session.shapes, **{v: () for v, _ in claim.index_vars}})
+    except SymbolicShapeError as exc:
+        return out.done(Verdict.SHAPE_ERROR, str(exc))
+    try:
         with time_budget(budget):
-            return _decide(session, claim, claim.expr, out, explain)
+            return _decide(session, claim, tree, out, explain)
     except BudgetExceeded as exc:
         return out.done(Verdict.UNDECIDED, f"{exc}; neither a proof nor a counterexample yet")
     except (MemoryError, RecursionError) as exc:

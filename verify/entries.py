@@ -20,6 +20,7 @@ import numpy as np
 import sympy as sp
 
 from derive.atoms import as_expr
+from derive.budget import check
 from derive.claims import ClaimSpec
 from derive.errors import Location
 from derive.evaluate import evaluate, shape_text
@@ -88,6 +89,7 @@ def claim_entries(
             )
         suffix = f" ({', '.join(f'{k}={v}' for k, v in chosen.items())})" if chosen else ""
         for index in np.ndindex(truth.shape):
+            check()  # a safe point for the time budget
             label = f"{claim.name}[{','.join(map(str, index))}]" if index else claim.name
             out.append(
                 Entry(

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from derive.atoms import as_expr
+from derive.budget import BudgetExceeded, check, time_budget
 from derive.network import Network
-from verify.budget import BudgetExceeded, time_budget
 from verify.modular import Singular, evaluate_mod, random_assignment
 from verify.normal_form import NormalForm, NotRational
 
@@ -68,6 +68,7 @@ class Equality:
             )
             memo: dict[sp.Basic, int] = {}
             for k, r in enumerate(residuals):
+                check()  # a safe point for the time budget
                 try:
                     if evaluate_mod(r, values, memo):
                         return k
@@ -125,6 +126,7 @@ class Equality:
             return [expanded]
         groups: dict[sp.Expr, list[sp.Expr]] = {}
         for term in terms:
+            check()
             coefficient, monomial = term.as_independent(*split, as_Add=False)
             groups.setdefault(monomial, []).append(coefficient)
         return [sp.Add(*parts) for parts in groups.values()]

@@ -31,6 +31,8 @@ import sympy as sp
 from sympy.polys.domains import QQ
 from sympy.polys.rings import PolyElement, PolyRing
 
+from derive.budget import check
+
 
 class NotRational(ValueError):
     """The residual contains something other than + - * / and integer powers of atoms."""
@@ -84,6 +86,7 @@ class NormalForm:
         return found
 
     def _convert(self, expr: sp.Expr) -> RatFunc:
+        check()  # a safe point for the time budget
         if expr.is_Rational:
             return RatFunc(self.ring(QQ(int(expr.p), int(expr.q))), {})
         if expr in self.index:  # a symbol, or an opaque atom such as Log(...)

@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from derive.atoms import SMOOTH_VALUES, as_expr
+from derive.budget import check
 from derive.network import Network, one_hot_groups
 
 MARGIN = sp.Rational(1, 8)
@@ -66,6 +67,7 @@ def exact_decimal(value: sp.Expr) -> str:
 def draw_point(net: Network, rng: random.Random, tries: int = 200) -> Point:
     """A random point whose pre-activations are all at least MARGIN away from zero."""
     for _ in range(tries):
+        check()  # a safe point for the time budget
         point = _attempt(net, rng)
         if point is not None:
             return point
