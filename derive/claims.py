@@ -59,6 +59,8 @@ class ClaimSpec:
     when: Condition = field(default_factory=Condition)
     labels: tuple[tuple[str, str], ...] = ()  # (one-hot input, index variable of its class)
     reading: str = ""  # which reading of an ambiguous source was encoded
+    twin: Node | None = None  # the numpy-style formula given beside a LaTeX one (tests pin equal verdicts)
+    latex_note: str = ""  # why a seed's LaTeX line is recorded but not used
 
 
 def parse_claims(
@@ -69,12 +71,50 @@ def parse_claims(
     sizes: Mapping[str, int],
     functions: Mapping[str, str],
     layout: str,
+    aliases: Mapping[str, Node] | None = None,
+    loss: str = "L",
 ) -> list[ClaimSpec]:
     """Every claim of the [claims] table; a claim whose formula is broken carries its error."""
     claims: list[ClaimSpec] = []
     for key, value in table.items():
-        claims.append(_claim(file, text, key, value, known | {c.name for c in claims}, sizes, functions, layout))
+        names = known | {c.name for c in claims}
+        claim = _claim(file, text, key, value, names, sizes, functions, layout)
+        if isinstance(value, dict) and "latex" in value and claim.error is None:
+            claim = _with_latex(claim, value["latex"], names, functions, aliases or {}, loss)
+        claims.append(claim)
     return claims
+
+
+def _with_latex(
+    claim: ClaimSpec, latex: Any, known: set[str], functions: Mapping[str, str], aliases: Mapping[str, Node], loss: str
+) -> ClaimSpec:
+    """The claim read from its LaTeX (one line, or a first line and `+=` lines that add terms)."""
+    from derive.texparse import read_latex
+
+    lines = [latex] if isinstance(latex, str) else list(latex)
+    where = claim.where
+    parts = []
+    try:
+        for k, line in enumerate(lines):
+            if not isinstance(line, str):
+                raise InputError("latex must be a string or a list of strings", where)
+            spot = Location(where.file, where.line, f"{where.key}.latex", line)
+            read = read_latex(line, spot, known, functions, aliases, {v for v, _ in claim.index_vars})
+            if read.accumulate != (k > 0):
+                raise InputError("only lines after the first may use += (they add a term)", spot)
+            if read.wrt is not None and read.wrt.split("[")[0] != claim.target:
+                raise InputError(
+                    f"the LaTeX differentiates with respect to {read.wrt}, the claim is about {claim.target}", spot
+                )
+            if read.of not in (None, loss) and claim.of is None:
+                raise InputError(f'the LaTeX differentiates {read.of}; give of = "{read.of}" to say so', spot)
+            parts.append(read.expr)
+    except InputError as exc:
+        return replace(claim, error=exc, expr=None)
+    expr = parts[0]
+    for extra in parts[1:]:
+        expr = Apply("add", (expr, extra))
+    return replace(claim, expr=expr, text=" ; ".join(lines), twin=claim.expr)
 
 
 def _claim(
@@ -90,10 +130,26 @@ def _claim(
     entry = value if isinstance(value, dict) else {"formula": value}
     section, field_name = ("claims", key) if not isinstance(value, dict) else (f"claims.{key}", "formula")
     formula = entry.get("formula")
-    where = locate(file, text, section, field_name, formula if isinstance(formula, str) else None)
+    if formula is None and "latex" in entry:  # LaTeX only: the formula comes from the LaTeX, read below
+        formula, field_name = "0", "latex"
+    located = formula if isinstance(formula, str) and field_name == "formula" else None
+    where = locate(file, text, section, field_name, located)
     if not isinstance(formula, str):
-        raise InputError("a claim must be a formula string or a table with 'formula'", where)
-    unknown = set(entry) - {"formula", "wrt", "of", "layout", "source", "for", "when", "label", "reading"}
+        raise InputError("a claim must be a formula string or a table with 'formula' or 'latex'", where)
+    unknown = set(entry) - {
+        "formula",
+        "wrt",
+        "of",
+        "layout",
+        "source",
+        "for",
+        "when",
+        "label",
+        "reading",
+        "latex",
+        "latex_as_written",
+        "latex_note",
+    }
     if unknown:
         raise InputError(f"unknown claim key(s): {', '.join(sorted(unknown))}", where)
     index_vars = _index_vars(entry.get("for", {}), sizes, where)
@@ -124,6 +180,7 @@ def _claim(
         _condition(str(entry.get("when", "")), where),
         labels,
         str(entry.get("reading", "")),
+        latex_note=str(entry.get("latex_note", "")),
     )
     try:  # a broken formula is reported as ERROR without stopping the other claims
         if of_text:

@@ -37,6 +37,7 @@ TOP_KEYS = {
     "extends",
     "unchecked",
     "note",
+    "aliases",
 }
 FUNCTION_KINDS = ("elementwise", "scalar")
 
@@ -135,7 +136,8 @@ def parse_spec(file: str, text: str, data: dict[str, Any] | None = None) -> Mode
     loss = next((n for n in LOSS_NAMES if any(line.name == n for line in forward)), forward[-1].name)
     known |= {line.name for line in forward}
     layout = str(data.get("layout", "denominator"))
-    claims = parse_claims(file, text, _table(data, "claims", file), known, sizes, functions, layout)
+    aliases = _aliases(file, text, _table(data, "aliases", file), known, functions)
+    claims = parse_claims(file, text, _table(data, "claims", file), known, sizes, functions, layout, aliases, loss)
     unchecked = tuple((str(k), str(v)) for k, v in _table(data, "unchecked", file).items())
     return ModelSpec(
         file,
@@ -152,6 +154,19 @@ def parse_spec(file: str, text: str, data: dict[str, Any] | None = None) -> Mode
         unchecked,
         str(data.get("note", "")),
     )
+
+
+def _aliases(
+    file: str, text: str, table: dict[str, Any], known: set[str], functions: dict[str, str]
+) -> dict[str, Node]:
+    """LaTeX snippets (prose, other notation) -> formulas of the model, for claims written in LaTeX."""
+    aliases = {}
+    for snippet, formula in table.items():
+        where = locate(file, text, "aliases", snippet, formula if isinstance(formula, str) else None)
+        if not isinstance(formula, str):
+            raise InputError("an alias maps LaTeX to a formula string", where)
+        aliases[snippet] = parse_formula(formula, formula_location(where, formula), functions)
+    return aliases  # names are checked where an alias is used: it may name an earlier claim (δ1 = dTheta)
 
 
 def _toml(file: str, text: str) -> dict[str, Any]:

@@ -61,8 +61,9 @@ def infer(node: Node, shapes: Mapping[str, Shape]) -> Shape:
             return ()
         k = int(axis) % max(len(args[0]), 1)
         return args[0][:k] + args[0][k + 1 :]
-    if node.op == "entry":
-        return args[0][len(node.args) - 1 :] if len(node.args) - 1 < len(args[0]) else ()
+    if node.op == "entry":  # as evaluation does: x[j] of a column vector is x[j, 0], a scalar
+        rest = args[0][len(node.args) - 1 :]
+        return () if all(d == 1 for d in rest) else rest
     if node.op == "scalar_function":
         return ()
     return args[0]

@@ -15,8 +15,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import cast
 
-from lark import Lark, Token, Transformer, UnexpectedInput, v_args
+from lark import Lark, Token, Transformer, Tree, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
 from derive.errors import InputError, Location
@@ -62,7 +63,9 @@ PARTIAL: "\\partial"
 GREEK: /\\(lambda|eta|alpha|beta|gamma|delta|theta|Theta|mu|rho|tau|omega|epsilon)(?![A-Za-z])/
 PRIMES: /'+/
 INDICATOR: "\\mathbb{1}" | "\\mathbf{1}" | "\\mathbb 1" | "1"
-FUNCTION: /\\(exp|log|sigma|tanh)\b/ | /\\(text|operatorname|mathrm)\{(ReLU|relu|softmax|sigmoid|exp|log|tanh)\}/ | /\\fn\{[A-Za-z]\w*\}/
+FUNCTION: /\\(exp|log|sigma|tanh)\b/
+        | /\\(text|operatorname|mathrm)\{(ReLU|relu|softmax|sigmoid|exp|log|tanh)\}/
+        | /\\fn\{[A-Za-z]\w*\}/
 ALIAS: /\\alias\{\d+\}/
 comparison: expr COMPARE expr
 COMPARE: ">" | "<" | "\\gt" | "\\lt"
@@ -112,7 +115,7 @@ class LatexClaim:
     accumulate: bool  # the relation was "+=" (a term added to an earlier statement)
 
 
-def parse_latex(
+def read_latex(
     text: str,
     where: Location,
     names: set[str],
@@ -135,7 +138,7 @@ def parse_latex(
         if tree.data == "relation":
             left, relation, right = tree.children
             of, wrt = builder.left_side(left)
-            claim = LatexClaim(builder.transform(right), of, wrt, str(relation) == "+=")
+            claim = LatexClaim(builder.transform(cast("Tree[Token]", right)), of, wrt, str(relation) == "+=")
         else:
             claim = LatexClaim(builder.transform(tree), None, None, False)
         check_latex_names(claim.expr, names | index_vars, text, where)
@@ -229,7 +232,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
 
     @v_args(inline=True)
     def hat(self, token: Token) -> Node:
-        return self.name(Token("NAME", f"{token}hat"))
+        return Ref(f"{token}hat")
 
     def add(self, args: list[Node]) -> Node:
         return Apply("add", tuple(args))
