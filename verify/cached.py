@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from derive.errors import InputError
-from derive.model import load_file
+from derive.model import ModelSpec, load_file
 from verify.cache import ProofCache, claim_keys, model_key
-from verify.results import FileResult
+from verify.results import ClaimResult, FileResult
 
 
 def cached_result(path: Path, budget: float, typeset: bool, cache: ProofCache) -> FileResult | None:
@@ -28,13 +28,19 @@ def cached_result(path: Path, budget: float, typeset: bool, cache: ProofCache) -
     shapes = cache.get_all("shapes:" + model_key(spec))  # written only after the model built: evidence it does
     if shapes is None or any(hit is None for hit in hits):
         return None
-    results = tuple(shapes) + tuple(h for h in hits if h is not None)
+    return assemble(spec, path, [*shapes, *(h for h in hits if h is not None)], started, typeset, None)
+
+
+def assemble(
+    spec: ModelSpec, path: Path, results: list[ClaimResult], started: float, typeset: bool, session: object | None
+) -> FileResult:
+    """A file's result from its claims' results: notes, timing, and (if asked) the typeset model."""
     notes = tuple(f"not checked: {what}: {why}" for what, why in spec.unchecked)
     result = FileResult(
         str(path),
         spec.title,
         tuple(spec.sizes.items()),
-        results,
+        tuple(results),
         seconds=time.perf_counter() - started,
         notes=((spec.note,) if spec.note else ()) + notes,
         source=spec.source,
@@ -42,5 +48,5 @@ def cached_result(path: Path, budget: float, typeset: bool, cache: ProofCache) -
     if typeset:
         from verify.typeset import typeset as typeset_result
 
-        result = typeset_result(result, None, spec)
+        result = typeset_result(result, session, spec)
     return result

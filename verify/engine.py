@@ -29,6 +29,7 @@ from derive.shapes import text as shape_text
 from derive.source import formula_location
 from derive.tree import Node, refs
 from verify.cache import ProofCache, claim_keys, model_key
+from verify.cached import assemble
 from verify.counterexample import find_counterexample
 from verify.diagnose import Diagnosis, diagnose
 from verify.entries import Derivatives, Entry, ShapeMismatch, claim_entries
@@ -163,27 +164,7 @@ def check_path(
         if cache:
             cache.put(keys[claim.name], result)
     typeset_session = session if typeset else None
-    return _file_result(spec, path, results, started, typeset, typeset_session)
-
-
-def _file_result(
-    spec: ModelSpec, path: Path, results: list[ClaimResult], started: float, typeset: bool, session: Session | None
-) -> FileResult:
-    notes = tuple(f"not checked: {what}: {why}" for what, why in spec.unchecked)
-    result = FileResult(
-        str(path),
-        spec.title,
-        tuple(spec.sizes.items()),
-        tuple(results),
-        seconds=time.perf_counter() - started,
-        notes=((spec.note,) if spec.note else ()) + notes,
-        source=spec.source,
-    )
-    if typeset:
-        from verify.typeset import typeset as typeset_result
-
-        result = typeset_result(result, session, spec)
-    return result
+    return assemble(spec, path, results, started, typeset, typeset_session)
 
 
 def _restore_value(session: Session, claim: ClaimSpec) -> None:
