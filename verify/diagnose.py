@@ -121,7 +121,8 @@ def _extra_term(eq: Equality, tree: Node, evaluate: Evaluate, scalar: str, targe
     gap = _ratio(eq, [e.truth - e.claimed for e in checks], [u.claimed for u in unit])
     if gap is None or gap == 0:
         return None
-    corrected = Apply("add", (tree, Apply("mul", (Const(gap), Apply("mul", (Ref(scalar), Ref(target)))))))
+    unit_term: Node = Apply("mul", (Ref(scalar), Ref(target)))
+    corrected = Apply("add", (tree, unit_term if gap == 1 else Apply("mul", (Const(gap), unit_term))))
     symbol = eq.net.symbols[scalar].item()
     own = _ratio(eq, [e.claimed - e.claimed.xreplace({symbol: 0}) for e in checks], [u.claimed for u in unit])
     if own == 0 or own is None:
