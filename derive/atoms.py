@@ -85,6 +85,8 @@ class Atoms:
     used_names: set[str] = field(default_factory=set)
     created: list[sp.Symbol] = field(default_factory=list)  # every invented symbol, oldest first
     _full: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    _polynomial: dict[sp.Symbol, bool] = field(default_factory=dict)
+    _shallow: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
     _partials: dict[tuple[sp.Expr, sp.Symbol], sp.Expr] = field(default_factory=dict)
 
     def fresh(self, name: str) -> sp.Symbol:
@@ -169,6 +171,33 @@ class Atoms:
         """`expr` with every line atom replaced by its full definition (exp atoms and masks stay)."""
         inner = expr.free_symbols & self.definition.keys()
         return expr.xreplace({a: self._expanded(a) for a in inner}) if inner else expr
+
+    def shallow(self, expr: sp.Expr) -> sp.Expr:
+        """`expr` with only the line atoms that are not polynomials (softmax outputs, logs) expanded.
+
+        Polynomial line atoms (h1[0,2], scores[1,0]) stay as symbols. Treating them as free variables is
+        sound (a zero polynomial stays zero under substitution) and keeps residuals small; when it misses a
+        zero, the caller falls back to `expand`.
+        """
+        inner = [a for a in expr.free_symbols & self.definition.keys() if not self._is_polynomial(a)]
+        return expr.xreplace({a: self._shallow_expanded(a) for a in inner}) if inner else expr
+
+    def _shallow_expanded(self, atom: sp.Symbol) -> sp.Expr:
+        found = self._shallow.get(atom)
+        if found is None:
+            found = self._shallow[atom] = self.shallow(self.definition[atom])
+        return found
+
+    def _is_polynomial(self, atom: sp.Symbol) -> bool:
+        found = self._polynomial.get(atom)
+        if found is None:
+            value = self.definition[atom]
+            found = not value.atoms(sp.Function) and all(
+                not p.exp.is_negative and p.exp.is_Integer for p in value.atoms(sp.Pow)
+            )
+            found = found and all(self._is_polynomial(a) for a in value.free_symbols & self.definition.keys())
+            self._polynomial[atom] = found
+        return found
 
     def _expanded(self, atom: sp.Symbol) -> sp.Expr:
         found = self._full.get(atom)

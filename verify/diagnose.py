@@ -60,7 +60,7 @@ def diagnose(
         except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
             continue
         residuals = eq.residuals([e.truth for e in checks], [e.claimed for e in checks])
-        if eq.quick_zero(residuals) and eq.all_zero(residuals):
+        if eq.quick_zero(residuals) and eq.proves([e.truth for e in checks], [e.claimed for e in checks], residuals):
             return Diagnosis(words[:1].upper() + words[1:], to_text(candidate))
     return None
 

@@ -251,7 +251,7 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
     residuals = eq.residuals([e.truth for e in entries], [e.claimed for e in entries])
     first = eq.first_nonzero(residuals)
     if first is None:
-        if eq.all_zero(residuals):
+        if eq.proves([e.truth for e in entries], [e.claimed for e in entries], residuals):
             return out.done(Verdict.PROVED, "every entry's residual normalises to 0", entries=len(entries))
         return out.done(
             Verdict.UNDECIDED,

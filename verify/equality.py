@@ -17,10 +17,13 @@ import sympy as sp
 from derive.atoms import as_expr
 from derive.budget import BudgetExceeded, check, time_budget
 from derive.network import Network
+from derive.walk import leaves
 from verify.modular import Singular, evaluate_mod, random_assignment
 from verify.normal_form import NormalForm, NotRational
+from verify.reparam import softmax_rows, substitution
 
 PATIENCE = 1.0  # seconds for the plain normal form before splitting by polynomial variables
+SHALLOW_PATIENCE = 5.0  # seconds for the shallow normal form before the fully expanded one decides
 
 
 @dataclass
@@ -60,7 +63,7 @@ class Equality:
 
     def first_nonzero(self, residuals: Sequence[sp.Expr], rounds: int = 2) -> int | None:
         """The index of an entry certainly not identically zero, or None if all vanish at random points."""
-        symbols = set().union(*(r.free_symbols for r in residuals)) if residuals else set()
+        symbols = leaves(residuals).symbols
         atoms = self.net.backend.atoms
         for _ in range(rounds):
             values = random_assignment(
@@ -78,18 +81,50 @@ class Equality:
 
     def normal_form(self, residuals: Sequence[sp.Expr]) -> NormalForm:
         """A normal-form engine whose ring covers every symbol and opaque atom of `residuals`."""
-        gens: set[sp.Basic] = set()
-        for r in residuals:
-            gens |= r.free_symbols
-            gens |= {f for f in r.atoms(sp.Function)}
+        found = leaves(residuals)
+        gens: set[sp.Basic] = found.symbols | found.applications
         atoms = self.net.backend.atoms
         ordered = sorted(gens, key=str)
-        return NormalForm(ordered, list(atoms.masks) + list(atoms.indicators), self.net.label_rows)
+        discrete = [m for m in [*atoms.masks, *atoms.indicators] if m in gens]  # whole rows, as the reduction needs
+        rows = [row for row in self.net.label_rows if any(y in gens for y in row)]
+        return NormalForm(ordered, discrete, rows)
+
+    def each_zero(self, residuals: Sequence[sp.Expr]) -> bool:
+        """Whether every residual normalises to zero, each in a ring of only its own symbols (short monomials)."""
+        return all(self.normal_form([r]).residual_is_zero(r) for r in residuals)
+
+    def proves(self, truth: Sequence[sp.Expr], claimed: Sequence[sp.Expr], residuals: Sequence[sp.Expr]) -> bool | None:
+        """`all_zero` for entries whose fully expanded residuals are `residuals`, trying the shallow form first.
+
+        Over shallow atoms (polynomial line atoms kept as symbols) the residuals are far smaller; a zero there
+        is a proof. A non-zero there is not a disproof, so the fully expanded residuals decide.
+        """
+        expand = self.net.backend.atoms.shallow
+        shallow = [expand(as_expr(t) - as_expr(c)) for t, c in zip(truth, claimed, strict=True)]
+        try:
+            with time_budget(SHALLOW_PATIENCE) as attempt:
+                if self.each_zero(self.reparametrised(shallow)):
+                    return True
+        except BudgetExceeded as exc:
+            if exc.owner != attempt:
+                raise
+        except (NotRational, ZeroDivisionError):
+            pass
+        return self.all_zero(residuals)
+
+    def reparametrised(self, residuals: Sequence[sp.Expr]) -> list[sp.Expr]:
+        """The residuals with each softmax row written as scale × probabilities (`verify.reparam`)."""
+        rows = softmax_rows(residuals, set(self.net.backend.atoms.exp_argument))
+        if not rows:
+            return list(residuals)
+        change = substitution(rows)
+        return [r.xreplace(change) for r in residuals]
 
     def all_zero(self, residuals: Sequence[sp.Expr]) -> bool | None:
         """True if every residual normalises to zero, False if one does not, None if it cannot be normalised."""
         if self.first_nonzero(residuals) is not None:
             return False
+        residuals = self.reparametrised(residuals)
         engine = self.normal_form(residuals)
         try:
             try:  # the plain normal form is fastest when it works; give it a short patience first
