@@ -221,6 +221,37 @@ class Atoms:
                 result += self._partial(expr, atom) * inner
         return result
 
+    def gradient(self, expr: sp.Expr) -> dict[sp.Symbol, sp.Expr] | None:
+        """d expr / d s for every symbol s at once, by reverse accumulation over the atoms (None if it cannot).
+
+        Atoms are created after what they depend on, so newest-first is a topological order. One pass
+        replaces one forward pass per parameter entry. Declared-function atoms create their higher partials
+        while being differentiated, so with them the caller uses `total_diff`.
+        """
+        if self.calls:
+            return None
+        adjoint: dict[sp.Symbol, sp.Expr] = {}
+        self._accumulate(expr, sp.Integer(1), adjoint)
+        for atom in reversed(self.created):
+            check()  # a safe point for the time budget
+            weight = adjoint.get(atom)
+            if weight is None or weight == 0:
+                continue
+            if atom in self.definition:
+                self._accumulate(self.definition[atom], weight, adjoint)
+            elif atom in self.exp_argument:
+                self._accumulate(self.exp_argument[atom], weight * atom, adjoint)
+            elif atom in self.smooth:
+                kind, u = self.smooth[atom]
+                self._accumulate(u, weight * SMOOTH_DERIVATIVES[kind](atom), adjoint)
+        return adjoint
+
+    def _accumulate(self, expr: sp.Expr, weight: sp.Expr, adjoint: dict[sp.Symbol, sp.Expr]) -> None:
+        for symbol in expr.free_symbols:
+            partial = self._partial(expr, symbol)
+            if partial != 0:
+                adjoint[symbol] = adjoint.get(symbol, sp.Integer(0)) + weight * partial
+
     def _atom_diff(self, atom: sp.Symbol, x: sp.Symbol, memo: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
         if atom in self.definition:
             return self.total_diff(self.definition[atom], x, memo)

@@ -146,7 +146,7 @@ def to_latex_document(results: Sequence[FileResult], title: str = "derive-check 
 
 
 def _summary(results: Sequence[FileResult]) -> str:
-    rows = [r"\begin{tabular}{lrrrrr}", r"file & proved & refuted & shape & undecided & error \\ \hline"]
+    rows = [r"\begin{tabular}{lrrrrrr}", r"file & proved & probable & refuted & shape & undecided & error \\ \hline"]
     for r in results:
         counts = {v: sum(c.verdict is v for c in r.claims) for v in Verdict}
         counts[Verdict.ERROR] += bool(r.error)
@@ -154,7 +154,14 @@ def _summary(results: Sequence[FileResult]) -> str:
             f"{tex_text(r.title[:60])} & "
             + " & ".join(
                 str(counts[v])
-                for v in (Verdict.PROVED, Verdict.REFUTED, Verdict.SHAPE_ERROR, Verdict.UNDECIDED, Verdict.ERROR)
+                for v in (
+                    Verdict.PROVED,
+                    Verdict.PROBABLE,
+                    Verdict.REFUTED,
+                    Verdict.SHAPE_ERROR,
+                    Verdict.UNDECIDED,
+                    Verdict.ERROR,
+                )
             )
             + r" \\"
         )
@@ -236,7 +243,7 @@ def _claim(claim: ClaimResult) -> str:
         out.append(r"\textit{As the source writes it:} " + tex_text(claim.source))
     if claim.reading:
         out.append(r"\par\textit{Reading taken:} " + tex_text(claim.reading))
-    if claim.verdict in (Verdict.ERROR, Verdict.SHAPE_ERROR, Verdict.UNDECIDED):
+    if claim.verdict in (Verdict.ERROR, Verdict.SHAPE_ERROR, Verdict.UNDECIDED, Verdict.PROBABLE):
         out.append(r"\par " + tex_text(claim.message))
     worked = claim.worked
     if worked is not None:

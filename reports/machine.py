@@ -80,15 +80,13 @@ SCHEMA: dict[str, Any] = {
 def exit_code(results: Sequence[FileResult]) -> int:
     """0 all proved; 2 some input error; 1 otherwise."""
     worst = max((r.worst for r in results), default=Verdict.PROVED)
-    return 0 if worst is Verdict.PROVED else 2 if worst is Verdict.ERROR else 1
+    return 0 if worst.passed else 2 if worst is Verdict.ERROR else 1
 
 
 def to_json(results: Sequence[FileResult]) -> str:
     """The complete results as JSON, matching SCHEMA."""
-    passed = sum(c.verdict is Verdict.PROVED for r in results for c in r.claims)
-    failed = sum(c.verdict is not Verdict.PROVED for r in results for c in r.claims) + sum(
-        bool(r.error) for r in results
-    )
+    passed = sum(c.verdict.passed for r in results for c in r.claims)
+    failed = sum(not c.verdict.passed for r in results for c in r.claims) + sum(bool(r.error) for r in results)
     document = {
         "schema_version": SCHEMA_VERSION,
         "summary": {"passed": passed, "failed": failed, "exit_code": exit_code(results)},
@@ -157,7 +155,7 @@ def to_junit(results: Sequence[FileResult]) -> str:
             )
             if claim.verdict is Verdict.ERROR:
                 ET.SubElement(case, "error", message=claim.message).text = claim.detail or claim.message
-            elif claim.verdict is not Verdict.PROVED:
+            elif not claim.verdict.passed:
                 failure = ET.SubElement(
                     case, "failure", message=f"{claim.verdict.label}: {claim.message}", type=claim.verdict.label
                 )
@@ -190,7 +188,7 @@ def annotation_lines(results: Sequence[FileResult], github: bool = False) -> str
             if claim.verdict is Verdict.PROVED:
                 continue
             words = f"{claim.name} {claim.verdict.label}: {claim.diagnosis or claim.message}"
-            level = "warning" if claim.verdict is Verdict.UNDECIDED else "error"
+            level = {Verdict.UNDECIDED: "warning", Verdict.PROBABLE: "notice"}.get(claim.verdict, "error")
             line = claim.line or 1
             out.append(
                 f"::{level} file={result.file},line={line},title=derive-check::{_escape(words)}"

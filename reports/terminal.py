@@ -18,6 +18,7 @@ from verify.results import ClaimResult, FileResult, Verdict
 
 STYLE = {
     Verdict.PROVED: "bold green",
+    Verdict.PROBABLE: "bold cyan",
     Verdict.UNDECIDED: "bold yellow",
     Verdict.REFUTED: "bold red",
     Verdict.SHAPE_ERROR: "bold magenta",
@@ -105,8 +106,8 @@ def counts(results: Iterable[FileResult]) -> tuple[int, int]:
         if result.error:
             failed += 1
         for claim in result.claims:
-            passed += claim.verdict is Verdict.PROVED
-            failed += claim.verdict is not Verdict.PROVED
+            passed += claim.verdict.passed
+            failed += not claim.verdict.passed
     return passed, failed
 
 

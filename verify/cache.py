@@ -53,13 +53,14 @@ def model_key(spec: ModelSpec) -> str:
     return _digest(model)
 
 
-def claim_keys(spec: ModelSpec, budget: float, typeset: bool) -> dict[str, str]:
+def claim_keys(spec: ModelSpec, budget: float, typeset: bool, randomized: bool = False) -> dict[str, str]:
     """The cache key of every claim of the file, in order (a claim's key includes those of the claims it uses)."""
     base = model_key(spec)
     keys: dict[str, str] = {}
     for claim in spec.claims:
         used = sorted(refs(claim.expr) & keys.keys()) if claim.expr is not None else []
-        keys[claim.name] = _digest([base, _claim_fields(claim), [keys[u] for u in used], budget, typeset])
+        fields = [base, _claim_fields(claim), [keys[u] for u in used], budget, typeset]
+        keys[claim.name] = _digest([*fields, "randomized"] if randomized else fields)  # exact keys stay as they were
     return keys
 
 

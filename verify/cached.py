@@ -16,14 +16,16 @@ from verify.cache import ProofCache, claim_keys, model_key
 from verify.results import ClaimResult, FileResult
 
 
-def cached_result(path: Path, budget: float, typeset: bool, cache: ProofCache) -> FileResult | None:
+def cached_result(
+    path: Path, budget: float, typeset: bool, cache: ProofCache, randomized: bool = False
+) -> FileResult | None:
     """The file's result from the cache alone, or None if anything has to be checked."""
     started = time.perf_counter()
     try:
         spec = load_file(path)
     except InputError:
         return None  # the engine reports input errors
-    keys = claim_keys(spec, budget, typeset)
+    keys = claim_keys(spec, budget, typeset, randomized)
     hits = [cache.get(keys[c.name], c) for c in spec.claims]
     shapes = cache.get_all("shapes:" + model_key(spec))  # written only after the model built: evidence it does
     if shapes is None or any(hit is None for hit in hits):

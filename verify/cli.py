@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from verify.worker import Settings
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -41,6 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=10.0,
         metavar="SECONDS",
         help="time budget per claim; when it runs out the claim is UNDECIDED (default 10)",
+    )
+    parser.add_argument(
+        "--randomized",
+        action="store_true",
+        help="for sizes where normal forms are too costly: evaluate at independent random points mod 2^61-1 "
+        "instead; a claim that passes is PROBABLE (never PROVED) with its Schwartz-Zippel error bound",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="files checked at once, one worker process each (default: the number of cores)",
     )
     parser.add_argument("--no-timings", action="store_true", help="omit timings (stable output for diffs)")
     parser.add_argument(
@@ -107,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.budget > 0:
         print("derive-check: error: --budget must be positive", file=sys.stderr)
         return EXIT_USAGE
+    if not 1 <= args.jobs <= 64:
+        print(f"derive-check: error: --jobs must be between 1 and 64, not {args.jobs}", file=sys.stderr)
+        return EXIT_USAGE
 
     from rich.console import Console
     from rich.text import Text
@@ -127,7 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from verify.cache import ProofCache
 
         cache = ProofCache(Path(os.environ.get("DERIVE_CHECK_CACHE", ".derive-check-cache")) / "proofs.sqlite")
-    results = _run(files, args.budget, Console(stderr=True), typeset, cache)
+    settings = Settings(args.budget, typeset, cache.path if cache else None, args.randomized)
+    results = _run(files, settings, Console(stderr=True), args.jobs, cache)
     if args.junit:
         _write(args.junit, to_junit(results))
     if typeset:
@@ -183,32 +202,30 @@ def _write(path: Path, text: str) -> None:
 
 
 def _run(
-    files: Sequence[Path], budget: float, err: Console, typeset: bool = False, cache: ProofCache | None = None
+    files: Sequence[Path], settings: Settings, err: Console, jobs: int, cache: ProofCache | None = None
 ) -> list[FileResult]:
     from rich.progress import Progress
 
     from verify.cached import cached_result
 
-    known = {f: cached_result(f, budget, typeset, cache) for f in files} if cache else {}
+    known: dict[Path, FileResult | None] = {}
+    if cache:
+        known = {f: cached_result(f, settings.budget, settings.typeset, cache, settings.randomized) for f in files}
     if all(known.get(f) for f in files):  # everything answered from the cache: SymPy is never imported
         return [r for r in known.values() if r is not None]
 
     import verify.engine  # noqa: F401 - imported before forking, so workers start without importing SymPy
-    from verify.worker import check_in_worker
+    from verify.worker import check_in_workers
 
-    def check(f: Path) -> FileResult:
-        return known.get(f) or check_in_worker(f, budget, typeset, cache.path if cache else None, _claims(f))
-
+    todo = [(f, _claims(f)) for f in files if not known.get(f)]
     if not err.is_terminal:
-        return [check(f) for f in files]
-    results = []
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("checking", total=len(files))
-        for f in files:
-            bar.update(task, description=f"checking {f.name}")
-            results.append(check(f))
-            bar.advance(task)
-    return results
+        checked = check_in_workers(todo, settings, jobs)
+    else:
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task(f"checking {len(todo)} file(s) on {min(jobs, len(todo))} worker(s)", total=len(todo))
+            checked = check_in_workers(todo, settings, jobs, done=lambda _: bar.advance(task))
+    fresh = dict(zip([f for f, _ in todo], checked, strict=True))
+    return [known.get(f) or fresh[f] for f in files]
 
 
 def _claims(path: Path) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import sympy as sp
 
 from derive.budget import BudgetExceeded, time_budget
 from derive.claims import ClaimSpec
@@ -34,6 +35,7 @@ from verify.counterexample import find_counterexample
 from verify.diagnose import Diagnosis, diagnose
 from verify.entries import Derivatives, Entry, ShapeMismatch, claim_entries
 from verify.equality import Equality
+from verify.randomized import NotApplicable, RandomizedZero, randomized_zero
 from verify.results import ClaimResult, Counterexample, FileResult, Verdict
 from verify.rewrites import Model, model_of
 
@@ -49,6 +51,7 @@ class Session:
     net: Network
     eq: Equality
     env: dict[str, Array]
+    randomized: bool = False  # opt-in: random-point evaluation with a stated bound instead of the normal form
     derivatives: Derivatives = field(init=False)
     model: Model = field(init=False)
 
@@ -125,6 +128,7 @@ def check_path(
     build_budget: float = BUILD_BUDGET,
     typeset: bool = False,
     cache: ProofCache | None = None,
+    randomized: bool = False,
 ) -> FileResult:
     """Load, build and check one derivation file; input errors become the file's error."""
     started = time.perf_counter()
@@ -133,7 +137,7 @@ def check_path(
         check_work(spec)
     except InputError as exc:
         return FileResult(str(path), path.stem, (), error=exc.render(), seconds=time.perf_counter() - started)
-    keys = claim_keys(spec, budget, typeset) if cache else {}
+    keys = claim_keys(spec, budget, typeset, randomized) if cache else {}
     hits = {c.name: cache.get(keys[c.name], c) for c in spec.claims} if cache else {}
     try:
         with time_budget(build_budget):
@@ -147,7 +151,7 @@ def check_path(
     except Exception as exc:  # last resort, as in check_claim
         message = f"{path}: error: {INTERNAL}: {type(exc).__name__}: {exc}"[:400]
         return FileResult(str(path), path.stem, (), error=message, seconds=time.perf_counter() - started)
-    session = Session(net, Equality(net), dict(net.values))
+    session = Session(net, Equality(net), dict(net.values), randomized)
     results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
     if cache:
         cache.put_all("shapes:" + model_key(spec), results)
@@ -250,6 +254,11 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
         session.env[claim.name] = _value(session, claim, tree)
     residuals = eq.residuals([e.truth for e in entries], [e.claimed for e in entries])
     first = eq.first_nonzero(residuals)
+    if first is None and session.randomized:
+        outcome = _randomized(session, residuals)
+        if isinstance(outcome, RandomizedZero):
+            return out.done(Verdict.PROBABLE, outcome.words(), entries=len(entries))
+        first = outcome
     if first is None:
         if eq.proves([e.truth for e in entries], [e.claimed for e in entries], residuals):
             return out.done(Verdict.PROVED, "every entry's residual normalises to 0", entries=len(entries))
@@ -275,6 +284,20 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
         counterexample=found,
         diagnosis=diagnosis,
     )
+
+
+def _randomized(session: Session, residuals: list[sp.Expr]) -> RandomizedZero | int | None:
+    """The randomized verdict, the index of a certainly non-zero entry, or None where the bound would not hold."""
+    atoms = session.net.backend.atoms
+    try:
+        return randomized_zero(
+            session.eq.reparametrised(residuals),
+            [*atoms.masks, *atoms.indicators],
+            session.net.label_rows,
+            random.Random(len(residuals)),
+        )
+    except NotApplicable:
+        return None
 
 
 def _value(session: Session, claim: ClaimSpec, tree: Node) -> Array:

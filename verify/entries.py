@@ -51,13 +51,19 @@ class Derivatives:
 
     net: Network
     cache: dict[tuple[sp.Expr, sp.Expr], sp.Expr] = field(default_factory=dict)
+    gradients: dict[sp.Expr, dict[sp.Symbol, sp.Expr] | None] = field(default_factory=dict)
 
     def of(self, expr: sp.Expr, x: sp.Expr) -> sp.Expr:
-        """d expr / d x by the chain rule through the network's atoms."""
+        """d expr / d x by the chain rule through the network's atoms (one reverse pass per expression)."""
+        if not x.is_Symbol:
+            raise ShapeMismatch(f"the quantity differentiated against is the constant {x}")
+        if expr not in self.gradients:
+            self.gradients[expr] = self.net.backend.atoms.gradient(expr)
+        gradient = self.gradients[expr]
+        if gradient is not None:
+            return gradient.get(x, sp.Integer(0))
         key = (expr, x)
         if key not in self.cache:
-            if not x.is_Symbol:
-                raise ShapeMismatch(f"the quantity differentiated against is the constant {x}")
             self.cache[key] = self.net.backend.atoms.total_diff(expr, x, {})
         return self.cache[key]
 

@@ -151,7 +151,31 @@ def _mul(a: RatFunc, b: RatFunc) -> RatFunc:
     den = dict(a.den)
     for f, k in b.den.items():
         den[f] = den.get(f, 0) + k
-    return RatFunc(a.num * b.num, den)
+    return _cancel_variables(RatFunc(a.num * b.num, den))
+
+
+def _cancel_variables(value: RatFunc) -> RatFunc:
+    """Cancel denominator factors that are single variables (softmax scales) against the numerator.
+
+    Exact and cheap: dividing by a variable that divides every numerator term only shifts exponents.
+    Without it those factors pile up and every later product carries them.
+    """
+    if not value.num or not value.den:
+        return value
+    den = dict(value.den)
+    num = value.num
+    for f, k in value.den.items():
+        if len(f) != 1 or f.LC != 1 or sum(f.LM) != 1:
+            continue
+        i = f.LM.index(1)
+        shift = min(k, min(m[i] for m in num.itermonoms()))
+        if shift:
+            terms = {(*m[:i], m[i] - shift, *m[i + 1 :]): c for m, c in num.iterterms()}
+            num = num.ring.from_dict(terms)
+            den[f] = k - shift
+            if not den[f]:
+                del den[f]
+    return RatFunc(num, den)
 
 
 def _sum(parts: list[RatFunc], ring: PolyRing) -> RatFunc:
@@ -167,7 +191,7 @@ def _sum(parts: list[RatFunc], ring: PolyRing) -> RatFunc:
             if missing:
                 term = term * f**missing
         num += term
-    return RatFunc(num, den)
+    return _cancel_variables(RatFunc(num, den))
 
 
 def _pow(base: RatFunc, k: int, ring: PolyRing) -> RatFunc:

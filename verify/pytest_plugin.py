@@ -64,7 +64,6 @@ class ClaimItem(pytest.Item):
     def runtest(self) -> None:
         """Check the file (once) and fail unless this claim is PROVED."""
         from reports.machine import failure_text
-        from verify.results import Verdict
 
         assert isinstance(self.parent, DerivationFile)
         result = self.parent.result()
@@ -73,7 +72,7 @@ class ClaimItem(pytest.Item):
         claim = next((c for c in result.claims if c.name == self.name), None)
         if claim is None:
             raise DerivationFailure(f"claim {self.name} was not checked")
-        if claim.verdict is not Verdict.PROVED:
+        if not claim.verdict.passed:
             raise DerivationFailure(f"{claim.verdict.label}\n{failure_text(claim)}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:

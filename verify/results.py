@@ -10,10 +10,16 @@ class Verdict(IntEnum):
     """What derive-check concluded about a claim, ordered from best to worst."""
 
     PROVED = 0  # every entry equals dL/d(entry) exactly: an algebraic normal form reached zero
-    UNDECIDED = 1  # the budget ran out, or no proof and no counterexample was found; never a pass
-    REFUTED = 2  # some entry differs at a concrete point, shown with the exact residual
-    SHAPE_ERROR = 3  # the claim cannot have the gradient's shape
-    ERROR = 4  # the formula or file is malformed; nothing was checked
+    PROBABLE = 1  # --randomized only: zero at independent random points, error bound stated; a pass, not a proof
+    UNDECIDED = 2  # the budget ran out, or no proof and no counterexample was found; never a pass
+    REFUTED = 3  # some entry differs at a concrete point, shown with the exact residual
+    SHAPE_ERROR = 4  # the claim cannot have the gradient's shape
+    ERROR = 5  # the formula or file is malformed; nothing was checked
+
+    @property
+    def passed(self) -> bool:
+        """Whether a claim with this verdict passes a check run (PROVED, or PROBABLE when randomized was asked)."""
+        return self <= Verdict.PROBABLE
 
     @property
     def label(self) -> str:
