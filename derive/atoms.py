@@ -247,8 +247,12 @@ class Atoms:
         return adjoint
 
     def _accumulate(self, expr: sp.Expr, weight: sp.Expr, adjoint: dict[sp.Symbol, sp.Expr]) -> None:
-        for symbol in expr.free_symbols:
-            partial = self._partial(expr, symbol)
+        partials: dict[sp.Symbol, list[sp.Expr]] = {}
+        for term in sp.Add.make_args(expr):  # term by term: a large sum (the loss) is never re-walked whole
+            for symbol in term.free_symbols:
+                partials.setdefault(symbol, []).append(self._partial(term, symbol))
+        for symbol, parts in partials.items():
+            partial = sp.Add(*parts)
             if partial != 0:
                 adjoint[symbol] = adjoint.get(symbol, sp.Integer(0)) + weight * partial
 
