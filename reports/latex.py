@@ -44,6 +44,14 @@ point whose masks agree with the signs of their pre-activations; the point is cr
 differences of the loss in float64 with numpy. A diagnosis is reported only when the corrected formula is itself
 PROVED. A claimed gradient $\partial\mathbf{h}$ inside a formula denotes the claim about
 $\partial L/\partial\mathbf{h}$.
+
+\textbf{For all sizes.} A claim proved at the stated sizes is then written in index notation with every size a
+symbol: its generic entry $[p, q]$ and $\partial L/\partial W_{pq}$, derived by the product rule with Kronecker
+deltas, are sums of terms $c\sum_{s_0<N}\cdots\prod(\text{factors})$. The difference is normalised by rewrites
+that hold for every size $\ge 1$: a delta with a summed index substitutes it, a sum over an index no factor
+mentions becomes its size, masks are idempotent, one-hot rows and softmax rows sum to one, and terms equal up to a
+renaming of summed indices are collected. A zero difference proves the claim for all sizes; otherwise the report
+says so and the proof at the stated sizes stands alone (\texttt{docs/general-proofs.md} has the argument).
 """
 
 _UNICODE = {
@@ -220,13 +228,13 @@ def _model(result: FileResult) -> str:
 def _verdicts(result: FileResult) -> str:
     rows = [
         r"\subsection*{Verdicts}",
-        r"\begin{longtable}{p{0.2\linewidth}p{0.13\linewidth}rp{0.47\linewidth}}",
-        r"claim & verdict & entries & why \\ \hline \endhead",
+        r"\begin{longtable}{p{0.2\linewidth}p{0.13\linewidth}rlp{0.4\linewidth}}",
+        r"claim & verdict & entries & sizes & why \\ \hline \endhead",
     ]
     for c in result.claims:
         rows.append(
-            f"{tt(c.name)} & \\textbf{{{c.verdict.label}}} & {c.entries} & {tex_text(c.diagnosis or c.message)}"
-            + r" \\"
+            f"{tt(c.name)} & \\textbf{{{c.verdict.label}}} & {c.entries} & {c.scope} & "
+            f"{tex_text(c.diagnosis or c.message)}" + r" \\"
         )
     rows.append(r"\end{longtable}")
     return "\n".join(rows)
@@ -261,6 +269,14 @@ def _claim(claim: ClaimResult) -> str:
         else:
             out.append(r"Their difference does not vanish; it is")
             out.append(_lines(worked.residual))
+    general = claim.general
+    if general is not None:
+        out.append(r"\par\textbf{For all sizes.} " + tex_text(general.summary) + ".")
+        for caption, latex in general.steps:
+            out.append(r"\par " + tex_text(caption))
+            out.append(_lines(latex.split("\n")))
+        if general.rules:
+            out.append(r"\par Identities used (each holds for every size): " + tex_text(general.rules) + ".")
     cx = claim.counterexample
     if cx is not None:
         out.append(

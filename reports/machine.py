@@ -71,6 +71,19 @@ SCHEMA: dict[str, Any] = {
                 "corrected": {"type": "string", "description": "the corrected formula the diagnosis PROVED"},
                 "source": {"type": "string"},
                 "reading": {"type": "string"},
+                "sizes": {
+                    "enum": ["all", "stated", ""],
+                    "description": "for a passing claim: proved for all sizes in index notation, or at the stated ones",
+                },
+                "general": {
+                    "type": ["object", "null"],
+                    "description": "the proof for all sizes: proved, summary, the identities used",
+                    "properties": {
+                        "proved": {"type": "boolean"},
+                        "summary": {"type": "string"},
+                        "rules": {"type": "string"},
+                    },
+                },
             },
         }
     },
@@ -126,6 +139,12 @@ def _claim(claim: ClaimResult) -> dict[str, Any]:
         "corrected": claim.corrected,
         "source": claim.source,
         "reading": claim.reading,
+        "sizes": claim.scope,
+        "general": (
+            {"proved": claim.general.proved, "summary": claim.general.summary, "rules": claim.general.rules}
+            if claim.general
+            else None
+        ),
     }
 
 

@@ -46,17 +46,21 @@ def render_file(result: FileResult, timings: bool = True) -> list[RenderableType
     table.add_column("claim", style="cyan", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     table.add_column("entries", justify="right")
+    table.add_column("sizes", no_wrap=True)
     if timings:
         table.add_column("time", justify="right")
     table.add_column("why")
     for claim in result.claims:
         row: list[str | Text] = [claim.name, Text(claim.verdict.label, style=STYLE[claim.verdict]), str(claim.entries)]
+        row.append(claim.scope)
         if timings:
             row.append(f"{claim.seconds:.2f} s")
         row.append(escape(claim.diagnosis or claim.message))
         table.add_row(*row)
     details: list[RenderableType] = []
     for claim in result.claims:
+        if claim.verdict.passed and claim.general and not claim.general.proved:
+            details.append(_unwrapped(f"{claim.name}: at the stated sizes only; {claim.general.summary}", "dim"))
         if claim.verdict is not Verdict.PROVED:
             details.append(_details(result.file, claim))
             if claim.detail:  # file:line: error + source + caret, outside the panel: never cropped or wrapped

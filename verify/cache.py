@@ -19,7 +19,7 @@ from typing import Any
 from derive.claims import ClaimSpec
 from derive.model import Decl, ModelSpec
 from derive.tree import refs
-from verify.results import ClaimResult, Counterexample, Verdict, WorkedEntry
+from verify.results import ClaimResult, Counterexample, GeneralProof, Verdict, WorkedEntry
 
 
 def _engine_version() -> str:
@@ -140,5 +140,9 @@ def _decode(data: dict[str, Any]) -> ClaimResult:
     if data.get("worked"):
         worked: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data["worked"].items()}
         data["worked"] = WorkedEntry(**worked)
+    if data.get("general"):
+        general = data["general"]
+        general["steps"] = tuple(tuple(step) for step in general["steps"])
+        data["general"] = GeneralProof(**general)
     known = {f.name for f in fields(ClaimResult)}
     return ClaimResult(**{k: v for k, v in data.items() if k in known})

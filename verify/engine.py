@@ -12,7 +12,7 @@ import contextlib
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +35,9 @@ from verify.counterexample import find_counterexample
 from verify.diagnose import Diagnosis, diagnose
 from verify.entries import Derivatives, Entry, ShapeMismatch, claim_entries
 from verify.equality import Equality
+from verify.general import general_proof
 from verify.randomized import NotApplicable, RandomizedZero, randomized_zero
-from verify.results import ClaimResult, Counterexample, FileResult, Verdict
+from verify.results import ClaimResult, Counterexample, FileResult, GeneralProof, Verdict
 from verify.rewrites import Model, model_of
 
 DEFAULT_BUDGET = 10.0
@@ -52,6 +53,7 @@ class Session:
     eq: Equality
     env: dict[str, Array]
     randomized: bool = False  # opt-in: random-point evaluation with a stated bound instead of the normal form
+    trees: dict[str, Node] = field(default_factory=dict)  # earlier claims' formulas, for the general proofs
     derivatives: Derivatives = field(init=False)
     model: Model = field(init=False)
 
@@ -175,8 +177,9 @@ def _restore_value(session: Session, claim: ClaimSpec) -> None:
     """Put a cached claim's value where later claims look for it."""
     if claim.expr is None or claim.index_vars:
         return
-    with contextlib.suppress(InputError, ValueError):
+    with contextlib.suppress(InputError, ValueError, SymbolicShapeError):
         session.env[claim.name] = _value(session, claim, claim.expr)
+        session.trees[claim.name] = resolve_products(claim.expr, session.shapes)
 
 
 def check_work(spec: ModelSpec) -> None:
@@ -252,16 +255,19 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
         return out.done(Verdict.ERROR, exc.message, detail=exc.render())
     if not claim.index_vars:
         session.env[claim.name] = _value(session, claim, tree)
+        session.trees[claim.name] = tree
     residuals = eq.residuals([e.truth for e in entries], [e.claimed for e in entries])
     first = eq.first_nonzero(residuals)
     if first is None and session.randomized:
         outcome = _randomized(session, residuals)
         if isinstance(outcome, RandomizedZero):
-            return out.done(Verdict.PROBABLE, outcome.words(), entries=len(entries))
+            done = out.done(Verdict.PROBABLE, outcome.words(), entries=len(entries))
+            return replace(done, general=_general(session, claim, tree))
         first = outcome
     if first is None:
         if eq.proves([e.truth for e in entries], [e.claimed for e in entries], residuals):
-            return out.done(Verdict.PROVED, "every entry's residual normalises to 0", entries=len(entries))
+            done = out.done(Verdict.PROVED, "every entry's residual normalises to 0", entries=len(entries))
+            return replace(done, general=_general(session, claim, tree))
         return out.done(
             Verdict.UNDECIDED,
             "no counterexample at random points, but the normal form is not zero "
@@ -284,6 +290,17 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
         counterexample=found,
         diagnosis=diagnosis,
     )
+
+
+def _general(session: Session, claim: ClaimSpec, tree: Node) -> GeneralProof:
+    """The proof for all sizes (`verify.general`); a failure inside it never costs the fixed-size verdict."""
+    earlier = {k: v for k, v in session.trees.items() if k != claim.name}
+    try:
+        return general_proof(session.net.spec, claim, tree, earlier)
+    except BudgetExceeded:
+        raise
+    except Exception as exc:
+        return GeneralProof(False, f"the proof for all sizes stopped: {type(exc).__name__}: {exc}"[:200])
 
 
 def _randomized(session: Session, residuals: list[sp.Expr]) -> RandomizedZero | int | None:

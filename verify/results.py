@@ -63,6 +63,16 @@ class ModelSummary:
 
 
 @dataclass(frozen=True)
+class GeneralProof:
+    """The proof for every size (or why it was not reached), with its steps in LaTeX."""
+
+    proved: bool  # True: the index normal form of (true - claimed) is zero for symbolic sizes and indices
+    summary: str  # one line for every report
+    steps: tuple[tuple[str, str], ...] = ()  # (caption, LaTeX) for the proof report
+    rules: str = ""  # the identities the normal form used, with counts
+
+
+@dataclass(frozen=True)
 class ClaimResult:
     """The verdict on one claim, with everything a report needs."""
 
@@ -82,6 +92,14 @@ class ClaimResult:
     reading: str = ""  # which reading of an ambiguous source was encoded
     statement: str = ""  # LaTeX: the claim as an equation (only when typesetting was asked for)
     worked: WorkedEntry | None = None
+    general: GeneralProof | None = None  # only for claims proved (or probable) at the stated sizes
+
+    @property
+    def scope(self) -> str:
+        """Which sizes a passing claim holds for: 'all' (index-notation proof) or 'stated'; '' when it failed."""
+        if not self.verdict.passed:
+            return ""
+        return "all" if self.general and self.general.proved else "stated"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,124 @@
+"""Proofs for every size: the index calculus, its normal form, and what it must refuse to prove."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from derive.index_form import Factor, IndexContext, Term
+from derive.model import load_file, parse_spec
+from derive.shapes import model_shapes, resolve_products
+from tests.conftest import EXAMPLES, check_text, two_layer
+from verify.cli import main
+from verify.general import general_proof, normalize
+from verify.results import GeneralProof, Verdict
+
+N = sp.Symbol("N", positive=True, integer=True)
+
+
+def _ctx() -> IndexContext:
+    ctx = IndexContext({}, {}, frozenset({"N", "C"}), onehot=frozenset({"Y"}))
+    ctx.ranges.update({"p": "N", "q": "C"})
+    ctx.axes["Y"] = 1  # rows are one-hot along the class axis
+    return ctx
+
+
+def _term(bound: dict[str, str], *factors: tuple[str, tuple[str, ...]], coeff: int = 1) -> Term:
+    return Term(sp.Integer(coeff), tuple(bound.items()), tuple(Factor(n, i) for n, i in factors))
+
+
+def test_a_delta_with_a_summed_index_substitutes_it() -> None:
+    ctx = _ctx()
+    summed = _term({"k": "N"}, ("x", ("k",)), ("δ", ("k", "p")))
+    assert normalize([summed], ctx) == normalize([_term({}, ("x", ("p",)))], ctx)
+
+
+def test_a_sum_over_an_unused_index_is_its_size() -> None:
+    assert normalize([_term({"i": "N"}, ("w", ()))], _ctx()) == {((), (Factor("w", ()),)): N}
+
+
+def test_one_hot_rows_sum_to_one_only_when_the_class_index_is_free_elsewhere() -> None:
+    ctx = _ctx()
+    assert normalize([_term({"c": "C"}, ("Y", ("p", "c")))], ctx) == {((), ()): 1}
+    kept = normalize([_term({"c": "C"}, ("Y", ("p", "c")), ("w", ("c",)))], ctx)  # Σ_c Y[p,c] w[c] is not 1
+    assert len(kept) == 1 and next(iter(kept))[1] != ()
+
+
+def test_two_entries_of_one_one_hot_row_multiply_to_a_delta() -> None:
+    ctx = _ctx()
+    pair = _term({"a": "C", "b": "C"}, ("Y", ("p", "a")), ("Y", ("p", "b")), ("w", ("a",)), ("v", ("b",)))
+    single = _term({"a": "C"}, ("Y", ("p", "a")), ("w", ("a",)), ("v", ("a",)))
+    assert normalize([pair], ctx) == normalize([single], ctx)
+
+
+def test_terms_equal_up_to_renaming_summed_indices_cancel() -> None:
+    ctx = _ctx()
+    a = _term({"i": "N", "j": "C"}, ("x", ("i", "j")), ("y", ("j",)))
+    b = _term({"u": "N", "v": "C"}, ("x", ("u", "v")), ("y", ("v",)), coeff=-1)
+    assert normalize([a, b], ctx) == {}
+
+
+def test_an_identity_true_only_for_size_one_is_not_normalised_away() -> None:
+    # Σ_i Σ_j x_i x_j = Σ_i x_i² holds when N = 1 and fails for N >= 2
+    ctx = _ctx()
+    double = _term({"i": "N", "j": "N"}, ("x", ("i",)), ("x", ("j",)))
+    square = _term({"i": "N"}, ("x", ("i",)), ("x", ("i",)), coeff=-1)
+    assert normalize([double, square], ctx) != {}
+
+
+def _general(path: Path) -> dict[str, GeneralProof]:
+    spec = load_file(path)
+    shapes, earlier, out = model_shapes(spec), {}, {}
+    for claim in spec.claims:
+        assert claim.expr is not None
+        tree = resolve_products(claim.expr, shapes)
+        out[claim.name] = general_proof(spec, claim, tree, earlier)
+        earlier[claim.name] = tree
+    return out
+
+
+def test_the_canonical_two_layer_claims_are_proved_for_all_sizes() -> None:
+    proofs = _general(EXAMPLES / "two_layer.toml")
+    assert {name for name, proof in proofs.items() if proof.proved} == {"dscores", "dW2", "db2", "dh1", "dW1", "db1"}
+    assert proofs["dW1"].steps[-1][1] == "0"
+
+
+@pytest.mark.parametrize("example", ["two_layer_wrong.toml", "seeds/000_two_layer_linear_algebra.toml"])
+def test_no_claim_refuted_at_fixed_sizes_is_proved_for_all_sizes(example: str) -> None:
+    spec = load_file(EXAMPLES / example)
+    results = check_text((EXAMPLES / example).read_text())
+    shapes, earlier, refuted = model_shapes(spec), {}, []
+    for claim, result in zip(spec.claims, results, strict=True):
+        if result.verdict is Verdict.SHAPE_ERROR or claim.expr is None:
+            continue
+        tree = resolve_products(claim.expr, shapes)
+        if result.verdict is Verdict.REFUTED:
+            refuted.append(general_proof(spec, claim, tree, earlier))
+        earlier[claim.name] = tree
+    assert len(refuted) >= 5 and not any(p.proved for p in refuted)
+
+
+def test_a_formula_true_at_n_equal_2_only_is_proved_at_the_stated_sizes_but_not_for_all() -> None:
+    # 1/2 = 1/N at N = 2: the fixed-size engine proves it (rightly, at N = 2); for all N it is false
+    [result] = check_text(two_layer({"db2": "sum(P - Y, axis=0) / 2"}))
+    assert result.verdict is Verdict.PROVED and result.scope == "stated"
+    assert result.general is not None and "not proved for all sizes" in result.general.summary
+
+
+def test_a_claim_outside_the_calculus_says_why_and_keeps_its_verdict() -> None:
+    spec = parse_spec("t.toml", two_layer({"dW2": "h1.T @ (P - Y) / N + 2 * reg * W2"}))
+    claim = spec.claims[0]
+    assert claim.expr is not None
+    one_entry = claim.__class__(**{**claim.__dict__, "index_vars": (("t", "C"),)})  # a claim about entries
+    proof = general_proof(spec, one_entry, resolve_products(claim.expr, model_shapes(spec)), {})
+    assert not proof.proved and proof.summary.startswith("not attempted for all sizes")
+
+
+def test_reports_say_which_kind_of_proof_a_claim_has(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(EXAMPLES / "two_layer.toml"), "--no-cache", "--format", "json"]) == 0
+    claims = [c for f in json.loads(capsys.readouterr().out)["files"] for c in f["claims"]]
+    assert {c["sizes"] for c in claims} == {"all"}
+    assert all(c["general"]["proved"] for c in claims)
