@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tests.conftest import EXAMPLES, two_layer
 from verify.cache import ProofCache
 from verify.cli import main
 from verify.engine import check_path
+from verify.parallel import failing
 from verify.randomized import NotApplicable, RandomizedZero, randomized_zero
 from verify.results import Verdict
 
@@ -79,3 +81,18 @@ def test_parallel_workers_return_results_in_file_order(capsys: pytest.CaptureFix
 def test_jobs_out_of_range_is_a_usage_error(capsys: pytest.CaptureFixture[str], jobs: str) -> None:
     assert main([str(EXAMPLES / "two_layer.toml"), "--jobs", jobs]) == 2
     assert "--jobs must be between 1 and 64" in capsys.readouterr().err
+
+
+def test_the_entry_pool_finds_the_same_failing_entries_as_a_serial_loop() -> None:
+    assert failing(200, lambda k: k % 7 != 3, processes=2) == [k for k in range(200) if k % 7 == 3]
+
+
+def test_a_pool_worker_that_fails_leaves_its_share_to_the_parent() -> None:
+    parent = os.getpid()
+
+    def only_in_the_parent(k: int) -> bool:
+        if os.getpid() != parent:
+            raise RuntimeError("a worker broke")
+        return k != 5
+
+    assert failing(100, only_in_the_parent, processes=2) == [5]

@@ -20,6 +20,7 @@ from derive.network import Network
 from derive.walk import leaves
 from verify.modular import Singular, evaluate_mod, random_assignment
 from verify.normal_form import NormalForm, NotRational
+from verify.parallel import failing
 from verify.reparam import softmax_rows, substitution
 
 PATIENCE = 1.0  # seconds for the plain normal form before splitting by polynomial variables
@@ -95,15 +96,15 @@ class Equality:
         is a proof. A non-zero there is not a disproof, so the fully expanded residuals decide.
         """
         expand = self.net.backend.atoms.shallow
-        undecided = []
-        for t, c, full in zip(truth, claimed, residuals, strict=True):
-            [shallow] = self.reparametrised([expand(as_expr(t) - as_expr(c))])
+
+        def shallow_zero(k: int) -> bool:
+            [shallow] = self.reparametrised([expand(as_expr(truth[k]) - as_expr(claimed[k]))])
             try:
-                if self.normal_form([shallow]).residual_is_zero(shallow):
-                    continue
+                return self.normal_form([shallow]).residual_is_zero(shallow)
             except (NotRational, ZeroDivisionError):
-                pass
-            undecided.append(full)
+                return False
+
+        undecided = [residuals[k] for k in failing(len(residuals), shallow_zero)]  # on every core
         return self.all_zero(undecided) if undecided else True
 
     def reparametrised(self, residuals: Sequence[sp.Expr]) -> list[sp.Expr]:

@@ -86,7 +86,8 @@ def _start(path: Path, claims: int, settings: Settings) -> _Job:
 
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_work, args=(send, path, settings), daemon=True)
+    # not a daemon: a daemonic process may not start the pool `verify.parallel` uses; it is always joined
+    child = context.Process(target=_work, args=(send, path, settings), daemon=False)
     started = time.perf_counter()
     child.start()
     send.close()
