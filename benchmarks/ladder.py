@@ -167,7 +167,8 @@ def print_table(rows: list[tuple[tuple[int, ...], int, dict[str, Run | None]]], 
                 ratios.append(f"{run.seconds / exact.seconds:.1f}x" + ("" if run.finished else " (at least)"))
         print(
             f"| {', '.join(map(str, sizes))} | {entries} | {cell(exact, limit)} | {verdicts} | "
-            f"{exact.peak_mb if exact else 0:.0f} | {cell(row['randomized'], limit)} | {cell(row['naive'], limit)} | "
+            f"{f'{exact.peak_mb:.0f}' if exact and exact.finished else '-'} | {cell(row['randomized'], limit)} | "
+            f"{cell(row['naive'], limit)} | "
             f"{cell(row['torch'], limit)} | {ratios[0]} | {ratios[1]} |"
         )
 

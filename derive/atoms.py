@@ -33,6 +33,7 @@ from fractions import Fraction
 import sympy as sp
 
 from derive.budget import check
+from derive.walk import substitute
 
 
 def as_expr(value: object) -> sp.Expr:
@@ -87,6 +88,9 @@ class Atoms:
     _full: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
     _polynomial: dict[sp.Symbol, bool] = field(default_factory=dict)
     _shallow: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    _opened: dict[sp.Basic, sp.Basic] | None = None
+    _opened_from: int = 0
+    _shallow_memo: dict[sp.Basic, sp.Basic] = field(default_factory=dict)
     _partials: dict[tuple[sp.Expr, sp.Symbol], sp.Expr] = field(default_factory=dict)
 
     def fresh(self, name: str) -> sp.Symbol:
@@ -179,13 +183,17 @@ class Atoms:
         sound (a zero polynomial stays zero under substitution) and keeps residuals small; when it misses a
         zero, the caller falls back to `expand`.
         """
-        inner = [a for a in expr.free_symbols & self.definition.keys() if not self._is_polynomial(a)]
-        return expr.xreplace({a: self._shallow_expanded(a) for a in inner}) if inner else expr
+        if self._opened is None or self._opened_from != len(self.definition):  # rebuilt when atoms were added
+            self._opened = {a: self._shallow_expanded(a) for a in self.definition if not self._is_polynomial(a)}
+            self._opened_from, self._shallow_memo = len(self.definition), {}
+        return substitute(expr, self._opened, self._shallow_memo)
 
     def _shallow_expanded(self, atom: sp.Symbol) -> sp.Expr:
         found = self._shallow.get(atom)
         if found is None:
-            found = self._shallow[atom] = self.shallow(self.definition[atom])
+            value = self.definition[atom]
+            inner = [a for a in value.free_symbols & self.definition.keys() if not self._is_polynomial(a)]
+            found = self._shallow[atom] = value.xreplace({a: self._shallow_expanded(a) for a in inner})
         return found
 
     def _is_polynomial(self, atom: sp.Symbol) -> bool:

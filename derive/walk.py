@@ -42,3 +42,19 @@ def leaves(exprs: Iterable[sp.Basic]) -> Leaves:
             out.denominators.add(node.base)
         stack.extend(node.args)
     return out
+
+
+def substitute(expr: sp.Basic, mapping: dict[sp.Basic, sp.Basic], memo: dict[sp.Basic, sp.Basic]) -> sp.Basic:
+    """`expr.xreplace(mapping)`, visiting each shared sub-expression once (`memo` may be reused across calls)."""
+    found = memo.get(expr)
+    if found is not None:
+        return found
+    if expr in mapping:
+        result = mapping[expr]
+    elif not expr.args:
+        result = expr
+    else:
+        args = tuple(substitute(a, mapping, memo) for a in expr.args)
+        result = expr.func(*args) if any(x is not y for x, y in zip(args, expr.args, strict=True)) else expr
+    memo[expr] = result
+    return result

@@ -17,7 +17,7 @@ import sympy as sp
 from derive.atoms import as_expr
 from derive.budget import BudgetExceeded, check, time_budget
 from derive.network import Network
-from derive.walk import leaves
+from derive.walk import leaves, substitute
 from verify.modular import Singular, evaluate_mod, random_assignment
 from verify.normal_form import NormalForm, NotRational
 from verify.parallel import failing
@@ -96,9 +96,10 @@ class Equality:
         is a proof. A non-zero there is not a disproof, so the fully expanded residuals decide.
         """
         expand = self.net.backend.atoms.shallow
+        shallows = self.reparametrised([expand(as_expr(t) - as_expr(c)) for t, c in zip(truth, claimed, strict=True)])
 
         def shallow_zero(k: int) -> bool:
-            [shallow] = self.reparametrised([expand(as_expr(truth[k]) - as_expr(claimed[k]))])
+            shallow = shallows[k]
             try:
                 return self.normal_form([shallow]).residual_is_zero(shallow)
             except (NotRational, ZeroDivisionError):
@@ -112,8 +113,9 @@ class Equality:
         rows = softmax_rows(residuals, set(self.net.backend.atoms.exp_argument))
         if not rows:
             return list(residuals)
-        change = substitution(rows)
-        return [r.xreplace(change) for r in residuals]
+        change: dict[sp.Basic, sp.Basic] = dict(substitution(rows))
+        memo: dict[sp.Basic, sp.Basic] = {}
+        return [substitute(r, change, memo) for r in residuals]
 
     def all_zero(self, residuals: Sequence[sp.Expr]) -> bool | None:
         """True if every residual normalises to zero, False if one does not, None if it cannot be normalised."""

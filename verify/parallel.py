@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from derive.budget import BudgetExceeded, check
 
-MIN_ENTRIES = 64  # below this, forking costs more than it saves
+MIN_ENTRIES = 16  # below this, forking a pool costs more than it saves
 _test: Callable[[int], bool] | None = None
 
 
