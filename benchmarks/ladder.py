@@ -116,6 +116,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; limit {args.limit:g} s")
     stopped: set[str] = set() if has_torch else {"torch"}
     rows, points = [], {m: [] for m in METHODS}
+    cut: dict[str, tuple[int, float]] = {}  # where a method was stopped: drawn as a lower bound
     with tempfile.TemporaryDirectory() as folder:
         for sizes in LADDER[: args.rungs]:
             path = model_file(sizes, Path(folder))
@@ -132,13 +133,14 @@ def main() -> None:
                 print(f"  {sizes} {method}: {run.seconds:.1f} s, {run.peak_mb:.0f} MB, {words}", file=sys.stderr)
                 if not run.finished:
                     stopped.add(method)
+                    cut[method] = (entries, args.limit)
                 else:
                     points[method].append((entries, run.seconds))
             rows.append((sizes, entries, row))
     print_table(rows, args.limit)
     if not has_torch:
         print("torch is not installed: the gradcheck column is empty (pip install torch==2.13.0)")
-    plot(points, args.plot)
+    plot(points, cut, args.plot)
 
 
 def cell(run: Run | None, limit: float) -> str:
@@ -173,8 +175,8 @@ def print_table(rows: list[tuple[tuple[int, ...], int, dict[str, Run | None]]], 
         )
 
 
-def plot(points: dict[str, list[tuple[int, float]]], target: Path) -> None:
-    """Time against checked entries, log-log, one line per method."""
+def plot(points: dict[str, list[tuple[int, float]]], cut: dict[str, tuple[int, float]], target: Path) -> None:
+    """Time against checked entries, log-log, one line per method; a triangle where a method hit the limit."""
     try:
         import matplotlib
 
@@ -185,8 +187,17 @@ def plot(points: dict[str, list[tuple[int, float]]], target: Path) -> None:
         return
     figure, axes = plt.subplots(figsize=(6, 4))
     for method, values in points.items():
-        if values:
-            axes.loglog(*zip(*values, strict=True), marker="o", label=method)
+        line = axes.loglog(*zip(*values, strict=True), marker="o", label=method) if values else None
+        if method in cut:
+            color = line[0].get_color() if line else None
+            axes.loglog(
+                *cut[method],
+                marker="^",
+                markersize=10,
+                color=color,
+                linestyle="none",
+                label=None if line else f"{method} (stopped)",
+            )
     axes.set_xlabel("checked entries")
     axes.set_ylabel("seconds (fresh process)")
     axes.set_title("derive-check on the two-layer ladder")

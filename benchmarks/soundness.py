@@ -62,6 +62,7 @@ class Case:
     rule: str
     formula: str
     equal: bool | None  # the oracle: True equal to the gradient, False not, None cannot tell
+    general: bool = False  # the index-notation engine, run on every formula: proved for all sizes
 
 
 @dataclass
@@ -162,9 +163,23 @@ def run(kind: str, sample: int | None = None, seed: int = 1) -> list[tuple[Case,
     for source, rule, tree in generate(kind, sample, seed):
         claim = replace(source.claim, name=f"{source.claim.name}~", expr=tree, text=to_text(tree))
         verdict = check_claim(source.session, claim, 20.0, explain=False).verdict
-        case = Case(Path(source.spec.file).name, source.claim.name, rule, to_text(tree), oracle(source, tree, rng))
+        general = _general(source, claim, tree)  # run whatever the verdict, to test it on wrong formulas too
+        name = Path(source.spec.file).name
+        case = Case(name, source.claim.name, rule, to_text(tree), oracle(source, tree, rng), general)
         results.append((case, verdict))
     return results
+
+
+def _general(source: Source, claim: ClaimSpec, tree: Node) -> bool:
+    from derive.shapes import SymbolicShapeError, model_shapes, resolve_products
+    from verify.general import general_proof
+
+    try:
+        resolved = resolve_products(tree, model_shapes(source.spec))
+    except SymbolicShapeError:
+        return False
+    earlier = {k: v for k, v in source.session.trees.items() if k != source.claim.name}
+    return general_proof(source.spec, claim, resolved, earlier).proved
 
 
 def report(kind: str, results: list[tuple[Case, Verdict]]) -> dict[str, int]:
@@ -174,6 +189,7 @@ def report(kind: str, results: list[tuple[Case, Verdict]]) -> dict[str, int]:
         if kind == "mutation":
             if case.equal is False:
                 counts["not equivalent"] += 1
+                counts["false proof for all sizes"] += case.general
                 counts["false PROVED" if verdict is Verdict.PROVED else f"not proved ({verdict.label})"] += 1
             elif case.equal is True:
                 counts["equivalent after all"] += 1
@@ -186,6 +202,7 @@ def report(kind: str, results: list[tuple[Case, Verdict]]) -> dict[str, int]:
             counts["rewrites"] += 1
             if case.equal is True:
                 counts["PROVED" if verdict is Verdict.PROVED else f"false {verdict.label}"] += 1
+                counts["proved for all sizes too"] += case.general
             else:
                 counts["not equal per the oracle (discarded)"] += 1
     print(f"\n{kind} suite: {len(results)} formulas")
@@ -210,6 +227,10 @@ def main() -> None:
     proved = equivalence.get("PROVED", 0)
     total = proved + sum(v for k, v in equivalence.items() if k.startswith("false"))
     print(f"false REFUTED/UNDECIDED on equivalent rewrites: {total - proved} of {total}")
+    print(
+        f"proofs for all sizes: {mutation.get('false proof for all sizes', 0)} false among the wrong mutants; "
+        f"{equivalence.get('proved for all sizes too', 0)} of the {proved} proved rewrites also proved for all sizes"
+    )
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from derive.index_form import Factor, IndexContext, Sum, Term, entry, power, product
-from derive.tree import Node
+from derive.index_form import ZERO_INDEX, Factor, IndexContext, NotGeneral, Sum, Term, entry, power, product
+from derive.printer import to_text
+from derive.tree import Apply, Node
 
 
 def derivative(terms: Sum, target: str, at: tuple[str, ...], ctx: IndexContext) -> Sum:
@@ -67,6 +68,34 @@ def _sigmoid_slope(a: Factor) -> Sum:  # σ' = σ - σ²
     return [Term(sp.Integer(1), (), (a,)), Term(sp.Integer(-1), (), (Factor(a.name, a.indices, 2),))]
 
 
+def _function(f: Factor, argument: Node, target: str, at: tuple[str, ...], ctx: IndexContext) -> Sum:
+    """d f⁽ᵏ⁾(u) = f⁽ᵏ⁺¹⁾(u) du for a declared element-wise f: the next derivative is another free atom."""
+    call = ctx.calls[f.name]
+    options = dict(call.options)
+    higher = Apply("function", call.args, (("name", options["name"]), ("order", int(options["order"]) + 1)))
+    name = to_text(higher)
+    ctx.opaque[name], ctx.calls[name] = ("function", argument), higher
+    du = derivative(entry(argument, f.indices, ctx), target, at, ctx)
+    return product([Term(sp.Integer(1), (), (Factor(name, f.indices),))], du)
+
+
+def _scalar_function(f: Factor, argument: Node, target: str, at: tuple[str, ...], ctx: IndexContext) -> Sum:
+    """d F(u) = Σ_idx ∂F/∂u[idx] du[idx], where ∂F/∂u is the gradient the file names (seed 004's dL_dy)."""
+    function = str(dict(ctx.calls[f.name].options)["name"])
+    gradient = ctx.gradients.get(function)
+    if gradient is None:
+        raise NotGeneral(f"the scalar function {function} has no named gradient")
+    indices, bound = [], []
+    for dim in ctx.shape(argument):
+        if dim == 1:
+            indices.append(ZERO_INDEX)
+        else:
+            indices.append(ctx.fresh(dim))
+            bound.append((indices[-1], dim))
+    du = derivative(entry(argument, tuple(indices), ctx), target, at, ctx)
+    return product([Term(sp.Integer(1), tuple(bound), (Factor(gradient, tuple(indices)),))], du)
+
+
 def _softmax(f: Factor, argument: Node, target: str, at: tuple[str, ...], ctx: IndexContext) -> Sum:
     axis = ctx.axes[f.name]
     own = [Term(sp.Integer(1), (), (Factor(f.name, f.indices),))]
@@ -82,6 +111,8 @@ OPAQUE_DERIVATIVES: dict[str, Callable[[Factor, Node, str, tuple[str, ...], Inde
     "log": _log,
     "exp": _exp,
     "softmax": _softmax,
+    "function": _function,
+    "scalar_function": _scalar_function,
     "tanh": _smooth(_tanh_slope),
     "sigmoid": _smooth(_sigmoid_slope),
 }

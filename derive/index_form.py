@@ -24,7 +24,8 @@ from derive.shapes import Dim, Shape, infer
 from derive.tree import Apply, Const, Node, Ref
 
 ZERO_INDEX = "0"  # the index of a size-1 axis: a literal, not a variable
-OPAQUE = ("softmax", "log", "exp", "tanh", "sigmoid")  # applications kept as atoms, differentiated by their own rules
+# applications kept as atoms, each differentiated by its own rule (`derive.index_diff`)
+OPAQUE = ("softmax", "log", "exp", "tanh", "sigmoid", "function", "scalar_function")
 
 
 class NotGeneral(ValueError):
@@ -75,6 +76,8 @@ class IndexContext:
     onehot: frozenset[str] = frozenset()
     keep: frozenset[str] = frozenset()  # names never opened (the quantity differentiated against)
     axes: dict[str, int] = field(default_factory=dict)  # one-hot input or softmax atom -> its normalised axis
+    calls: dict[str, Apply] = field(default_factory=dict)  # declared-function atom -> its application
+    gradients: Mapping[str, str] = field(default_factory=dict)  # scalar function -> the name of its gradient
     opaque: dict[str, tuple[str, Node]] = field(default_factory=dict)  # atom name -> (op, argument)
     ranges: dict[str, Dim] = field(default_factory=dict)
     _count: itertools.count[int] = field(default_factory=itertools.count)
@@ -101,6 +104,7 @@ def entry(node: Node, out: tuple[str, ...], ctx: IndexContext) -> Sum:
         if definition is not None and node.name not in ctx.keep:
             if isinstance(definition, Apply) and definition.op in OPAQUE:
                 ctx.opaque[node.name] = (definition.op, definition.args[0])  # an atom named by its line
+                ctx.calls[node.name] = definition
                 if definition.op == "softmax":
                     ctx.axes[node.name] = softmax_axis(definition, ctx)
             else:
@@ -243,6 +247,7 @@ def _opaque(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
         if to_text(definition) == name:
             name = line
     ctx.opaque[name] = (node.op, node.args[0])
+    ctx.calls[name] = node
     if node.op == "softmax":
         ctx.axes[name] = softmax_axis(node, ctx)
     return [Term(sp.Integer(1), (), (Factor(name, out),))]
@@ -278,5 +283,7 @@ INDEX_RULES: dict[str, Callable[[Apply, tuple[str, ...], IndexContext], Sum]] = 
     "exp": _opaque,
     "tanh": _opaque,
     "sigmoid": _opaque,
+    "function": _opaque,
+    "scalar_function": _opaque,
     "identity": _identity,
 }

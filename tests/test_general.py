@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import sympy as sp
 from derive.index_form import Factor, IndexContext, Term
 from derive.model import load_file, parse_spec
 from derive.shapes import model_shapes, resolve_products
-from tests.conftest import EXAMPLES, check_text, two_layer
+from tests.conftest import EXAMPLES, TWO_LAYER_HEAD, check_text, two_layer
 from verify.cli import main
 from verify.general import general_proof, normalize
 from verify.results import GeneralProof, Verdict
@@ -122,3 +123,22 @@ def test_reports_say_which_kind_of_proof_a_claim_has(capsys: pytest.CaptureFixtu
     claims = [c for f in json.loads(capsys.readouterr().out)["files"] for c in f["claims"]]
     assert {c["sizes"] for c in claims} == {"all"}
     assert all(c["general"]["proved"] for c in claims)
+
+
+@pytest.mark.parametrize("sizes", [(1, 1, 1, 2), (3, 2, 5, 3)])
+def test_claims_proved_for_all_sizes_are_proved_by_the_fixed_size_engine_at_other_sizes(
+    sizes: tuple[int, int, int, int],
+) -> None:
+    # an independent cross-check of the index engine: the entry-wise engine at sizes the file never states
+    head = TWO_LAYER_HEAD
+    for name, value in zip("NDHC", sizes, strict=True):
+        head = re.sub(rf"^{name} = \d+", f"{name} = {value}", head, flags=re.M)
+    claims = {
+        "dW2": "h1.T @ (P - Y) / N + 2 * reg * W2",
+        "db2": "sum(P - Y, axis=0) / N",
+        "dh1": "(P - Y) @ W2.T / N",
+        "dW1": "X.T @ (dh1 * (h1 > 0)) + 2 * reg * W1",
+        "db1": "sum(dh1 * (h1 > 0), axis=0)",
+    }
+    results = check_text(two_layer(claims, head))
+    assert [(r.verdict, r.scope) for r in results] == [(Verdict.PROVED, "all")] * 5

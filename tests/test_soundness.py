@@ -33,6 +33,11 @@ def test_the_suites_are_big_enough_to_mean_something() -> None:
 def test_no_wrong_mutant_is_proved(mutation: dict[str, int]) -> None:
     assert mutation.get("not equivalent", 0) >= SAMPLE // 2  # the sample really contains wrong formulas
     assert mutation.get("false PROVED", 0) == 0
+    assert mutation.get("false proof for all sizes", 0) == 0  # the index engine runs on every mutant
+
+
+def test_equivalent_rewrites_are_mostly_proved_for_all_sizes_too(equivalence: dict[str, int]) -> None:
+    assert equivalence.get("proved for all sizes too", 0) >= equivalence.get("PROVED", 0) // 2
 
 
 def test_wrong_mutants_are_refuted_or_shape_errors_not_left_undecided(mutation: dict[str, int]) -> None:

@@ -50,8 +50,6 @@ def general_proof(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[s
 def _prove(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Node]) -> GeneralProof:
     if claim.of is not None or claim.wrt_index or claim.index_vars or claim.labels:
         raise NotGeneral("only whole gradients of the loss are in the index calculus (not entries or Jacobians)")
-    if spec.functions:
-        raise NotGeneral("declared functions (f, g) are not in the index calculus")
     shapes = model_shapes(spec)
     for name, formula in earlier.items():
         shapes[name] = infer(formula, shapes)
@@ -61,6 +59,7 @@ def _prove(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Nod
         shapes, {**lines, **earlier}, frozenset(spec.sizes), frozenset(onehot), frozenset({claim.target})
     )
     ctx.axes.update(onehot)
+    ctx.gradients = {function: gradient for gradient, function in spec.gradients.items()}
     dims = shapes.get(claim.target, ())
     free = tuple(ZERO_INDEX if d == 1 else "pqrs"[k] for k, d in enumerate(dims))  # size-1 axes: index 0
     for name, dim in zip(free, shapes.get(claim.target, ()), strict=True):
