@@ -30,7 +30,7 @@ from derive.index_form import ZERO_INDEX, Factor, IndexContext, NotGeneral, Sum,
 from derive.model import ModelSpec
 from derive.shapes import SymbolicShapeError, infer, model_shapes, resolve_products
 from derive.tree import Node, Ref
-from verify.general_tex import normal_form_latex
+from verify.general_tex import normal_form_latex, raw_latex
 from verify.results import GeneralProof
 
 MAX_BOUND = 7  # summed indices per term tried in every renaming (7! = 5040)
@@ -71,9 +71,11 @@ def _prove(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Nod
     residual = normalize(truth + [t.scaled(sp.Integer(-1)) for t in claimed], ctx, used)
     at = f"{claim.target}[{', '.join(free)}]" if free else claim.target
     steps = (
-        (f"The claimed entry {at}, in index form and normal form:", normal_form_latex(normalize(claimed, ctx), ctx)),
+        (f"The claimed entry {at}, in index form:", raw_latex(claimed, ctx)),
+        (f"dL/d{at} by the product rule, one Kronecker delta per index of {claim.target}:", raw_latex(truth, ctx)),
+        ("The claimed entry in normal form:", normal_form_latex(normalize(claimed, ctx), ctx)),
         (
-            f"dL/d{at} by the product rule through Kronecker deltas, in normal form:",
+            f"dL/d{at} in normal form (deltas eliminated, the identities below applied):",
             normal_form_latex(normalize(truth, ctx), ctx),
         ),
         ("Their difference, in normal form:", normal_form_latex(residual, ctx)),

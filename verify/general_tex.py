@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import sympy as sp
 
 from derive.errors import InputError, Location
-from derive.index_form import Factor, IndexContext, mask_name
+from derive.index_form import Factor, IndexContext, Sum, mask_name
 from derive.lang import parse_formula
 from derive.latex import name_latex, to_latex
 from derive.tree import Apply
@@ -18,12 +18,22 @@ TERMS_PER_LINE = 3
 
 def normal_form_latex(form: Mapping[tuple[tuple[str, ...], tuple[Factor, ...]], sp.Expr], ctx: IndexContext) -> str:
     """`coeff · Σ_{s0<N} ... Π factors` for each term of a normal form, three terms a line ('\n'); '0' if empty."""
-    if not form:
+    ordered = sorted(form.items(), key=lambda kv: repr(kv[0]))
+    return _terms([([(f"s{k}", r) for k, r in enumerate(ranges)], factors, c) for (ranges, factors), c in ordered], ctx)
+
+
+def raw_latex(terms: Sum, ctx: IndexContext) -> str:
+    """A sum of terms as built, before any rewrite (deltas and all), in the same notation."""
+    return _terms([([(i, str(d)) for i, d in t.bound], t.factors, t.coeff) for t in terms], ctx)
+
+
+def _terms(items: list[tuple[list[tuple[str, str]], tuple[Factor, ...], sp.Expr]], ctx: IndexContext) -> str:
+    if not items:
         return "0"
     masks = _mask_labels(ctx)
     parts = []
-    for (ranges, factors), coeff in sorted(form.items(), key=lambda kv: repr(kv[0]))[:MAX_TERMS]:
-        sums = "".join(rf"\sum_{{s_{{{k}}} < {name_latex(r)}}}" for k, r in enumerate(ranges))
+    for bound, factors, coeff in items[:MAX_TERMS]:
+        sums = "".join(rf"\sum_{{{_index(i)} < {name_latex(r)}}}" for i, r in bound)
         body = " ".join(_factor(f, masks) for f in factors) or "1"
         sign = "-" if coeff.could_extract_minus_sign() else "+"
         magnitude = -coeff if sign == "-" else coeff
@@ -31,8 +41,8 @@ def normal_form_latex(form: Mapping[tuple[tuple[str, ...], tuple[Factor, ...]], 
         parts.append(f"{sign} {scale}{sums} {body}")
     lines = [" ".join(parts[k : k + TERMS_PER_LINE]).removeprefix("+ ") for k in range(0, len(parts), TERMS_PER_LINE)]
     text = "\n".join(lines)  # a continuation line starts with '-' or with the '+' the report adds
-    if len(form) > MAX_TERMS:
-        text += rf" + \dots\ (\text{{{len(form) - MAX_TERMS} more terms}})"
+    if len(items) > MAX_TERMS:
+        text += rf" + \dots\ (\text{{{len(items) - MAX_TERMS} more terms}})"
     return text
 
 
@@ -70,4 +80,4 @@ def _formula(text: str) -> str:
 
 
 def _index(i: str) -> str:
-    return f"s_{{{i[1:]}}}" if i.startswith("s") and i[1:].isdigit() else i
+    return f"{i[0]}_{{{i[1:]}}}" if i[:1] in ("s", "k") and i[1:].isdigit() else i

@@ -109,7 +109,7 @@ def worked_entry(session: object, claim: ClaimSpec, result: ClaimResult, entries
 
 
 def _lines(expr: sp.Expr) -> tuple[str, ...]:
-    terms = list(sp.Add.make_args(sp.expand(expr))) if len(sp.Add.make_args(expr)) > 1 else [expr]
+    terms = list(sp.Add.make_args(sp.expand(expr)))  # a product of sums too: one long line would be unreadable
     shown, hidden = terms[:MAX_TERMS], len(terms) - MAX_TERMS
     lines = []
     for start in range(0, len(shown), TERMS_PER_LINE):
