@@ -1,0 +1,31 @@
+"""The ladder benchmark's plumbing: model files at other sizes, timing with a limit, reading results."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from benchmarks.ladder import Run, model_file, summary, timed
+from derive.model import load_file
+
+
+def test_a_ladder_file_has_the_rung_sizes_and_the_canonical_claims(tmp_path: Path) -> None:
+    spec = load_file(model_file((4, 6, 8, 10), tmp_path))
+    assert spec.sizes == {"N": 4, "D": 6, "H": 8, "C": 10}
+    assert [c.name for c in spec.claims] == ["dscores", "dW2", "db2", "dh1", "dW1", "db1"]
+
+
+def test_a_run_past_the_limit_is_stopped_and_marked_unfinished() -> None:
+    run = timed([sys.executable, "-c", "import time; time.sleep(30)"], limit=0.5)
+    assert not run.finished and run.seconds < 10
+
+
+def test_a_finished_run_keeps_its_output_and_memory() -> None:
+    run = timed([sys.executable, "-c", "print('hello')"], limit=30)
+    assert run.finished and run.output.strip() == "hello" and run.peak_mb > 1
+
+
+def test_exact_results_are_counted_from_the_json_record() -> None:
+    record = '{"files": [{"claims": [{"verdict": "PROVED", "entries": 10}, {"verdict": "PROBABLE", "entries": 5}]}]}'
+    assert summary("exact", Run(1.0, 50.0, True, "log line\n" + record)) == (15, "1 PROBABLE, 1 PROVED")
+    assert summary("exact", Run(1.0, 50.0, False, "")) == (0, "no output")
