@@ -36,7 +36,7 @@ from verify.diagnose import Diagnosis, diagnose
 from verify.entries import Derivatives, Entry, ShapeMismatch, claim_entries
 from verify.equality import Equality
 from verify.general import general_proof
-from verify.randomized import NotApplicable, RandomizedZero, randomized_zero
+from verify.randomized import RandomizedZero, randomized_or_none
 from verify.results import ClaimResult, Counterexample, FileResult, GeneralProof, Verdict
 from verify.rewrites import Model, model_of
 
@@ -293,28 +293,15 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
 
 
 def _general(session: Session, claim: ClaimSpec, tree: Node) -> GeneralProof:
-    """The proof for all sizes (`verify.general`); a failure inside it never costs the fixed-size verdict."""
-    earlier = {k: v for k, v in session.trees.items() if k != claim.name}
-    try:
-        return general_proof(session.net.spec, claim, tree, earlier)
-    except BudgetExceeded:
-        raise
-    except Exception as exc:
-        return GeneralProof(False, f"the proof for all sizes stopped: {type(exc).__name__}: {exc}"[:200])
+    """The proof for all sizes (`verify.general`), given the earlier claims' formulas."""
+    return general_proof(session.net.spec, claim, tree, {k: v for k, v in session.trees.items() if k != claim.name})
 
 
 def _randomized(session: Session, residuals: list[sp.Expr]) -> RandomizedZero | int | None:
     """The randomized verdict, the index of a certainly non-zero entry, or None where the bound would not hold."""
-    atoms = session.net.backend.atoms
-    try:
-        return randomized_zero(
-            session.eq.reparametrised(residuals),
-            [*atoms.masks, *atoms.indicators],
-            session.net.label_rows,
-            random.Random(len(residuals)),
-        )
-    except NotApplicable:
-        return None
+    atoms, rows = session.net.backend.atoms, session.net.label_rows
+    masks = [*atoms.masks, *atoms.indicators]
+    return randomized_or_none(session.eq.reparametrised(residuals), masks, rows, random.Random(len(residuals)))
 
 
 def _value(session: Session, claim: ClaimSpec, tree: Node) -> Array:

@@ -23,7 +23,7 @@ from collections import Counter
 
 import sympy as sp
 
-from derive.budget import check
+from derive.budget import BudgetExceeded, check
 from derive.claims import ClaimSpec
 from derive.index_diff import derivative
 from derive.index_form import ZERO_INDEX, Factor, IndexContext, NotGeneral, Sum, Term, entry, size_symbol
@@ -45,6 +45,10 @@ def general_proof(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[s
         return GeneralProof(False, f"not attempted for all sizes: {exc}")
     except SymbolicShapeError as exc:
         return GeneralProof(False, f"not attempted for all sizes: {exc}")
+    except BudgetExceeded:
+        raise
+    except Exception as exc:  # a failure here never costs the fixed-size verdict; it is reported
+        return GeneralProof(False, f"the proof for all sizes stopped: {type(exc).__name__}: {exc}"[:200])
 
 
 def _prove(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Node]) -> GeneralProof:

@@ -109,6 +109,19 @@ def randomized_zero(
     return RandomizedZero(used, degree, per_point * used)
 
 
+def randomized_or_none(
+    residuals: Sequence[sp.Expr],
+    masks: Sequence[sp.Symbol],
+    label_rows: Sequence[Sequence[sp.Symbol]],
+    rng: random.Random,
+) -> RandomizedZero | int | None:
+    """`randomized_zero`, or None where its bound would not be honest (the exact path decides those)."""
+    try:
+        return randomized_zero(residuals, masks, label_rows, rng)
+    except NotApplicable:
+        return None
+
+
 def _degrees(expr: sp.Basic, group_of: dict[sp.Basic, int], memo: dict[sp.Basic, Degrees]) -> Degrees:
     found = memo.get(expr)
     if found is not None:

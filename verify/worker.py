@@ -65,19 +65,24 @@ def check_in_workers(
     results: dict[int, FileResult] = {}
     pending = list(enumerate(files))
     running: dict[int, _Job] = {}
-    while pending or running:
-        while pending and len(running) < max(jobs, 1):
-            k, (path, claims) = pending.pop(0)
-            running[k] = _start(path, claims, settings)
-        now = time.perf_counter()
-        timeout = max(0.0, min(j.deadline for j in running.values()) - now)
-        wait([r for j in running.values() for r in (j.receive, j.child.sentinel)], timeout)
-        for k, job in list(running.items()):
-            if job.receive.poll() or not job.child.is_alive() or time.perf_counter() >= job.deadline:
-                results[k] = _finish(job)
-                del running[k]
-                if done:
-                    done(job.path)
+    try:
+        while pending or running:
+            while pending and len(running) < max(jobs, 1):
+                k, (path, claims) = pending.pop(0)
+                running[k] = _start(path, claims, settings)
+            now = time.perf_counter()
+            timeout = max(0.0, min(j.deadline for j in running.values()) - now)
+            wait([r for j in running.values() for r in (j.receive, j.child.sentinel)], timeout)
+            for k, job in list(running.items()):
+                if job.receive.poll() or not job.child.is_alive() or time.perf_counter() >= job.deadline:
+                    results[k] = _finish(job)
+                    del running[k]
+                    if done:
+                        done(job.path)
+    finally:  # Ctrl-C or an error here: the workers are not daemons, so they are stopped, not waited for
+        for job in running.values():
+            job.child.kill()
+            job.child.join()
     return [results[k] for k in range(len(files))]
 
 
