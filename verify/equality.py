@@ -113,8 +113,7 @@ class Equality:
         rows = softmax_rows(residuals, set(self.net.backend.atoms.exp_argument))
         if not rows:
             return list(residuals)
-        change: dict[sp.Basic, sp.Basic] = dict(substitution(rows))
-        memo: dict[sp.Basic, sp.Basic] = {}
+        change, memo = substitution(rows), dict[sp.Basic, sp.Basic]()
         return [substitute(r, change, memo) for r in residuals]
 
     def all_zero(self, residuals: Sequence[sp.Expr]) -> bool | None:

@@ -41,9 +41,7 @@ def general_proof(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[s
     """Prove `claim` (formula `tree`) for all sizes, or say why that was not reached."""
     try:
         return _prove(spec, claim, tree, earlier)
-    except NotGeneral as exc:
-        return GeneralProof(False, f"not attempted for all sizes: {exc}")
-    except SymbolicShapeError as exc:
+    except (NotGeneral, SymbolicShapeError) as exc:
         return GeneralProof(False, f"not attempted for all sizes: {exc}")
     except BudgetExceeded:
         raise
@@ -66,21 +64,21 @@ def _prove(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Nod
     ctx.gradients = {function: gradient for gradient, function in spec.gradients.items()}
     dims = shapes.get(claim.target, ())
     free = tuple(ZERO_INDEX if d == 1 else "pqrs"[k] for k, d in enumerate(dims))  # size-1 axes: index 0
-    for name, dim in zip(free, shapes.get(claim.target, ()), strict=True):
-        ctx.ranges[name] = dim
+    ctx.ranges.update(zip(free, dims, strict=True))
     loss = spec.forward[-1].name
     truth = derivative(entry(Ref(loss), (), ctx), claim.target, free, ctx)
     claimed = entry(tree, free if claim.layout == "denominator" else tuple(reversed(free)), ctx)  # numerator: ᵀ
     used: Counter[str] = Counter()
-    residual = normalize(truth + [t.scaled(sp.Integer(-1)) for t in claimed], ctx, used)
+    claimed_form, truth_form = normalize(claimed, ctx, used), normalize(truth, ctx, used)
+    residual = _difference(truth_form, claimed_form)  # terms normalise one by one: normalize(truth - claimed)
     at = f"{claim.target}[{', '.join(free)}]" if free else claim.target
     steps = (
         (f"The claimed entry {at}, in index form:", raw_latex(claimed, ctx)),
         (f"dL/d{at} by the product rule, one Kronecker delta per index of {claim.target}:", raw_latex(truth, ctx)),
-        ("The claimed entry in normal form:", normal_form_latex(normalize(claimed, ctx), ctx)),
+        ("The claimed entry in normal form:", normal_form_latex(claimed_form, ctx)),
         (
             f"dL/d{at} in normal form (deltas eliminated, the identities below applied):",
-            normal_form_latex(normalize(truth, ctx), ctx),
+            normal_form_latex(truth_form, ctx),
         ),
         ("Their difference, in normal form:", normal_form_latex(residual, ctx)),
     )
@@ -101,40 +99,33 @@ def normalize(terms: Sum, ctx: IndexContext, used: Counter[str] | None = None) -
     """The normal form: canonical term -> non-zero coefficient."""
     used = Counter() if used is None else used
     out: dict[Key, sp.Expr] = {}
-    work = list(terms)
-    while work:
+    for term in terms:
         check()
-        done = _simplify(work.pop(), ctx, used)
-        if isinstance(done, list):
-            work += done
-            continue
-        if done is None:
-            continue
-        key = _canonical(done)
-        out[key] = out.get(key, sp.Integer(0)) + done.coeff
+        done = _simplify(term, ctx, used)
+        if done is not None:
+            key = _canonical(done)
+            out[key] = out.get(key, sp.Integer(0)) + done.coeff
     return {k: c for k, c in ((k, sp.cancel(c)) for k, c in out.items()) if c != 0}
 
 
-def _simplify(t: Term, ctx: IndexContext, used: Counter[str]) -> Term | list[Term] | None:
-    """One term in simplest form; a list when a rewrite produced new terms; None when it is zero."""
+def _difference(a: dict[Key, sp.Expr], b: dict[Key, sp.Expr]) -> dict[Key, sp.Expr]:
+    out = {k: sp.cancel(a.get(k, 0) - b.get(k, 0)) for k in a.keys() | b.keys()}
+    return {k: c for k, c in out.items() if c != 0}
+
+
+def _simplify(t: Term, ctx: IndexContext, used: Counter[str]) -> Term | None:
+    """One term with every rewrite applied until none applies; None when it is zero."""
     while True:
         t = _merged(t)
         if t.coeff == 0:
             return None
-        changed = _deltas(t, ctx, used)
-        if changed is None or changed != t:
-            if changed is None:
-                return None
-            t = changed
-            continue
-        split = _one_hot_pairs(t, ctx, used)
-        if split is not None:
-            return [split]
-        reduced = _row_sums(t, ctx, used)
-        if reduced != t:
-            t = reduced
-            continue
-        return _empty_sums(t, used)
+        for rewrite in (_deltas, _one_hot_pairs, _row_sums):
+            changed = rewrite(t, ctx, used)
+            if changed != t:
+                t = changed
+                break
+        else:
+            return _empty_sums(t, used)
 
 
 def _merged(t: Term) -> Term:
@@ -153,7 +144,7 @@ def _merged(t: Term) -> Term:
     return Term(t.coeff, t.bound, tuple(factors))
 
 
-def _deltas(t: Term, ctx: IndexContext, used: Counter[str]) -> Term | None:
+def _deltas(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
     bound = dict(t.bound)
     for f in t.factors:
         if f.name != "δ":
@@ -174,7 +165,7 @@ def _deltas(t: Term, ctx: IndexContext, used: Counter[str]) -> Term | None:
     return t
 
 
-def _one_hot_pairs(t: Term, ctx: IndexContext, used: Counter[str]) -> Term | None:
+def _one_hot_pairs(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
     for f, g in itertools.combinations(t.factors, 2):
         axis = ctx.axes.get(f.name, 0)
         if f.name == g.name and f.name in ctx.onehot and _row(f, axis) == _row(g, axis):
@@ -187,7 +178,7 @@ def _one_hot_pairs(t: Term, ctx: IndexContext, used: Counter[str]) -> Term | Non
             used["y^k = y"] += 1
             rest = tuple(h for h in t.factors if h is not f)
             return Term(t.coeff, t.bound, (*rest, Factor(f.name, f.indices)))
-    return None
+    return t
 
 
 def _row_sums(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:

@@ -60,15 +60,12 @@ def _factor(f: Factor, masks: Mapping[str, str]) -> str:
         return rf"\delta_{{{indices}}}"
     if f.name in masks:
         return rf"\mathbf{{1}}[{{{masks[f.name]}}}_{{{indices}}} > 0]"
-    if f.name.startswith("mask:"):
-        base = rf"\mathbf{{1}}[{_formula(f.name.removeprefix('mask:'))} > 0]"
-    elif f.name.isidentifier():
-        base = name_latex(f.name)
-    else:
-        base = _formula(f.name)
-    text = rf"\left({base}\right)_{{{indices}}}" if not f.name.isidentifier() and f.name != "δ" else base
-    if f.name.isidentifier() and indices:
-        text = rf"{{{base}}}_{{{indices}}}"
+    if f.name.isidentifier():  # a declared or forward name: W_1 at its indices
+        text = rf"{{{name_latex(f.name)}}}_{{{indices}}}" if indices else name_latex(f.name)
+    elif f.name.startswith("mask:"):
+        text = rf"\mathbf{{1}}[{_formula(f.name.removeprefix('mask:'))} > 0]_{{{indices}}}"
+    else:  # an atom named by its formula: (log(P))_{i,c}
+        text = rf"\left({_formula(f.name)}\right)_{{{indices}}}"
     return text + (rf"^{{{f.power}}}" if f.power != 1 else "")
 
 

@@ -13,7 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 
-from derive.budget import BudgetExceeded, check
+from derive.budget import check
 
 MIN_ENTRIES = 16  # below this, forking a pool costs more than it saves
 _test: Callable[[int], bool] | None = None
@@ -54,5 +54,5 @@ def _share(share: list[int]) -> list[int] | None:
     assert _test is not None
     try:
         return [k for k in share if not _checked(_test, k)]
-    except (BudgetExceeded, Exception):
+    except Exception:  # BudgetExceeded included: the parent redoes the share, under its own budget
         return None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
@@ -154,9 +154,9 @@ def _degrees(expr: sp.Basic, group_of: dict[sp.Basic, int], memo: dict[sp.Basic,
     return found
 
 
-def _merge(parts: list[Degrees], combine: object) -> dict[int, int]:
+def _merge(parts: list[Degrees], combine: Callable[[list[int]], int]) -> dict[int, int]:
     out: dict[int, list[int]] = {}
     for p in parts:
         for g, d in p.groups.items():
             out.setdefault(g, []).append(d)
-    return {g: combine(ds) for g, ds in out.items()}  # type: ignore[operator]
+    return {g: combine(ds) for g, ds in out.items()}

@@ -50,11 +50,6 @@ def hard_deadline(claims: int, budget: float, build_budget: float) -> float:
     return build_budget + 2 * budget * max(claims, 1) + 30.0
 
 
-def check_in_worker(path: Path, budget: float, typeset: bool, cache_path: Path | None, claims: int) -> FileResult:
-    """`verify.engine.check_path` in a forked child, killed at the hard deadline."""
-    return check_in_workers([(path, claims)], Settings(budget, typeset, cache_path), jobs=1)[0]
-
-
 def check_in_workers(
     files: Sequence[tuple[Path, int]],
     settings: Settings,
