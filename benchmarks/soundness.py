@@ -124,9 +124,11 @@ def _numeric_env(
     spec: ModelSpec, point: dict[str, np.ndarray], earlier: tuple[ClaimSpec, ...]
 ) -> dict[str, np.ndarray]:
     from derive.network import numeric_forward
+    from verify.crosscheck import claim_trees
 
     env = dict(numeric_forward(spec, point))
-    env.update(numeric_claims(spec, point, earlier))
+    trees = claim_trees(spec)
+    env.update(numeric_claims(spec, point, {c.name: trees[c.name] for c in earlier if c.name in trees}))
     return env
 
 

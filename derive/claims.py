@@ -17,11 +17,17 @@ from typing import Any
 
 from derive.errors import InputError, Location
 from derive.lang import parse_formula
+from derive.names import KINDS, Namespace
 from derive.source import formula_location, locate
 from derive.tree import Apply, Node, Ref, refs
 
 LAYOUTS = ("denominator", "numerator")
 _COMPARISONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.Gt: ">"}
+VALUE_KINDS = ("size", "input", "param", "gradient", "forward", "claim")  # names a formula may use
+CLAIM_KEYS = {
+    "formula", "wrt", "of", "layout", "source", "for", "when", "label", "reading", "latex", "latex_as_written",
+    "latex_note",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ class Condition:
         return all(ops[op](get(a), get(b)) for a, op, b in self.clauses)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClaimSpec:
     """A claimed derivative `name` = d(of)/d(target[wrt_index]), written as `expr`."""
 
@@ -61,32 +67,47 @@ class ClaimSpec:
     reading: str = ""  # which reading of an ambiguous source was encoded
     twin: Node | None = None  # the numpy-style formula given beside a LaTeX one (tests pin equal verdicts)
     latex_note: str = ""  # why a seed's LaTeX line is recorded but not used
+    from_latex: bool = False  # the formula was read from LaTeX: reports show the reading taken
 
 
 def parse_claims(
     file: str,
     text: str,
     table: dict[str, Any],
-    known: set[str],
+    names: Namespace,
     sizes: Mapping[str, int],
     functions: Mapping[str, str],
     layout: str,
     aliases: Mapping[str, Node] | None = None,
     loss: str = "L",
 ) -> list[ClaimSpec]:
-    """Every claim of the [claims] table; a claim whose formula is broken carries its error."""
+    """Every claim of the [claims] table; a claim that is broken carries its error (the others still count).
+
+    Each claim key is declared in `names`: a key that is already a size, input, parameter, function,
+    forward quantity or earlier claim would silently rebind that name for later claims, so it is an error.
+    """
     claims: list[ClaimSpec] = []
     for key, value in table.items():
-        names = known | {c.name for c in claims}
         claim = _claim(file, text, key, value, names, sizes, functions, layout)
         if isinstance(value, dict) and "latex" in value and claim.error is None:
-            claim = _with_latex(claim, value["latex"], names, functions, aliases or {}, loss)
+            known = names.of_kind(*VALUE_KINDS)
+            claim = _with_latex(claim, value["latex"], known, functions, aliases or {}, loss, set(sizes))
+        try:
+            names.declare(key, "claim", claim.where)
+        except InputError as exc:
+            claim = replace(claim, error=exc, expr=None)
         claims.append(claim)
     return claims
 
 
 def _with_latex(
-    claim: ClaimSpec, latex: Any, known: set[str], functions: Mapping[str, str], aliases: Mapping[str, Node], loss: str
+    claim: ClaimSpec,
+    latex: Any,
+    known: set[str],
+    functions: Mapping[str, str],
+    aliases: Mapping[str, Node],
+    loss: str,
+    sizes: set[str],
 ) -> ClaimSpec:
     """The claim read from its LaTeX (one line, or a first line and `+=` lines that add terms)."""
     from derive.texparse import read_latex
@@ -99,7 +120,7 @@ def _with_latex(
             if not isinstance(line, str):
                 raise InputError("latex must be a string or a list of strings", where)
             spot = Location(where.file, where.line, f"{where.key}.latex", line)
-            read = read_latex(line, spot, known, functions, aliases, {v for v, _ in claim.index_vars})
+            read = read_latex(line, spot, known, functions, aliases, {v for v, _ in claim.index_vars}, sizes)
             if read.accumulate != (k > 0):
                 raise InputError("only lines after the first may use += (they add a term)", spot)
             if read.wrt is not None and read.wrt.split("[")[0] != claim.target:
@@ -114,7 +135,7 @@ def _with_latex(
     expr = parts[0]
     for extra in parts[1:]:
         expr = Apply("add", (expr, extra))
-    return replace(claim, expr=expr, text=" ; ".join(lines), twin=claim.expr)
+    return replace(claim, expr=expr, text=" ; ".join(lines), twin=claim.expr, from_latex=True)
 
 
 def _claim(
@@ -122,7 +143,7 @@ def _claim(
     text: str,
     key: str,
     value: Any,
-    known: set[str],
+    names: Namespace,
     sizes: Mapping[str, int],
     functions: Mapping[str, str],
     layout: str,
@@ -134,79 +155,87 @@ def _claim(
         formula, field_name = "0", "latex"
     located = formula if isinstance(formula, str) and field_name == "formula" else None
     where = locate(file, text, section, field_name, located)
+    base = ClaimSpec(name=key, target="", expr=None, text=str(formula), where=where)
+    try:
+        return _read_claim(key, entry, formula, where, names, sizes, functions, layout, base)
+    except InputError as exc:  # a broken claim is reported as ERROR without stopping the other claims
+        return _replace(base, error=exc)
+
+
+def _read_claim(
+    key: str,
+    entry: dict[str, Any],
+    formula: Any,
+    where: Location,
+    names: Namespace,
+    sizes: Mapping[str, int],
+    functions: Mapping[str, str],
+    layout: str,
+    base: ClaimSpec,
+) -> ClaimSpec:
     if not isinstance(formula, str):
         raise InputError("a claim must be a formula string or a table with 'formula' or 'latex'", where)
-    unknown = set(entry) - {
-        "formula",
-        "wrt",
-        "of",
-        "layout",
-        "source",
-        "for",
-        "when",
-        "label",
-        "reading",
-        "latex",
-        "latex_as_written",
-        "latex_note",
-    }
+    unknown = set(entry) - CLAIM_KEYS
     if unknown:
-        raise InputError(f"unknown claim key(s): {', '.join(sorted(unknown))}", where)
-    index_vars = _index_vars(entry.get("for", {}), sizes, where)
-    local = known | {v for v, _ in index_vars}
+        known_keys = ", ".join(sorted(CLAIM_KEYS))
+        raise InputError(f"unknown claim key(s): {', '.join(sorted(unknown))} (known: {known_keys})", where)
+    index_vars = _index_vars(entry.get("for", {}), sizes, where, names)
+    variables = {v for v, _ in index_vars}
+    local = names.of_kind(*VALUE_KINDS) | variables
     wrt_text = str(entry.get("wrt") or (key[1:] if key.startswith("d") else ""))
-    target, wrt_index = _wrt(wrt_text, local, where, functions)
+    target, wrt_index = _wrt(wrt_text, names, variables, where, functions)
     claim_layout = str(entry.get("layout", layout))
     if claim_layout not in LAYOUTS:
         raise InputError(f"layout must be one of {', '.join(LAYOUTS)}, got {claim_layout!r}", where)
     labels = tuple((str(k), str(v)) for k, v in dict(entry.get("label", {})).items())
-    for _, var in labels:
-        if var not in dict(index_vars):
+    for label_input, var in labels:
+        if var not in variables:
             raise InputError(f"label index '{var}' is not declared in 'for'", where)
+        if names.kind(label_input) != "input":
+            raise InputError(f"label binding names '{label_input}', which is not a declared input", where)
     of, of_text = None, str(entry.get("of", ""))
-    base = ClaimSpec(
-        key,
-        target,
-        None,
-        formula,
-        where,
-        str(entry.get("source", "")),
-        None,
-        None,
-        of_text,
-        wrt_index,
-        claim_layout,
-        index_vars,
-        _condition(str(entry.get("when", "")), where),
-        labels,
-        str(entry.get("reading", "")),
+    if of_text:
+        of = parse_formula(of_text, Location(where.file, where.line, f"{where.key}.of", of_text), functions)
+        check_names(of, local, where, of_text)
+    expr = parse_formula(formula, formula_location(where, formula), functions)
+    check_names(expr, local, where, formula)
+    return _replace(
+        base,
+        target=target,
+        expr=expr,
+        source=str(entry.get("source", "")),
+        of=of,
+        of_text=of_text,
+        wrt_index=wrt_index,
+        layout=claim_layout,
+        index_vars=index_vars,
+        when=_condition(str(entry.get("when", "")), where, variables, sizes),
+        labels=labels,
+        reading=str(entry.get("reading", "")),
         latex_note=str(entry.get("latex_note", "")),
     )
-    try:  # a broken formula is reported as ERROR without stopping the other claims
-        if of_text:
-            of = parse_formula(of_text, Location(where.file, where.line, f"{where.key}.of", of_text), functions)
-            check_names(of, local, where, of_text)
-        expr = parse_formula(formula, formula_location(where, formula), functions)
-        check_names(expr, local, where, formula)
-    except InputError as exc:
-        return _replace(base, error=exc)
-    return _replace(base, expr=expr, of=of)
 
 
 def _replace(claim: ClaimSpec, **changes: Any) -> ClaimSpec:
     return replace(claim, **changes)
 
 
-def _index_vars(table: Any, sizes: Mapping[str, int], where: Location) -> tuple[tuple[str, str], ...]:
+def _index_vars(table: Any, sizes: Mapping[str, int], where: Location, names: Namespace) -> tuple[tuple[str, str], ...]:
     if not isinstance(table, dict):
         raise InputError("'for' must be a table of index variables, e.g. { t = \"K\" }", where)
     for var, size in table.items():
         if size not in sizes:
             raise InputError(f"index variable '{var}' ranges over '{size}', which is not a declared size", where)
+        taken = names.kind(var)
+        if taken is not None or not str(var).isidentifier():
+            what = f"is already declared as {KINDS[taken]}" if taken else "is not a valid name"
+            raise InputError(f"index variable '{var}' {what}; every name has one meaning, choose another", where)
     return tuple((str(k), str(v)) for k, v in table.items())
 
 
-def _wrt(text: str, known: set[str], where: Location, functions: Mapping[str, str]) -> tuple[str, tuple[Node, ...]]:
+def _wrt(
+    text: str, names: Namespace, variables: set[str], where: Location, functions: Mapping[str, str]
+) -> tuple[str, tuple[Node, ...]]:
     if not text:
         raise InputError("claim must be named d<quantity> or give wrt = ...", where)
     tree = parse_formula(text, Location(where.file, where.line, f"{where.key}.wrt", text), functions)
@@ -216,13 +245,23 @@ def _wrt(text: str, known: set[str], where: Location, functions: Mapping[str, st
         name, index = tree.name, ()
     else:
         raise InputError(f"wrt must name a quantity or one of its entries, got '{text}'", where)
-    if name not in known:
-        raise InputError(f"'{name}' is not declared (claims differentiate with respect to declared quantities)", where)
-    check_names(tree, known, where, text)
+    kind = names.kind(name)
+    if kind not in ("input", "param", "forward"):
+        what = f"is {KINDS[kind]}" if kind else "is not declared"
+        allowed = ", ".join(sorted(names.of_kind("input", "param", "forward")))
+        raise InputError(
+            f"'{name}' {what}; a claim differentiates with respect to an input, a parameter or a forward "
+            f"quantity (here: {allowed})",
+            where,
+        )
+    for part in index:
+        if isinstance(part, Ref) and part.name not in variables:
+            raise InputError(f"the index '{part.name}' in wrt is not an index variable of this claim", where)
     return name, tuple(index)
 
 
-def _condition(text: str, where: Location) -> Condition:
+def _condition(text: str, where: Location, variables: set[str], sizes: Mapping[str, int]) -> Condition:
+    """A conjunction of comparisons; sizes may appear and stand for their values."""
     if not text.strip():
         return Condition()
     try:
@@ -234,18 +273,22 @@ def _condition(text: str, where: Location) -> Condition:
     for part in parts:
         if not (isinstance(part, ast.Compare) and len(part.ops) == 1 and type(part.ops[0]) in _COMPARISONS):
             raise InputError(f"condition '{text}' must compare index variables with == != < > (joined by 'and')", where)
-        clauses.append(
-            (_side(part.left, text, where), _COMPARISONS[type(part.ops[0])], _side(part.comparators[0], text, where))
-        )
+        left, right = (_side(n, text, where, variables, sizes) for n in (part.left, part.comparators[0]))
+        clauses.append((left, _COMPARISONS[type(part.ops[0])], right))
     return Condition(tuple(clauses))
 
 
-def _side(node: ast.expr, text: str, where: Location) -> str | int:
-    if isinstance(node, ast.Name) and not node.id.startswith("_"):
+def _side(node: ast.expr, text: str, where: Location, variables: set[str], sizes: Mapping[str, int]) -> str | int:
+    if isinstance(node, ast.Name) and node.id in variables:
         return node.id
+    if isinstance(node, ast.Name) and node.id in sizes:
+        return sizes[node.id]
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
-    raise InputError(f"condition '{text}' may only use index variables and integers", where)
+    known = ", ".join(sorted(variables)) or "none"
+    raise InputError(
+        f"condition '{text}' may only use this claim's index variables ({known}), sizes and integers", where
+    )
 
 
 def check_names(expr: Node, known: set[str], where: Location, formula: str) -> None:

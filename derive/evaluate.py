@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 
 import numpy as np
 
@@ -22,6 +23,8 @@ def evaluate(node: Node, env: Mapping[str, Array], backend: Backend, where: Loca
         return env[node.name]
     assert isinstance(node, Apply)
     check()  # a safe point for the time budget
+    if node.op == "index_sum":
+        return _index_sum(node, env, backend, where)
     rule = RULES[node.op]
     if rule.arity >= 0 and len(node.args) != rule.arity:
         raise ShapeError(f"'{node.op}' takes {rule.arity} operand(s)", where)
@@ -37,6 +40,21 @@ def evaluate(node: Node, env: Mapping[str, Array], backend: Backend, where: Loca
         raise ShapeError(
             str(exc), where.shifted(where.col_start + node.span[0], where.col_start + node.span[1])
         ) from None
+
+
+def _index_sum(node: Apply, env: Mapping[str, Array], backend: Backend, where: Location) -> Array:
+    """sum(body for i in range(N)): the body at i = 0, ..., N-1, added (shapes must agree)."""
+    index, size = str(node.option("index")), str(node.option("size"))
+    count = int(np.asarray(env[size]).item())
+    total: Array | None = None
+    for k in range(count):
+        value = evaluate(node.args[0], {**env, index: backend.const(Fraction(k))}, backend, where)
+        if total is not None and np.shape(total) != np.shape(value):
+            raise ShapeError("the terms of a sum over an index have different shapes", where)
+        total = value if total is None else np.asarray(total + value, dtype=backend.dtype)
+    if total is None:
+        raise ShapeError(f"a sum over {index} in range({size}) has no terms", where)
+    return total
 
 
 def shape_text(value: Array) -> str:

@@ -80,6 +80,7 @@ class IndexContext:
     gradients: Mapping[str, str] = field(default_factory=dict)  # scalar function -> the name of its gradient
     opaque: dict[str, tuple[str, Node]] = field(default_factory=dict)  # atom name -> (op, argument)
     ranges: dict[str, Dim] = field(default_factory=dict)
+    bindings: dict[str, str] = field(default_factory=dict)  # index variable of a sum(... for i in range(N)) -> index
     _count: itertools.count[int] = field(default_factory=itertools.count)
 
     def fresh(self, dim: Dim) -> str:
@@ -131,11 +132,26 @@ def product(a: Sum, b: Sum) -> Sum:
     return [x.times(y) for x in a for y in b]
 
 
-def power(base: Sum, k: int, node: Node) -> Sum:
-    """base**k: a product for k >= 0; for k < 0 only a single-term, coefficient-free base inverts."""
+def renamed(terms: Sum, ctx: IndexContext) -> Sum:
+    """The same sum with every summed index given a fresh name (so two copies never share one)."""
+    out: Sum = []
+    for t in terms:
+        rename = {i: ctx.fresh(d) for i, d in t.bound}
+        factors = tuple(Factor(f.name, tuple(rename.get(i, i) for i in f.indices), f.power) for f in t.factors)
+        out.append(Term(t.coeff, tuple((rename[i], d) for i, d in t.bound), factors))
+    return out
+
+
+def power(base: Sum, k: int, node: Node, ctx: IndexContext | None = None) -> Sum:
+    """base**k: a product for k >= 0 (each copy with its own summed indices: (Σ_k a_k)² is Σ_k Σ_l a_k a_l);
+    for k < 0 only a single-term base without sums inverts."""
     if k >= 0:
         out: Sum = [Term(sp.Integer(1))]
-        for _ in range(k):
+        for copy in range(k):
+            if copy and any(t.bound for t in base):
+                if ctx is None:
+                    raise NotGeneral("a power of a sum needs fresh summation indices")
+                base = renamed(base, ctx)
             out = product(out, base)
         return out
     if len(base) != 1 or base[0].bound:
@@ -164,7 +180,7 @@ def _pow(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
     exponent = node.args[1]
     if not (isinstance(exponent, Const) and exponent.value.denominator == 1 and abs(exponent.value) <= 8):
         raise NotGeneral(f"only small integer powers are in the index calculus ({to_text(node)})")
-    return power(entry(node.args[0], out, ctx), int(exponent.value), node)
+    return power(entry(node.args[0], out, ctx), int(exponent.value), node, ctx)
 
 
 def _neg(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
@@ -243,8 +259,8 @@ def _opened(node: Node, ctx: IndexContext) -> Node:
 
 def _opaque(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
     name = to_text(node)
-    for line, definition in ctx.lines.items():  # written out in full, a named atom is still that atom
-        if to_text(definition) == name:
+    for line, definition in ctx.lines.items():  # written out in full, a named atom is still that atom...
+        if to_text(definition) == name and line not in ctx.keep:  # ...but not the quantity held as the variable
             name = line
     ctx.opaque[name] = (node.op, node.args[0])
     ctx.calls[name] = node
@@ -259,6 +275,35 @@ def softmax_axis(node: Apply, ctx: IndexContext) -> int:
     if rank == 0:
         raise NotGeneral("softmax of a scalar")
     return int(node.option("axis", rank - 1)) % rank  # type: ignore[arg-type]
+
+
+def _index_sum(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
+    """sum(body for i in range(N)): a summed index over N standing for i inside the body."""
+    index, size = str(node.option("index")), str(node.option("size"))
+    k = ctx.fresh(size)
+    previous = ctx.bindings.get(index)
+    ctx.bindings[index] = k
+    try:
+        body = entry(node.args[0], out, ctx)
+    finally:
+        if previous is None:
+            del ctx.bindings[index]
+        else:
+            ctx.bindings[index] = previous
+    return [Term(t.coeff, ((k, size), *t.bound), t.factors) for t in body]
+
+
+def _entry(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
+    """x[i] at a summed index i: the entry's leading indices are fixed, the rest are the result's."""
+    base, *indices = node.args
+    fixed = []
+    for index in indices:
+        if not (isinstance(index, Ref) and index.name in ctx.bindings):
+            raise NotGeneral("an entry at a fixed position or a claim's index variable is not in the index calculus")
+        fixed.append(ctx.bindings[index.name])
+    rest = ctx.shape(base)[len(indices) :]
+    tail = tuple(ZERO_INDEX for _ in rest) if all(d == 1 for d in rest) else out
+    return entry(base, (*fixed, *tail), ctx)
 
 
 def _identity(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
@@ -286,4 +331,6 @@ INDEX_RULES: dict[str, Callable[[Apply, tuple[str, ...], IndexContext], Sum]] = 
     "function": _opaque,
     "scalar_function": _opaque,
     "identity": _identity,
+    "index_sum": _index_sum,
+    "entry": _entry,
 }

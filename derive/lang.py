@@ -113,6 +113,8 @@ class _Walker:
     def call(self, node: ast.Call, depth: int) -> Node:
         if not isinstance(node.func, ast.Name):
             raise self.fail("only calls of the language's functions are allowed", node.func)
+        if node.func.id == "sum" and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
+            return self.index_sum(node.args[0], node, depth)
         declared = self.declared(node.func.id)
         if declared is not None:
             if len(node.args) != 1 or node.keywords:
@@ -133,6 +135,31 @@ class _Walker:
                 raise self.fail(f"{rule.spelling}() has no option '{kw.arg}' (allowed: {allowed})", kw.value)
             options.append((kw.arg, _literal(kw.value, self.fail, integer=kw.arg == "axis")))
         return Apply(rule.name, args, tuple(options), span=self.span(node))
+
+    def index_sum(self, gen: ast.GeneratorExp, node: ast.Call, depth: int) -> Node:
+        """sum(body for i in range(N)): the body at each i, added (a per-sample sum, as in notes)."""
+        spelling = "sum(<formula> for i in range(N)), with N a size"
+        if len(gen.generators) != 1 or node.keywords:
+            raise self.fail(f"a sum over an index is written {spelling}", node)
+        loop = gen.generators[0]
+        iterator = loop.iter
+        if (
+            loop.ifs
+            or loop.is_async
+            or not isinstance(loop.target, ast.Name)
+            or not isinstance(iterator, ast.Call)
+            or not isinstance(iterator.func, ast.Name)
+            or iterator.func.id != "range"
+            or len(iterator.args) != 1
+            or iterator.keywords
+            or not isinstance(iterator.args[0], ast.Name)
+        ):
+            raise self.fail(f"a sum over an index is written {spelling}", gen)
+        index, size = loop.target.id, iterator.args[0].id
+        if index.startswith("_") or size.startswith("_"):
+            raise self.fail("names may not start with '_'", gen)
+        body = self.walk(gen.elt, depth)
+        return Apply("index_sum", (body,), (("index", index), ("size", size)), span=self.span(node))
 
     def declared(self, name: str) -> tuple[str, tuple[tuple[str, int | Fraction | str], ...]] | None:
         """A call of a function the file declares: f, its derivatives df, ddf, or a scalar function."""

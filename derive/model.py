@@ -1,45 +1,47 @@
-"""The derivation file: TOML in, a validated `ModelSpec` out.
+"""The derivation file: TOML in, one resolved `ModelSpec` out.
 
-Validation happens here, before any SymPy work: sizes are bounded, every
-declared shape uses declared sizes, every formula parses, and every name a
-formula uses is declared before it is used. Errors carry the key's line.
-A file may `extends = "other.toml"` to share another file's model and claims
-(seed 001 re-renders seed 000), changing only its title and source.
+Validation happens here, before any SymPy work: sizes are bounded, every name is declared once
+(`derive.names`), every declared shape uses declared sizes, every formula parses, every name a
+formula uses is declared before it is used, and every forward line type-checks at symbolic sizes
+(so `X @ W + b` with b of size D is an error even where D happens to equal H). One place decides
+which line is the loss. Every engine, the cache key, the witness and the reports read this model.
+
+A file may `extends = "other.toml"` (in the same folder or below it): it takes the other file's
+model and claims, may override size values, and may add claims, aliases and unchecked notes; a
+claim of the same name replaces the inherited one, and the report says so. A file that extends
+another cannot redefine the model itself: that is an input error, never silently ignored.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from derive.claims import ClaimSpec, check_names, parse_claims
-from derive.errors import InputError, Location
+from derive.declarations import (
+    read_aliases,
+    read_decls,
+    read_functions,
+    read_sizes,
+    read_toml,
+    table,
+)
+from derive.errors import InputError, Location, ShapeError
 from derive.lang import parse_formula
+from derive.names import Namespace
+from derive.shapes import Shape, SymbolicShapeError, infer
 from derive.source import formula_location, locate
-from derive.tree import Node
+from derive.tree import Node, refs
 
-MAX_SIZE = 32
 MAX_FILE_BYTES = 256_000
+MAX_EXTENDS = 3
 LOSS_NAMES = ("loss", "L")
 TOP_KEYS = {
-    "title",
-    "source",
-    "sizes",
-    "inputs",
-    "params",
-    "forward",
-    "claims",
-    "functions",
-    "layout",
-    "extends",
-    "unchecked",
-    "note",
-    "aliases",
-}
-FUNCTION_KINDS = ("elementwise", "scalar")
+    "title", "source", "sizes", "inputs", "params", "forward", "claims", "functions", "layout",
+    "extends", "unchecked", "note", "aliases",
+}  # fmt: skip
+CHILD_KEYS = {"title", "source", "sizes", "claims", "extends", "unchecked", "note", "aliases", "layout"}
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,9 @@ class Line:
     declared: Decl | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelSpec:
-    """A whole derivation file, validated but not yet built."""
+    """A whole derivation file, validated and resolved but not yet built."""
 
     file: str
     title: str
@@ -74,12 +76,17 @@ class ModelSpec:
     inputs: dict[str, Decl]
     params: dict[str, Decl]
     forward: tuple[Line, ...]
-    loss: str
+    loss: str  # the one place that decides which forward line is the loss
     claims: tuple[ClaimSpec, ...]
     functions: dict[str, str]  # declared generic function -> "elementwise" | "scalar"
     gradients: dict[str, str]  # gradient name -> the scalar function whose partials it holds
+    shapes: dict[str, Shape] = field(default_factory=dict)  # symbolic shape of every declared and forward name
+    names: Namespace = field(default_factory=Namespace, compare=False)
+    aliases: dict[str, Node] = field(default_factory=dict)
+    layout: str = "denominator"
     unchecked: tuple[tuple[str, str], ...] = ()  # (statement, why it cannot be checked)
     note: str = ""
+    notes: tuple[str, ...] = ()  # what `extends` changed: overridden sizes and claims
 
     def dims(self, decl: Decl) -> tuple[int, ...]:
         """The concrete shape of a declaration at this file's sizes."""
@@ -87,190 +94,201 @@ class ModelSpec:
 
 
 def load_file(path: Path, depth: int = 0) -> ModelSpec:
-    """Read and validate a derivation file, raising InputError on any problem."""
+    """Read and validate a derivation file (and the files it extends), raising InputError on any problem."""
     name = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror}", Location(name)) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputError(f"file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES}", Location(name))
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"file is not UTF-8 text (byte {exc.start})", Location(name)) from None
-    data = _toml(name, text)
+    text = _read(path, name)
+    data = read_toml(name, text)
     base = data.get("extends")
     if base is None:
         return parse_spec(name, text, data)
-    if not isinstance(base, str) or depth > 3:
+    where = locate(name, text, "", "extends", base if isinstance(base, str) else None)
+    if not isinstance(base, str) or depth >= MAX_EXTENDS:
+        raise InputError(f"'extends' must name one other derivation file (at most {MAX_EXTENDS} deep)", where)
+    parent_path = _inside(path, base, where)
+    return extend(load_file(parent_path, depth + 1), name, text, data)
+
+
+def _read(path: Path, name: str) -> str:
+    if not path.is_file():
+        raise InputError("not a regular file (derivation files are .toml text files)", Location(name))
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", Location(name)) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(f"file is larger than {MAX_FILE_BYTES} bytes", Location(name))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"file is not UTF-8 text (byte {exc.start})", Location(name)) from None
+
+
+def _inside(path: Path, base: str, where: Location) -> Path:
+    """The extended file, which must be a .toml file in the extending file's folder or below it."""
+    folder = path.parent.resolve()
+    target = (folder / base).resolve()
+    if Path(base).is_absolute() or not target.is_relative_to(folder) or target.suffix != ".toml":
+        raise InputError(f"'extends' must name a .toml file in this file's folder or below it, got {base!r}", where)
+    if target == path.resolve():
+        raise InputError("a file cannot extend itself", where)
+    return path.parent / base
+
+
+def extend(parent: ModelSpec, file: str, text: str, data: dict[str, Any]) -> ModelSpec:
+    """The parent's model with this file's sizes, claims, aliases and notes merged in (child wins)."""
+    foreign = sorted(set(data) - CHILD_KEYS)
+    if foreign:
+        key = foreign[0]
         raise InputError(
-            "'extends' must name one other derivation file (at most 3 deep)", locate(name, text, "", "extends")
+            f"[{key}] cannot be given in a file that extends {Path(parent.file).name}: the model comes from "
+            f"there (allowed here: {', '.join(sorted(CHILD_KEYS - {'extends'}))})",
+            locate(file, text, "", key),
         )
-    parent = load_file(path.parent / base, depth + 1)
+    sizes = dict(parent.sizes)
+    notes = list(parent.notes)
+    for size, value in read_sizes(file, text, table(data, "sizes", file, text), None).items():
+        if size not in sizes:
+            raise InputError(
+                f"size '{size}' is not a size of {Path(parent.file).name} (sizes: {', '.join(sizes)})",
+                locate(file, text, "sizes", size),
+            )
+        if sizes[size] != value:
+            notes.append(f"{size} = {value} here ({Path(parent.file).name} has {sizes[size]})")
+        sizes[size] = value
+    names = parent.names.copy()
+    inherited = {c.name: c for c in parent.claims}
+    own_table = table(data, "claims", file, text)
+    for claim_name in own_table:
+        if claim_name not in inherited:
+            continue
+        users = [c.name for c in parent.claims if c.expr is not None and claim_name in refs(c.expr)]
+        if users:
+            raise InputError(
+                f"claim {claim_name} replaces the one in {Path(parent.file).name}, which {', '.join(users)} "
+                f"use(s) there; give the new claim another name",
+                locate(file, text, "claims", claim_name),
+            )
+        del names.kinds[claim_name]  # the child's claim replaces the inherited one
+        notes.append(f"claim {claim_name} replaces the one in {Path(parent.file).name}")
+    aliases = {**parent.aliases, **read_aliases(file, text, table(data, "aliases", file, text), parent.functions)}
+    layout = str(data.get("layout", parent.layout))
+    own = parse_claims(file, text, own_table, names, sizes, parent.functions, layout, aliases, parent.loss)
+    claims = tuple(c for c in parent.claims if c.name not in own_table) + tuple(own)
+    unchecked = parent.unchecked + tuple((str(k), str(v)) for k, v in table(data, "unchecked", file, text).items())
     return replace(
         parent,
-        file=name,
+        file=file,
         title=str(data.get("title", parent.title)),
         source=str(data.get("source", parent.source)),
         note=str(data.get("note", "")),
+        sizes=sizes,
+        claims=claims,
+        names=names,
+        aliases=aliases,
+        layout=layout,
+        unchecked=unchecked,
+        notes=tuple(notes),
     )
 
 
 def parse_spec(file: str, text: str, data: dict[str, Any] | None = None) -> ModelSpec:
     """Validate TOML text as a derivation file."""
-    data = _toml(file, text) if data is None else data
-    unknown = set(data) - TOP_KEYS
+    data = read_toml(file, text) if data is None else data
+    unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
-        raise InputError(f"unknown top-level key(s): {', '.join(sorted(unknown))}", Location(file))
-    sizes = _sizes(file, text, _table(data, "sizes", file))
-    inputs = _decls(file, text, "inputs", _table(data, "inputs", file), sizes)
-    params = _decls(file, text, "params", _table(data, "params", file), sizes)
-    for name in set(inputs) & set(params):
-        raise InputError(f"'{name}' is declared both as an input and as a parameter", params[name].where)
-    functions, gradients = _functions(file, text, _table(data, "functions", file))
-    known = set(sizes) | set(inputs) | set(params) | set(gradients)
-    forward = _forward(file, text, _table(data, "forward", file), known, sizes, functions)
+        raise InputError(
+            f"unknown top-level key(s): {', '.join(unknown)} (known: {', '.join(sorted(TOP_KEYS))})",
+            locate(file, text, "", unknown[0]),
+        )
+    names = Namespace()
+    sizes = read_sizes(file, text, table(data, "sizes", file, text), names)
+    inputs = read_decls(file, text, "inputs", table(data, "inputs", file, text), sizes, names)
+    params = read_decls(file, text, "params", table(data, "params", file, text), sizes, names)
+    functions, gradients = read_functions(file, text, table(data, "functions", file, text), names)
+    shapes: dict[str, Shape] = {d.name: d.dims for d in [*inputs.values(), *params.values()]}
+    forward = _forward(file, text, table(data, "forward", file, text), names, sizes, functions, gradients, shapes)
     if not forward:
         raise InputError("[forward] is empty: it must end with the scalar loss", Location(file))
     loss = next((n for n in LOSS_NAMES if any(line.name == n for line in forward)), forward[-1].name)
-    known |= {line.name for line in forward}
+    loss_line = next(line for line in forward if line.name == loss)
+    if shapes[loss] != ():
+        raise ShapeError(
+            f"the loss '{loss}' must be a scalar, but its formula has shape {' x '.join(map(str, shapes[loss]))}",
+            loss_line.where,
+        )
     layout = str(data.get("layout", "denominator"))
-    aliases = _aliases(file, text, _table(data, "aliases", file), known, functions)
-    claims = parse_claims(file, text, _table(data, "claims", file), known, sizes, functions, layout, aliases, loss)
-    unchecked = tuple((str(k), str(v)) for k, v in _table(data, "unchecked", file).items())
+    aliases = read_aliases(file, text, table(data, "aliases", file, text), functions)
+    claims = parse_claims(file, text, table(data, "claims", file, text), names, sizes, functions, layout, aliases, loss)
+    unchecked = tuple((str(k), str(v)) for k, v in table(data, "unchecked", file, text).items())
     return ModelSpec(
-        file,
-        str(data.get("title", Path(file).stem)),
-        str(data.get("source", "")),
-        sizes,
-        inputs,
-        params,
-        tuple(forward),
-        loss,
-        tuple(claims),
-        functions,
-        gradients,
-        unchecked,
-        str(data.get("note", "")),
+        file=file,
+        title=str(data.get("title", Path(file).stem)),
+        source=str(data.get("source", "")),
+        sizes=sizes,
+        inputs=inputs,
+        params=params,
+        forward=tuple(forward),
+        loss=loss,
+        claims=tuple(claims),
+        functions=functions,
+        gradients=gradients,
+        shapes=shapes,
+        names=names,
+        aliases=aliases,
+        layout=layout,
+        unchecked=unchecked,
+        note=str(data.get("note", "")),
     )
 
 
-def _aliases(
-    file: str, text: str, table: dict[str, Any], known: set[str], functions: dict[str, str]
-) -> dict[str, Node]:
-    """LaTeX snippets (prose, other notation) -> formulas of the model, for claims written in LaTeX."""
-    aliases = {}
-    for snippet, formula in table.items():
-        where = locate(file, text, "aliases", snippet, formula if isinstance(formula, str) else None)
-        if not isinstance(formula, str):
-            raise InputError("an alias maps LaTeX to a formula string", where)
-        aliases[snippet] = parse_formula(formula, formula_location(where, formula), functions)
-    return aliases  # names are checked where an alias is used: it may name an earlier claim (δ1 = dTheta)
-
-
-def _toml(file: str, text: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
-        if not match:
-            raise InputError(f"malformed TOML: {message}", Location(file)) from None
-        line, col = int(match.group(1)), int(match.group(2)) - 1
-        lines = text.splitlines()
-        source = lines[line - 1] if 0 < line <= len(lines) else ""
-        raise InputError(f"malformed TOML: {message}", Location(file, line, None, source, col, col + 1)) from None
-
-
-def _table(data: dict[str, Any], key: str, file: str) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise InputError(f"[{key}] must be a table", Location(file, key=key))
-    return value
-
-
-def _sizes(file: str, text: str, table: dict[str, Any]) -> dict[str, int]:
-    sizes: dict[str, int] = {}
-    for name, value in table.items():
-        where = locate(file, text, "sizes", name)
-        if not name.isidentifier():
-            raise InputError(f"size name '{name}' is not an identifier", where)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIZE:
-            raise InputError(f"size must be an integer from 1 to {MAX_SIZE}, got {value!r}", where)
-        sizes[name] = value
-    return sizes
-
-
-def _decls(file: str, text: str, section: str, table: dict[str, Any], sizes: dict[str, int]) -> dict[str, Decl]:
-    decls = {}
-    for name, value in table.items():
-        where = locate(file, text, section, name, value if isinstance(value, str) else None)
-        if not isinstance(value, str):
-            raise InputError(f'declaration must be a string like "N x D", got {value!r}', where)
-        if not name.isidentifier() or name.startswith("_"):
-            raise InputError(f"'{name}' is not a valid name", where)
-        decls[name] = parse_decl(name, value, sizes, where)
-    return decls
-
-
-def parse_decl(name: str, value: str, sizes: dict[str, int], where: Location) -> Decl:
-    """A shape declaration: 'scalar', 'H', 'N x D' or 'K x 1', optionally ', onehot'."""
-    shape, _, flags = value.partition(",")
-    flag_set = {f.strip() for f in flags.split(",") if f.strip()}
-    if flag_set - {"onehot"}:
-        raise InputError(f"unknown flag(s) {sorted(flag_set - {'onehot'})}; known: onehot", where)
-    shape = shape.strip()
-    dims: list[str | int] = []
-    if shape != "scalar":
-        for part in re.split(r"\s+x\s+|\s*[×*]\s*", shape):
-            if part.isdigit() and 1 <= int(part) <= MAX_SIZE:
-                dims.append(int(part))
-            elif part in sizes:
-                dims.append(part)
-            else:
-                raise InputError(
-                    f"'{part}' in shape '{shape}' is not a declared size (declared: {', '.join(sizes) or 'none'})",
-                    where,
-                )
-    if len(dims) > 2:
-        raise InputError(f"shape '{shape}' has {len(dims)} dimensions; at most 2 are supported", where)
-    if "onehot" in flag_set and not dims:
-        raise InputError("onehot labels need a vector or an 'N x C' matrix (one row per sample)", where)
-    return Decl(name, tuple(dims), "onehot" in flag_set, where)
-
-
-def _functions(file: str, text: str, table: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
-    functions, gradients = {}, {}
-    for name, value in table.items():
-        where = locate(file, text, "functions", name)
-        kind, _, rest = str(value).partition(",")
-        kind = kind.strip()
-        if not name.isidentifier() or name.startswith("_") or kind not in FUNCTION_KINDS:
-            raise InputError(f'declare a function as "elementwise" or "scalar, gradient NAME", got {value!r}', where)
-        functions[name] = kind
-        gradient = rest.strip().removeprefix("gradient").strip()
-        if kind == "scalar":
-            gradients[gradient or f"d{name}"] = name
-    return functions, gradients
-
-
 def _forward(
-    file: str, text: str, table: dict[str, Any], known: set[str], sizes: dict[str, int], functions: dict[str, str]
+    file: str,
+    text: str,
+    entries: dict[str, Any],
+    names: Namespace,
+    sizes: dict[str, int],
+    functions: dict[str, str],
+    gradients: dict[str, str],
+    shapes: dict[str, Shape],
 ) -> list[Line]:
+    from derive.declarations import parse_decl
+
     lines = []
-    for name, value in table.items():
+    for name, value in entries.items():
         entry = value if isinstance(value, dict) else {"formula": value}
         formula = entry.get("formula")
         section, key = ("forward", name) if not isinstance(value, dict) else (f"forward.{name}", "formula")
         where = locate(file, text, section, key, formula if isinstance(formula, str) else None)
         if not isinstance(formula, str):
             raise InputError(f"forward line must be a formula string, got {value!r}", where)
-        if name in known or not name.isidentifier() or name.startswith("_"):
-            raise InputError(f"'{name}' is already declared or not a valid name; forward names must be new", where)
+        names.declare(name, "forward", where)
         expr = parse_formula(formula, formula_location(where, formula), functions)
+        known = names.of_kind("size", "input", "param", "gradient", "forward") - {name}
         check_names(expr, known, where, formula)
         declared = parse_decl(name, str(entry["shape"]), sizes, where) if "shape" in entry else None
+        try:
+            shapes[name] = infer(expr, {**shapes, **dict.fromkeys(sizes, ())})
+        except SymbolicShapeError as exc:
+            at = formula_location(where, formula)
+            raise ShapeError(
+                f"{exc} (forward line '{name}'; shapes are checked for every size, not only the stated ones)",
+                at.shifted(at.col_start + exc.node.span[0], at.col_start + exc.node.span[1]),
+            ) from None
+        _gradient_shapes(expr, gradients, shapes)
         lines.append(Line(name, expr, formula, where, declared))
-        known = known | {name}
     return lines
+
+
+def _gradient_shapes(expr: Node, gradients: dict[str, str], shapes: dict[str, Shape]) -> None:
+    """A declared gradient is shaped like the argument of its scalar function."""
+    from derive.tree import Apply
+
+    if not isinstance(expr, Apply):
+        return
+    if expr.op == "scalar_function":
+        for gradient, function in gradients.items():
+            if expr.option("name") == function:
+                shapes[gradient] = infer(expr.args[0], shapes)
+    for arg in expr.args:
+        _gradient_shapes(arg, gradients, shapes)

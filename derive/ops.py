@@ -185,14 +185,21 @@ def _identity(be: Backend, xs: list[Array], opts: Options) -> Array:
 
 
 def _entry(be: Backend, xs: list[Array], opts: Options) -> Array:
+    """x[i] indexes the first axes: a row of a matrix; a column vector's z[j] is the scalar z[j, 0]."""
     base, indices = xs[0], [int(np.asarray(i).item()) for i in xs[1:]]
-    if len(indices) > base.ndim or any(d != 1 for d in base.shape[len(indices) :]):
+    if len(indices) > base.ndim:
         raise OpShapeError(f"{len(indices)} index(es) for shape {_fmt(base)}")
-    indices += [0] * (base.ndim - len(indices))  # a column vector z[j] is z[j, 0]
-    for i, size in zip(indices, base.shape, strict=True):
+    if all(d == 1 for d in base.shape[len(indices) :]):
+        indices += [0] * (base.ndim - len(indices))
+    for i, size in zip(indices, base.shape, strict=False):
         if not 0 <= i < size:
             raise OpShapeError(f"index {i} is out of range for shape {_fmt(base)}")
     return np.asarray(base[tuple(indices)], dtype=be.dtype)
+
+
+def _index_sum(be: Backend, xs: list[Array], opts: Options) -> Array:
+    """Never called: `derive.evaluate` evaluates the body once per index value (it binds the index)."""
+    raise OpShapeError("index_sum is evaluated by the tree walker")
 
 
 def _user_function(be: Backend, xs: list[Array], opts: Options) -> Array:
@@ -227,6 +234,7 @@ RULES: dict[str, OpRule] = {
         OpRule("leaky_relu", 1, _leaky_relu, "\\operatorname{{LeakyReLU}}({0})", ("alpha",), "leaky_relu"),
         OpRule("identity", 1, _identity, "{0}", (), "identity"),
         OpRule("entry", -1, _entry, "{0}_{{{indices}}}"),
+        OpRule("index_sum", 1, _index_sum, "\\sum_{{{index}}} {0}", ("index", "size")),
         OpRule("function", 1, _user_function, "{name}({0})"),
         OpRule("scalar_function", 1, _user_scalar, "{name}({0})"),
     )

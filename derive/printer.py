@@ -38,6 +38,9 @@ def _text(node: Node) -> tuple[str, int]:
     if node.op == "entry":
         return f"{_wrap(node.args[0], _ATOM, right=False)}[{', '.join(to_text(a) for a in node.args[1:])}]", _ATOM
     options = dict(node.options)
+    if node.op == "index_sum":
+        size = options["size"] or "?"  # '?' only before LaTeX's \sum_i is resolved against shapes
+        return f"sum({to_text(node.args[0])} for {options['index']} in range({size}))", _ATOM
     if node.op in ("function", "scalar_function"):
         name = "d" * int(options.get("order", 0)) + str(options["name"])
         return f"{name}({to_text(node.args[0])})", _ATOM

@@ -10,9 +10,12 @@ reports the first operation whose operands disagree, with expected and actual.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from derive.model import ModelSpec
 from derive.tree import Apply, Const, Node, Ref
+
+if TYPE_CHECKING:
+    from derive.model import ModelSpec
 
 Dim = str | int
 Shape = tuple[Dim, ...]
@@ -40,6 +43,9 @@ def infer(node: Node, shapes: Mapping[str, Shape]) -> Shape:
     if isinstance(node, Ref):
         return shapes.get(node.name, ())
     assert isinstance(node, Apply)
+    if node.op == "index_sum":
+        index = str(node.option("index"))
+        return infer(node.args[0], {**shapes, index: (), f"range:{index}": (str(node.option("size")),)})
     args = [infer(a, shapes) for a in node.args]
     if node.op in _SAME:
         return args[0]
@@ -61,7 +67,17 @@ def infer(node: Node, shapes: Mapping[str, Shape]) -> Shape:
             return ()
         k = int(axis) % max(len(args[0]), 1)
         return args[0][:k] + args[0][k + 1 :]
-    if node.op == "entry":  # as evaluation does: x[j] of a column vector is x[j, 0], a scalar
+    if node.op == "entry":  # as evaluation does: x[j] of a column vector is x[j, 0], a scalar; X[i] is a row
+        if len(node.args) - 1 > len(args[0]):
+            raise SymbolicShapeError(f"{len(node.args) - 1} index(es) for shape {text(args[0])}", node)
+        for k, position in enumerate(node.args[1:]):
+            ranges = shapes.get(f"range:{position.name}") if isinstance(position, Ref) else None
+            if isinstance(position, Ref) and ranges is not None and args[0][k] != ranges[0]:
+                raise SymbolicShapeError(
+                    f"the index {position.name} runs over {ranges[0]}, but axis {k} of this quantity has size "
+                    f"{args[0][k]}",
+                    node,
+                )
         rest = args[0][len(node.args) - 1 :]
         return () if all(d == 1 for d in rest) else rest
     if node.op == "scalar_function":
@@ -98,31 +114,24 @@ def _matmul(a: Shape, b: Shape, node: Node) -> Shape:
 
 
 def model_shapes(spec: ModelSpec) -> dict[str, Shape]:
-    """Symbolic shapes of every declared and forward quantity (and declared gradients) of a file."""
-    shapes: dict[str, Shape] = {d.name: d.dims for d in [*spec.inputs.values(), *spec.params.values()]}
-    for line in spec.forward:
-        try:
-            shapes[line.name] = infer(line.expr, shapes)
-        except SymbolicShapeError:
-            shapes[line.name] = ()  # the concrete evaluation reports forward-pass errors with a caret
-        for node in _applications(line.expr):
-            for gradient, function in spec.gradients.items():
-                if dict(node.options).get("name") == function:
-                    shapes[gradient] = infer(node.args[0], shapes)
-    return shapes
-
-
-def _applications(node: Node) -> list[Apply]:
-    if not isinstance(node, Apply):
-        return []
-    own = [node] if node.op == "scalar_function" else []
-    return own + [a for child in node.args for a in _applications(child)]
+    """Symbolic shapes of every declared and forward quantity (and declared gradients) of a file (a copy)."""
+    return dict(spec.shapes)
 
 
 def resolve_products(node: Node, shapes: Mapping[str, Shape]) -> Node:
     """Every LaTeX `product` made a `mul` (a scalar on either side) or a `matmul`, by symbolic shape."""
     if not isinstance(node, Apply):
         return node
+    if node.op == "index_sum":
+        index, size, body = str(node.option("index")), str(node.option("size") or ""), node.args[0]
+        size = size or _subscripted_size(body, index, shapes)
+        if not size:
+            raise SymbolicShapeError(f"cannot tell what the sum over {index} ranges over: give its range", node)
+        if node.option("rows"):  # LaTeX: a quantity whose first axis runs over the sum's range is read as its row
+            body = _rows(body, index, size, shapes)
+        inner = {**shapes, index: (), f"range:{index}": (size,)}
+        options = (("index", index), ("size", size))
+        return Apply("index_sum", (resolve_products(body, inner),), options, span=node.span)
     args = tuple(resolve_products(a, shapes) for a in node.args)
     if node.op != "product":
         return Apply(node.op, args, node.options, span=node.span)
@@ -131,3 +140,29 @@ def resolve_products(node: Node, shapes: Mapping[str, Shape]) -> Node:
     resolved = Apply(op, args, span=node.span)
     infer(resolved, shapes)  # raises SymbolicShapeError with the operands' shapes when neither reading fits
     return resolved
+
+
+def _subscripted_size(node: Node, index: str, shapes: Mapping[str, Shape]) -> str:
+    """The size of the first axis of a quantity subscripted with `index` (what \\sum_i ranges over), or ''."""
+    if isinstance(node, Apply):
+        if node.op == "entry" and isinstance(node.args[0], Ref) and Ref(index) in node.args[1:2]:
+            dims = shapes.get(node.args[0].name, ())
+            if dims and isinstance(dims[0], str):
+                return dims[0]
+        for arg in node.args:
+            found = _subscripted_size(arg, index, shapes)
+            if found:
+                return found
+    return ""
+
+
+def _rows(node: Node, index: str, size: str, shapes: Mapping[str, Shape]) -> Node:
+    """Every quantity not already subscripted whose first axis is `size`, read as its row `index`."""
+    if isinstance(node, Ref):
+        dims = shapes.get(node.name, ())
+        return Apply("entry", (node, Ref(index)), span=node.span) if dims and dims[0] == size else node
+    if not isinstance(node, Apply):
+        return node
+    if node.op == "entry":
+        return node
+    return Apply(node.op, tuple(_rows(a, index, size, shapes) for a in node.args), node.options, span=node.span)

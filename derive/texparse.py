@@ -4,9 +4,12 @@ A real grammar (lark, Earley) reads the mathematics; a small normalisation pass 
 affects typesetting (\\left, \\right, \\, \\! \\quad, \\mathbf{}, \\boldsymbol{}) and maps Unicode (−, ·, ⊙, ᵀ),
 and the file's alias table replaces prose (\\text{one-hot label}, probs, \\text{ReLU 的导数}) by formulas of the
 model. Matrix meaning, not scalar: ^T is a transpose, \\odot and \\circ are element-wise, and juxtaposition or
-\\cdot become the registry's `product`, which shapes later make a scalar or a matrix product. \\sum_{i=1}^N sums
-over the batch axis, and within it a subscript _i on a quantity denotes its rows, so it is dropped. Errors point
-into the LaTeX string with a caret and say what was expected.
+\\cdot become the registry's `product`, which shapes later make a scalar or a matrix product. \\sum_{i=1}^{N}
+is a per-sample sum, `sum(body for i in range(N))`: x_i is row i of x, and a quantity written without the
+subscript whose first axis runs over N is read as its row i too (notes write ReLU' for ReLU'_i); the reading taken
+is printed as a formula. Only full ranges over a declared size are read (1..N, or 0..N-1); a partial range or a
+range over the wrong size is an error with a caret, never a silent full sum. Errors point into the LaTeX string
+with a caret and say what was expected.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from lark import Lark, Token, Transformer, Tree, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
 from derive.errors import InputError, Location
+from derive.printer import to_text
 from derive.tree import Apply, Const, Node, Ref
 
 GRAMMAR = r"""
@@ -47,9 +51,9 @@ HADAMARD: "\\odot" | "\\circ"
      | GREEK                   -> greek
      | NUMBER                  -> number
      | ALIAS                   -> alias
-     | "(" expr ")"
-     | "[" expr "]"
-     | "{" expr "}"
+     | "(" expr ")"            -> paren
+     | "[" expr "]"            -> paren
+     | "{" expr "}"            -> paren
      | "\\frac" "{" expr "}" "{" expr "}"                 -> frac
      | "\\frac" "{" PARTIAL expr "}" "{" PARTIAL expr "}"  -> derivative
      | "\\sum" bounds? term                             -> total
@@ -69,8 +73,9 @@ FUNCTION: /\\(exp|log|sigma|tanh)\b/
 ALIAS: /\\alias\{\d+\}/
 comparison: expr COMPARE expr
 COMPARE: ">" | "<" | "\\gt" | "\\lt"
-bounds: "_" "{" NAME ("=" expr)? "}" ("^" sup)?
-      | "_" NAME ("^" sup)?
+?bounds: "_" "{" NAME "=" expr "}" ("^" sup)?   -> bounds_from
+      | "_" "{" NAME "}" ("^" sup)?               -> bounds_upper
+      | "_" NAME ("^" sup)?                       -> bounds_upper
 sup: TRANSPOSE | "{" TRANSPOSE "}" | NUMBER | "{" NUMBER "}" | NAME | "{" expr "}"
 TRANSPOSE.2: "T" | "\\top" | "\\intercal" | "\\mathsf{T}" | "\\mathsf T"
 sub_index: NAME | NUMBER | "{" NAME "}" | "{" NUMBER "}" | "{" NAME "," NAME "}" | "{" NUMBER "," NUMBER "}"
@@ -122,6 +127,7 @@ def read_latex(
     functions: Mapping[str, str],
     aliases: Mapping[str, Node],
     index_vars: set[str],
+    sizes: set[str] | None = None,
 ) -> LatexClaim:
     """Parse a LaTeX claim (`\\frac{\\partial L}{\\partial W_2} = ...` or just the right side)."""
     prepared, placeholders = _prepare(text, functions, aliases)
@@ -133,7 +139,7 @@ def read_latex(
         expected = sorted(getattr(exc, "expected", set()) or getattr(exc, "allowed", set()))[:6]
         hint = f"; expected one of: {', '.join(expected)}" if expected else ""
         raise InputError(f"cannot read the LaTeX here{hint}", _at(where, text, column, column + 1)) from None
-    builder = _Builder(text, where, names, functions, placeholders, index_vars)
+    builder = _Builder(text, where, names, functions, placeholders, index_vars, sizes or set())
     try:
         if tree.data == "relation":
             left, relation, right = tree.children
@@ -191,10 +197,11 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         functions: Mapping[str, str],
         placeholders: dict[int, Node],
         index_vars: set[str],
+        sizes: set[str],
     ) -> None:
         super().__init__()
         self.text, self.where, self.names, self.functions = text, where, names, functions
-        self.placeholders, self.index_vars = placeholders, index_vars
+        self.placeholders, self.index_vars, self.sizes = placeholders, index_vars, sizes
 
     def fail(self, message: str, meta: object = None) -> InputError:
         column = getattr(meta, "column", 1) - 1 if meta is not None and not getattr(meta, "empty", True) else 0
@@ -207,8 +214,6 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         if not (isinstance(tree, Tree) and tree.data == "derivative"):
             raise self.fail("the left side must be \\frac{\\partial L}{\\partial X}", getattr(tree, "meta", None))
         top, bottom = (self.transform(tree.children[k]) for k in (1, 3))
-        from derive.printer import to_text
-
         return to_text(top), to_text(bottom)
 
     @v_args(inline=True)
@@ -244,14 +249,20 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return Apply("neg", tuple(args))
 
     def product(self, args: list[object]) -> Node:
-        left, right = args[0], args[-1]
-        return Apply("product", (left, right))  # type: ignore[arg-type]
+        return _extended("product", args[0], args[-1])  # type: ignore[arg-type]
 
     def hadamard(self, args: list[object]) -> Node:
-        return Apply("mul", (args[0], args[-1]))  # type: ignore[arg-type]
+        return _extended("mul", args[0], args[-1])  # type: ignore[arg-type]
 
     def div(self, args: list[Node]) -> Node:
-        return Apply("div", tuple(args))
+        return _extended("div", args[0], args[-1])
+
+    def paren(self, args: list[Node]) -> Node:
+        """Parentheses close a sum: (\\sum_i x_i) y multiplies the whole sum by y."""
+        node = args[0]
+        if isinstance(node, Apply) and node.op == "index_sum" and node.option("open"):
+            return Apply("index_sum", node.args, tuple(kv for kv in node.options if kv[0] != "open"))
+        return node
 
     def frac(self, args: list[Node]) -> Node:
         return Apply("div", tuple(args))
@@ -259,14 +270,51 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     def derivative(self, args: list[object]) -> Node:
         raise self.fail("a derivative \\frac{\\partial}{\\partial} can only be the left side of a claim")
 
-    def total(self, args: list[object]) -> Node:
+    @v_args(meta=True)
+    def total(self, meta: object, args: list[object]) -> Node:
+        """\\sum_{i=1}^{N} body: the body at each i, added; only a full range over a size is read."""
         body = args[-1]
-        index = args[0] if len(args) > 1 else None
         assert isinstance(body, Node)
-        return Apply("sum", (_drop_subscript(body, index) if isinstance(index, str) else body,), (("axis", 0),))
+        if len(args) == 1:
+            raise self.fail("a sum needs its index and range, e.g. \\sum_{i=1}^{N}", meta)
+        bound = args[0]
+        assert isinstance(bound, tuple)
+        index, lower, upper = bound
+        one, zero = Const(Fraction(1)), Const(Fraction(0))
+        size = ""
+        if upper is None and lower in (None, one):
+            size = ""  # \sum_i: the range is read from the quantities subscripted with i
+        elif isinstance(upper, Ref) and upper.name in self.sizes and lower in (None, one):
+            size = upper.name
+        elif (
+            lower == zero
+            and isinstance(upper, Apply)
+            and upper.op == "sub"
+            and isinstance(upper.args[0], Ref)
+            and upper.args[0].name in self.sizes
+            and upper.args[1] == one
+        ):
+            size = upper.args[0].name
+        else:
+            low = to_text(lower) if isinstance(lower, Node) else "1"
+            high = to_text(upper) if isinstance(upper, Node) else "?"
+            raise self.fail(
+                f"\\sum_{{{index}={low}}}^{{{high}}} is not a full sum over a size: only \\sum_{{{index}=1}}^{{N}} "
+                f"(or {index}=0 to N-1), with N a declared size ({', '.join(sorted(self.sizes)) or 'none'}), is read",
+                meta,
+            )
+        return Apply("index_sum", (body,), (("index", index), ("size", size), ("rows", 1), ("open", 1)))
 
-    def bounds(self, args: list[object]) -> str:
-        return str(args[0].name) if isinstance(args[0], Ref) else str(args[0])
+    def bounds_from(self, args: list[object]) -> tuple[str, Node | None, Node | None]:
+        """\\sum_{i=a}^{b}: (index, lower, upper or None)."""
+        lower = args[1] if isinstance(args[1], Node) else None
+        upper = args[2] if len(args) > 2 and isinstance(args[2], Node) else None
+        return str(args[0]), lower, upper
+
+    def bounds_upper(self, args: list[object]) -> tuple[str, Node | None, Node | None]:
+        """\\sum_i^{b} or \\sum_{i}: (index, None, upper or None)."""
+        upper = args[1] if len(args) > 1 and isinstance(args[1], Node) else None
+        return str(args[0]), None, upper
 
     @v_args(inline=True)
     def comparison(self, left: Node, op: Token, right: Node) -> Node:
@@ -340,10 +388,16 @@ def _find(text: str, word: str) -> tuple[int, int]:
     return (match.start(), match.end()) if match else (0, 1)
 
 
-def _drop_subscript(node: Node, index: str) -> Node:
-    """Inside \\sum_i, x_i denotes the rows of x: drop the entry taken with the summation index."""
-    if isinstance(node, Apply):
-        if node.op == "entry" and len(node.args) == 2 and isinstance(node.args[1], Ref) and node.args[1].name == index:
-            return _drop_subscript(node.args[0], index)
-        return Apply(node.op, tuple(_drop_subscript(a, index) for a in node.args), node.options)
-    return node
+def _extended(op: str, left: Node, right: Node) -> Node:
+    """A product whose left factor is an open sum: the sum's body extends over it (\\sum_i x_i y_i)."""
+    if isinstance(left, Apply) and left.op == "index_sum" and left.option("open"):
+        return Apply("index_sum", (_extended(op, left.args[0], right),), left.options)
+    if isinstance(left, Apply) and left.op in ("product", "mul") and _ends_open(left.args[1]):
+        return Apply(left.op, (left.args[0], _extended(op, left.args[1], right)))  # a (Σ_i x_i) r = a Σ_i (x_i r)
+    return Apply(op, (left, right))
+
+
+def _ends_open(node: Node) -> bool:
+    if isinstance(node, Apply) and node.op == "index_sum":
+        return bool(node.option("open"))
+    return isinstance(node, Apply) and node.op in ("product", "mul") and _ends_open(node.args[1])

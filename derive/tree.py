@@ -51,5 +51,9 @@ def refs(node: Node) -> set[str]:
     if isinstance(node, Ref):
         return {node.name}
     if isinstance(node, Apply):
-        return set().union(*(refs(a) for a in node.args)) if node.args else set()
+        inner = set().union(*(refs(a) for a in node.args)) if node.args else set()
+        if node.op == "index_sum":  # sum(body for i in range(N)): i is bound inside, N is a size it uses
+            size = str(node.option("size") or "")
+            inner = (inner - {str(node.option("index"))}) | ({size} if size else set())
+        return inner
     return set()

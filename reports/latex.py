@@ -154,7 +154,10 @@ def to_latex_document(results: Sequence[FileResult], title: str = "derive-check 
 
 
 def _summary(results: Sequence[FileResult]) -> str:
-    rows = [r"\begin{tabular}{lrrrrrr}", r"file & proved & probable & refuted & shape & undecided & error \\ \hline"]
+    rows = [
+        r"\begin{tabular}{lrrrrrrr}",
+        r"file & proved & probable & refuted & shape & undecided & error & inconsistent \\ \hline",
+    ]
     for r in results:
         counts = {v: sum(c.verdict is v for c in r.claims) for v in Verdict}
         counts[Verdict.ERROR] += bool(r.error)
@@ -169,6 +172,7 @@ def _summary(results: Sequence[FileResult]) -> str:
                     Verdict.SHAPE_ERROR,
                     Verdict.UNDECIDED,
                     Verdict.ERROR,
+                    Verdict.INCONSISTENT,
                 )
             )
             + r" \\"
@@ -251,7 +255,9 @@ def _claim(claim: ClaimResult) -> str:
         out.append(r"\textit{As the source writes it:} " + tex_text(claim.source))
     if claim.reading:
         out.append(r"\par\textit{Reading taken:} " + tex_text(claim.reading))
-    if claim.verdict in (Verdict.ERROR, Verdict.SHAPE_ERROR, Verdict.UNDECIDED, Verdict.PROBABLE):
+    if claim.read_as:
+        out.append(r"\par\textit{LaTeX read as:} " + tt(claim.read_as))
+    if claim.verdict in (Verdict.ERROR, Verdict.SHAPE_ERROR, Verdict.UNDECIDED, Verdict.PROBABLE, Verdict.INCONSISTENT):
         out.append(r"\par " + tex_text(claim.message))
     worked = claim.worked
     if worked is not None:

@@ -30,7 +30,7 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "passed": {"type": "integer"},
                 "failed": {"type": "integer"},
-                "exit_code": {"enum": [0, 1, 2]},
+                "exit_code": {"enum": [0, 1, 2, 3]},
             },
         },
         "files": {
@@ -75,6 +75,8 @@ SCHEMA: dict[str, Any] = {
                     "enum": ["all", "stated", ""],
                     "description": "for a passing claim: proved for all sizes in index notation, or at the stated ones",
                 },
+                "witness": {"type": "string", "description": "what the independent numeric witness checked"},
+                "read_as": {"type": "string", "description": "for a LaTeX claim: the reading taken, as a formula"},
                 "general": {
                     "type": ["object", "null"],
                     "description": "the proof for all sizes: proved, summary, the identities used",
@@ -91,8 +93,10 @@ SCHEMA: dict[str, Any] = {
 
 
 def exit_code(results: Sequence[FileResult]) -> int:
-    """0 all proved; 2 some input error; 1 otherwise."""
+    """0 all passed; 3 the engine and the witness disagree (a bug); 2 some input error; 1 otherwise."""
     worst = max((r.worst for r in results), default=Verdict.PROVED)
+    if worst is Verdict.INCONSISTENT:
+        return 3
     return 0 if worst.passed else 2 if worst is Verdict.ERROR else 1
 
 
@@ -140,6 +144,8 @@ def _claim(claim: ClaimResult) -> dict[str, Any]:
         "source": claim.source,
         "reading": claim.reading,
         "sizes": claim.scope,
+        "witness": claim.witness,
+        "read_as": claim.read_as,
         "general": (
             {"proved": claim.general.proved, "summary": claim.general.summary, "rules": claim.general.rules}
             if claim.general
@@ -155,7 +161,7 @@ def to_junit(results: Sequence[FileResult]) -> str:
         suite = ET.SubElement(suites, "testsuite", name=result.file, time=f"{result.seconds:.3f}")
         cases = list(result.claims)
         failures = sum(c.verdict in (Verdict.REFUTED, Verdict.UNDECIDED, Verdict.SHAPE_ERROR) for c in cases)
-        errors = sum(c.verdict is Verdict.ERROR for c in cases) + bool(result.error)
+        errors = sum(c.verdict in (Verdict.ERROR, Verdict.INCONSISTENT) for c in cases) + bool(result.error)
         suite.set("tests", str(len(cases) + bool(result.error)))
         suite.set("failures", str(failures))
         suite.set("errors", str(errors))
@@ -172,7 +178,7 @@ def to_junit(results: Sequence[FileResult]) -> str:
                 file=result.file,
                 line=str(claim.line or 0),
             )
-            if claim.verdict is Verdict.ERROR:
+            if claim.verdict in (Verdict.ERROR, Verdict.INCONSISTENT):
                 ET.SubElement(case, "error", message=claim.message).text = claim.detail or claim.message
             elif not claim.verdict.passed:
                 failure = ET.SubElement(
@@ -186,6 +192,8 @@ def to_junit(results: Sequence[FileResult]) -> str:
 def failure_text(claim: ClaimResult) -> str:
     """The details of a failing claim as plain text: formula, diagnosis, counterexample, residual."""
     lines = [f"{claim.name} = {claim.formula}", claim.message]
+    if claim.read_as:
+        lines.append(f"LaTeX read as: {claim.read_as}")
     if claim.diagnosis:
         lines += [f"diagnosis: {claim.diagnosis}", f"corrected formula, PROVED: {claim.corrected}"]
     cx = claim.counterexample

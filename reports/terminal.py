@@ -23,6 +23,7 @@ STYLE = {
     Verdict.REFUTED: "bold red",
     Verdict.SHAPE_ERROR: "bold magenta",
     Verdict.ERROR: "bold red reverse",
+    Verdict.INCONSISTENT: "bold white on red",
 }
 
 
@@ -59,6 +60,8 @@ def render_file(result: FileResult, timings: bool = True) -> list[RenderableType
         table.add_row(*row)
     details: list[RenderableType] = []
     for claim in result.claims:
+        if claim.read_as:
+            details.append(_unwrapped(f"{claim.name}: LaTeX read as {claim.read_as}", "dim"))
         if claim.verdict.passed and claim.general and not claim.general.proved:
             details.append(_unwrapped(f"{claim.name}: at the stated sizes only; {claim.general.summary}", "dim"))
         if claim.verdict is not Verdict.PROVED:
@@ -76,6 +79,8 @@ def _details(file: str, claim: ClaimResult) -> RenderableType:
     lines.append(Text(claim.message))
     if claim.reading:
         lines.append(Text(f"reading taken: {claim.reading}", style="dim"))
+    if claim.read_as:
+        lines.append(Text(f"LaTeX read as: {claim.read_as}", style="dim"))
     if claim.diagnosis:
         lines.append(Text.assemble(("diagnosis: ", "bold"), claim.diagnosis))
         lines.append(Text.assemble(("corrected formula, PROVED: ", "bold green"), claim.corrected))

@@ -8,6 +8,7 @@ import pytest
 
 from derive.model import parse_spec
 from derive.network import build_network
+from verify.crosscheck import crosscheck
 from verify.engine import Session, check_claim
 from verify.equality import Equality
 from verify.results import ClaimResult
@@ -56,7 +57,7 @@ def check_text(text: str, budget: float = 30.0) -> list[ClaimResult]:
     spec = parse_spec("test.toml", text)
     net = build_network(spec)
     session = Session(net, Equality(net), dict(net.values))
-    return [check_claim(session, claim, budget) for claim in spec.claims]
+    return crosscheck(spec, [check_claim(session, claim, budget) for claim in spec.claims])  # the witness too
 
 
 @pytest.fixture(autouse=True)

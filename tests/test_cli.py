@@ -57,7 +57,7 @@ BAD_FILES = {
     "undeclared size": (two_layer({}).replace('"D x H"', '"D x K"'), r"'K' in shape 'D x K' is not a declared size"),
     "huge size": (two_layer({}).replace("N = 2", "N = 100000"), r"size must be an integer from 1 to 32"),
     "non-scalar loss": (two_layer({}).replace('L = "-sum(Y * log(P))', 'L = "-(Y * log(P))'), r"must be a scalar"),
-    "forward shape error": (two_layer({}).replace("h1 @ W2", "h1 @ W1"), r"'@' inner dimensions differ"),
+    "forward shape error": (two_layer({}).replace("h1 @ W2", "h1 @ W1"), r"'@' contracts H with D"),
     "claim of nothing": (two_layer({"dfoo": "P"}), r"'foo' is not declared"),
 }
 

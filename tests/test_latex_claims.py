@@ -26,7 +26,13 @@ def read(text: str, aliases: dict[str, str] | None = None, index: set[str] | Non
     parsed = {k: parse_formula(v, Location()) for k, v in (aliases or {}).items()}
     return to_text(
         read_latex(
-            text, Location("f.toml", 3, "claims.dW1.latex", text), NAMES, {"f": "elementwise"}, parsed, index or set()
+            text,
+            Location("f.toml", 3, "claims.dW1.latex", text),
+            NAMES,
+            {"f": "elementwise"},
+            parsed,
+            index or set(),
+            {"N", "m"},
         ).expr
     )
 
@@ -42,8 +48,9 @@ def read(text: str, aliases: dict[str, str] | None = None, index: set[str] | Non
         (r"P \odot Y", "P * Y"),
         (r"P \circ Y", "P * Y"),
         (r"\frac{P - Y}{N}", "(P - Y) / N"),
-        (r"\sum_{i=1}^{N} (P_i - Y_i)", "sum(P - Y, axis=0)"),
-        (r"\sum_i P_i", "sum(P, axis=0)"),
+        (r"\sum_{i=1}^{N} (P_i - Y_i)", "sum(P[i] - Y[i] for i in range(N))"),
+        (r"\sum_{i=0}^{N-1} P_i", "sum(P[i] for i in range(N))"),
+        (r"\sum_i P_i", "sum(P[i] for i in range(?))"),
         (r"\mathbb{1}[h_1 > 0]", "(h1 > 0)"),
         (r"1\{h1 > 0\}", "(h1 > 0)"),
         (r"\text{ReLU}'(X W_1 + b_1)", "(product(X, W1) + b1 > 0)"),
@@ -59,6 +66,51 @@ def read(text: str, aliases: dict[str, str] | None = None, index: set[str] | Non
 )
 def test_latex_construct_means_the_formula(latex: str, formula: str) -> None:
     assert read(latex, index={"t"}) == formula
+
+
+@pytest.mark.parametrize(
+    "latex",
+    [r"\sum_{i=1}^{N-1} P_i", r"\sum_{i=1}^{1} P_i", r"\sum_{i=2}^{N} P_i", r"\sum_{i=1}^{L} P_i", r"\sum P"],
+)
+def test_a_sum_over_anything_but_a_full_range_of_a_size_is_rejected_with_a_caret(latex: str) -> None:
+    with pytest.raises(InputError) as caught:
+        read(latex)
+    assert "sum" in caught.value.message and caught.value.where.col_start == latex.index("\\sum")
+
+
+PER_SAMPLE = """
+title = "per-sample logistic regression"
+[sizes]
+N = 3
+D = 2
+C = 2
+[inputs]
+X = "N x D"
+y = "N"
+[params]
+w = "D"
+[forward]
+s = "sigmoid(X @ w)"
+L = "-sum(y * log(s) + (1 - y) * log(1 - s)) / N"
+[claims]
+"""
+
+
+@pytest.mark.parametrize(
+    ("latex", "verdict"),
+    [
+        (r"\frac{1}{N} \sum_{i=1}^{N} (\sigma(X_i w) - y_i) X_i", Verdict.PROVED),  # once misread as a double sum
+        (r"\frac{1}{N} \sum_{i=1}^{N} X_i (\sigma(X_i w) - y_i)", Verdict.PROVED),
+        (r"\sum_{i=1}^{N} (\sigma(X_i w) - y_i) X_i", Verdict.REFUTED),  # the 1/N is missing
+        (r"\frac{1}{N} \sum_{c=1}^{C} (\sigma(X_c w) - y_c) X_c", Verdict.SHAPE_ERROR),  # c runs over C, not N
+    ],
+)
+def test_a_per_sample_sum_is_read_sample_by_sample(latex: str, verdict: Verdict) -> None:
+    text = PER_SAMPLE + f"dw = {{ latex = '{latex}' }}\n"
+    [result] = check_text(text)
+    assert result.verdict is verdict, result.message
+    if verdict is Verdict.PROVED:
+        assert "sum(" in result.read_as and "X[i]" in result.read_as and "for i in range(N)" in result.read_as
 
 
 def test_aliases_map_prose_and_chinese_text_to_the_model() -> None:

@@ -1,10 +1,13 @@
 """The proof cache: an SQLite file of claim results keyed by what they depend on.
 
-A claim's key hashes the engine version, the model (sizes, declarations, functions, forward formulas, loss,
-declared shapes), the claim itself (formula, what it differentiates, layout, index variables, condition,
-labels), the keys of the earlier claims its formula uses, and the budget. Editing one claim re-checks it and
-the claims that use it; editing the title or a comment re-checks nothing. Line numbers, sources and readings
-are refreshed from the current file on every hit.
+A claim's key hashes the engine version, every field of the resolved model (sizes, declarations, functions,
+forward trees, the loss, symbolic shapes, aliases), every field of the resolved claim (its tree after aliases
+and LaTeX are read, what it differentiates, layout, index variables, condition, labels, errors), the keys of
+the earlier claims it uses, and the options (budget, typesetting, randomized). Editing one claim re-checks it
+and the claims that use it; editing the title or a comment re-checks nothing. Line numbers, sources and
+readings are refreshed from the current file on every hit. What a claim binds for later claims is recomputed
+on every run (`verify.binding`), and the witness re-checks every cached pass (`verify.crosscheck`), so a
+cached run goes through the same steps as a fresh one.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, fields, is_dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from derive.claims import ClaimSpec
-from derive.model import Decl, ModelSpec
+from derive.errors import InputError
+from derive.model import ModelSpec
 from derive.tree import refs
 from verify.results import ClaimResult, Counterexample, GeneralProof, Verdict, WorkedEntry
 
@@ -34,49 +39,56 @@ def _engine_version() -> str:
 ENGINE_VERSION = _engine_version()
 
 
+PRESENTATION = {"where", "span", "source", "reading", "latex_note", "names", "title", "note", "notes", "file"}
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-able rendering of a resolved value, field by field: every field counts unless it is presentation.
+
+    Generic on purpose: a field added to the model or to a claim later is part of the key without anyone
+    remembering to add it (an alias edit changes the claim's tree, so it changes the key).
+    """
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            "__type__": type(value).__name__,
+            **{f.name: canonical(getattr(value, f.name)) for f in fields(value) if f.name not in PRESENTATION},
+        }
+    if isinstance(value, dict):
+        return [[canonical(k), canonical(v)] for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))]
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    if isinstance(value, InputError):
+        return ["error", value.message]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)
+
+
 def model_key(spec: ModelSpec) -> str:
-    """A digest of everything in the file that claims are checked against."""
+    """A digest of the engine version and everything in the resolved model that claims are checked against."""
+    return _digest([ENGINE_VERSION, canonical(replace(spec, claims=()))])
 
-    def decl(d: Decl) -> list[Any]:
-        return [d.name, [str(x) for x in d.dims], d.onehot]
 
-    model = [
-        ENGINE_VERSION,
-        sorted(spec.sizes.items()),
-        [decl(d) for d in spec.inputs.values()],
-        [decl(d) for d in spec.params.values()],
-        sorted(spec.functions.items()),
-        sorted(spec.gradients.items()),
-        [[line.name, line.text, decl(line.declared) if line.declared else None] for line in spec.forward],
-        spec.loss,
-    ]
-    return _digest(model)
+def shapes_key(spec: ModelSpec) -> str:
+    """The key of a model's declared-shape findings."""
+    return "shapes:" + model_key(spec)
 
 
 def claim_keys(spec: ModelSpec, budget: float, typeset: bool, randomized: bool = False) -> dict[str, str]:
-    """The cache key of every claim of the file, in order (a claim's key includes those of the claims it uses)."""
+    """The cache key of every claim, in order: the model, the whole resolved claim, the keys of the claims it
+    uses (so an edit of dz re-checks dW1 = X.T @ dz), and the options that change a verdict."""
     base = model_key(spec)
     keys: dict[str, str] = {}
     for claim in spec.claims:
-        used = sorted(refs(claim.expr) & keys.keys()) if claim.expr is not None else []
-        fields = [base, _claim_fields(claim), [keys[u] for u in used], budget, typeset]
-        keys[claim.name] = _digest([*fields, "randomized"] if randomized else fields)  # exact keys stay as they were
+        used = set()
+        for tree in (claim.expr, claim.of, *claim.wrt_index):
+            if tree is not None:
+                used |= refs(tree) & keys.keys()
+        fields_ = [base, canonical(claim), [keys[u] for u in sorted(used)], budget, typeset, randomized]
+        keys[claim.name] = _digest(fields_)
     return keys
-
-
-def _claim_fields(claim: ClaimSpec) -> list[Any]:
-    return [
-        claim.name,
-        claim.target,
-        claim.text,
-        claim.of_text,
-        [str(i) for i in claim.wrt_index],
-        claim.layout,
-        list(claim.index_vars),
-        list(claim.when.clauses),
-        list(claim.labels),
-        claim.error.message if claim.error else "",
-    ]
 
 
 def _digest(value: Any) -> str:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from derive.errors import InputError
 from derive.model import ModelSpec, load_file
-from verify.cache import ProofCache, claim_keys, model_key
+from verify.cache import ProofCache, claim_keys, shapes_key
+from verify.crosscheck import crosscheck
 from verify.results import ClaimResult, FileResult
 
 
@@ -27,7 +28,7 @@ def cached_result(
         return None  # the engine reports input errors
     keys = claim_keys(spec, budget, typeset, randomized)
     hits = [cache.get(keys[c.name], c) for c in spec.claims]
-    shapes = cache.get_all("shapes:" + model_key(spec))  # written only after the model built: evidence it does
+    shapes = cache.get_all(shapes_key(spec))  # written only after the model built: evidence it does
     if shapes is None or any(hit is None for hit in hits):
         return None
     return assemble(spec, path, [*shapes, *(h for h in hits if h is not None)], started, typeset, None)
@@ -39,12 +40,12 @@ def assemble(
     """A file's result from its claims' results: notes, timing, and (if asked) the typeset model."""
     notes = tuple(f"not checked: {what}: {why}" for what, why in spec.unchecked)
     result = FileResult(
-        str(path),
-        spec.title,
-        tuple(spec.sizes.items()),
-        tuple(results),
+        file=str(path),
+        title=spec.title,
+        sizes=tuple(spec.sizes.items()),
+        claims=tuple(crosscheck(spec, results)),  # the witness re-checks every pass, cached or fresh
         seconds=time.perf_counter() - started,
-        notes=((spec.note,) if spec.note else ()) + notes,
+        notes=((spec.note,) if spec.note else ()) + spec.notes + notes,
         source=spec.source,
     )
     if typeset:

@@ -14,6 +14,7 @@ from derive.claims import ClaimSpec
 from derive.evaluate import evaluate
 from derive.network import Network, numeric_forward
 from derive.source import formula_location
+from verify.crosscheck import claim_trees
 from verify.display import readable_residual
 from verify.entries import Entry
 from verify.oracle import finite_difference, numeric_claims
@@ -79,13 +80,18 @@ def _oracle(net: Network, claim: ClaimSpec, point: Point, entry: Entry) -> tuple
     if not plain or claim.expr is None:
         return None, None  # the finite-difference oracle checks gradients of the loss only
     arrays = point.arrays(net)
-    line = claim.where.line or 0
-    earlier = tuple(c for c in net.spec.claims if c.expr is not None and (c.where.line or 0) < line)
+    trees = claim_trees(net.spec)  # LaTeX products and per-sample sums resolved, as the engine reads them
+    names = [c.name for c in net.spec.claims]
+    before = names[: names.index(claim.name)] if claim.name in names else names
+    earlier = {n: trees[n] for n in before if n in trees}
+    tree = trees.get(claim.name) if claim.name in names else claim_trees(net.spec, extra=claim).get(claim.name)
+    if tree is None:
+        return None, None
     try:
         with np.errstate(all="raise"):
             fd = finite_difference(net.spec, arrays, claim.target, entry.index)
             env = {**numeric_forward(net.spec, arrays), **numeric_claims(net.spec, arrays, earlier)}
-            value = evaluate(claim.expr, env, NumericBackend(), formula_location(claim.where, claim.text))
+            value = evaluate(tree, env, NumericBackend(), formula_location(claim.where, claim.text))
             numeric = float(np.asarray(value, dtype=float)[entry.index])
     except (FloatingPointError, ValueError, KeyError, IndexError, NotNumeric, ArithmeticError):
         return None, None

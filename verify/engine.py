@@ -8,7 +8,6 @@ time budget. A claim that fails never stops the others.
 
 from __future__ import annotations
 
-import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -21,19 +20,18 @@ import sympy as sp
 from derive.budget import BudgetExceeded, time_budget
 from derive.claims import ClaimSpec
 from derive.errors import InputError, Location, ShapeError
-from derive.evaluate import evaluate
 from derive.model import Line, ModelSpec, load_file
 from derive.network import Network, build_network, shape_findings
 from derive.ops import Array
-from derive.shapes import Shape, SymbolicShapeError, infer, model_shapes, resolve_products
+from derive.shapes import Shape, model_shapes
 from derive.shapes import text as shape_text
-from derive.source import formula_location
-from derive.tree import Node, refs
-from verify.cache import ProofCache, claim_keys, model_key
+from derive.tree import Node
+from verify.binding import Binding, bind
+from verify.cache import ProofCache, claim_keys, shapes_key
 from verify.cached import assemble
 from verify.counterexample import find_counterexample
 from verify.diagnose import Diagnosis, diagnose
-from verify.entries import Derivatives, Entry, ShapeMismatch, claim_entries
+from verify.entries import Derivatives, Entry, IndexOutOfRange, ShapeMismatch, claim_entries
 from verify.equality import Equality
 from verify.general import general_proof
 from verify.randomized import RandomizedZero, randomized_or_none
@@ -64,15 +62,11 @@ class Session:
         self.model = model_of(self.net.spec)
         self.shapes = model_shapes(self.net.spec)
 
-    def symbolic_mismatch(self, claim: ClaimSpec, tree: Node) -> str:
-        """Why the claim's shape is wrong for symbolic sizes, or '' (plain gradients of the loss only)."""
-        try:
-            shape = infer(tree, {**self.shapes, **{v: () for v, _ in claim.index_vars}})
-        except SymbolicShapeError as exc:
-            return str(exc)
-        self.shapes[claim.name] = shape
+    def gradient_mismatch(self, claim: ClaimSpec) -> str:
+        """Why the claim's symbolic shape cannot be the gradient's, or '' (plain gradients of the loss only)."""
         if claim.of is not None or claim.wrt_index:
             return ""
+        shape = self.shapes.get(claim.name, ())
         expected = self.shapes.get(claim.target, ())
         expected = tuple(reversed(expected)) if claim.layout == "numerator" else expected
         if shape != expected:  # only consulted when the concrete shapes agreed: the sizes coincide
@@ -106,20 +100,20 @@ class _Outcome:
     ) -> ClaimResult:
         c = self.claim
         return ClaimResult(
-            c.name,
-            c.target,
-            c.text,
-            verdict,
-            c.where.line,
-            entries,
-            time.perf_counter() - self.started,
-            message,
-            detail,
-            counterexample,
-            diagnosis.words if diagnosis else "",
-            c.source,
-            diagnosis.formula if diagnosis else "",
-            c.reading,
+            name=c.name,
+            target=c.target,
+            formula=c.text,
+            verdict=verdict,
+            line=c.where.line,
+            entries=entries,
+            seconds=time.perf_counter() - self.started,
+            message=message,
+            detail=detail,
+            counterexample=counterexample,
+            diagnosis=diagnosis.words if diagnosis else "",
+            source=c.source,
+            corrected=diagnosis.formula if diagnosis else "",
+            reading=c.reading,
         )
 
 
@@ -134,52 +128,44 @@ def check_path(
 ) -> FileResult:
     """Load, build and check one derivation file; input errors become the file's error."""
     started = time.perf_counter()
+
+    def failed(message: str) -> FileResult:
+        return FileResult(file=str(path), title=path.stem, error=message, seconds=time.perf_counter() - started)
+
     try:
         spec = load_file(path)
         check_work(spec)
     except InputError as exc:
-        return FileResult(str(path), path.stem, (), error=exc.render(), seconds=time.perf_counter() - started)
+        return failed(exc.render())
     keys = claim_keys(spec, budget, typeset, randomized) if cache else {}
-    hits = {c.name: cache.get(keys[c.name], c) for c in spec.claims} if cache else {}
     try:
         with time_budget(build_budget):
             net = build_network(spec)
     except InputError as exc:
-        return FileResult(str(path), path.stem, (), error=exc.render(), seconds=time.perf_counter() - started)
+        return failed(exc.render())
     except (BudgetExceeded, MemoryError, RecursionError) as exc:
         why = "ran out of memory" if isinstance(exc, MemoryError) else f"took longer than {build_budget:g} s"
-        message = f"{path}: error: building the model {why}; use smaller sizes"
-        return FileResult(str(path), path.stem, (), error=message, seconds=time.perf_counter() - started)
+        return failed(f"{path}: error: building the model {why}; use smaller sizes")
     except Exception as exc:  # last resort, as in check_claim
-        message = f"{path}: error: {INTERNAL}: {type(exc).__name__}: {exc}"[:400]
-        return FileResult(str(path), path.stem, (), error=message, seconds=time.perf_counter() - started)
+        return failed(f"{path}: error: {INTERNAL}: {type(exc).__name__}: {exc}"[:400])
     session = Session(net, Equality(net), dict(net.values), randomized)
     results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
     if cache:
-        cache.put_all("shapes:" + model_key(spec), results)
+        cache.put_all(shapes_key(spec), results)
     for claim in spec.claims:
         if progress:
             progress(claim.name)
-        hit = hits.get(claim.name)
+        binding = bind(session, claim)  # the same step whether the verdict is cached or not
+        hit = cache.get(keys[claim.name], claim) if cache else None
         if hit is not None:
-            _restore_value(session, claim)
             results.append(hit)
             continue
-        result = check_claim(session, claim, budget)
+        result = check_claim(session, claim, budget, binding=binding)
         results.append(result)
         if cache:
             cache.put(keys[claim.name], result)
     typeset_session = session if typeset else None
     return assemble(spec, path, results, started, typeset, typeset_session)
-
-
-def _restore_value(session: Session, claim: ClaimSpec) -> None:
-    """Put a cached claim's value where later claims look for it."""
-    if claim.expr is None or claim.index_vars:
-        return
-    with contextlib.suppress(InputError, ValueError, SymbolicShapeError):
-        session.env[claim.name] = _value(session, claim, claim.expr)
-        session.trees[claim.name] = resolve_products(claim.expr, session.shapes)
 
 
 def check_work(spec: ModelSpec) -> None:
@@ -197,37 +183,37 @@ def check_work(spec: ModelSpec) -> None:
 
 def _shape_result(line: Line, words: str) -> ClaimResult:
     return ClaimResult(
-        f"shape of {line.name}", line.name, line.text, Verdict.SHAPE_ERROR, line.where.line, message=words
+        name=f"shape of {line.name}",
+        target=line.name,
+        formula=line.text,
+        verdict=Verdict.SHAPE_ERROR,
+        line=line.where.line,
+        message=words,
     )
 
 
 INTERNAL = "internal error (a bug in derive-check; please report it)"
 
 
-def check_claim(session: Session, claim: ClaimSpec, budget: float, explain: bool = True) -> ClaimResult:
+def check_claim(
+    session: Session, claim: ClaimSpec, budget: float, explain: bool = True, binding: Binding | None = None
+) -> ClaimResult:
     """The verdict on one claim; `explain=False` skips the diagnosis search (for mutation runs)."""
     try:
-        return _check_claim(session, claim, budget, explain)
+        return _check_claim(session, claim, budget, explain, binding or bind(session, claim))
     except Exception as exc:  # last resort: a verdict, never a traceback; the fuzz tests require this is unused
         out = _Outcome(claim, time.perf_counter())
         return out.done(Verdict.ERROR, f"{INTERNAL}: {type(exc).__name__}: {exc}"[:300])
 
 
-def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: bool) -> ClaimResult:
+def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: bool, binding: Binding) -> ClaimResult:
     out = _Outcome(claim, time.perf_counter())
-    if claim.expr is None:
-        error = claim.error or InputError("formula did not parse", claim.where)
-        return out.done(Verdict.ERROR, error.message, detail=error.render())
-    missing = sorted(n for n in refs(claim.expr) if n not in session.env and n not in dict(claim.index_vars))
-    if missing:
-        return out.done(Verdict.ERROR, f"uses {', '.join(missing)}, which could not be evaluated")
-    try:
-        tree = resolve_products(claim.expr, {**session.shapes, **{v: () for v, _ in claim.index_vars}})
-    except SymbolicShapeError as exc:
-        return out.done(Verdict.SHAPE_ERROR, str(exc))
+    if binding.problem is not None or binding.tree is None:
+        verdict, message, detail = binding.problem or (Verdict.ERROR, "formula could not be resolved", "")
+        return out.done(verdict, message, detail=detail)
     try:
         with time_budget(budget):
-            return _decide(session, claim, tree, out, explain)
+            return _decide(session, claim, binding.tree, out, explain)
     except BudgetExceeded as exc:
         return out.done(Verdict.UNDECIDED, f"{exc}; neither a proof nor a counterexample yet")
     except (MemoryError, RecursionError) as exc:
@@ -241,7 +227,7 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
         return session.entries(claim, candidate)
 
     scalars = [n for n, a in net.symbols.items() if np.ndim(a) == 0]
-    symbolic = session.symbolic_mismatch(claim, tree)
+    symbolic = session.gradient_mismatch(claim)
     try:
         entries = evaluate(tree)
         if symbolic:
@@ -253,9 +239,14 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
         return out.done(Verdict.SHAPE_ERROR, str(exc), diagnosis=reading)
     except InputError as exc:
         return out.done(Verdict.ERROR, exc.message, detail=exc.render())
-    if not claim.index_vars:
-        session.env[claim.name] = _value(session, claim, tree)
-        session.trees[claim.name] = tree
+    except IndexOutOfRange as exc:
+        return out.done(Verdict.ERROR, str(exc))
+    if not entries:
+        return out.done(
+            Verdict.ERROR,
+            "the claim checks nothing: no index assignment satisfies its condition (a claim that checks "
+            "nothing is never a pass)",
+        )
     residuals = eq.residuals([e.truth for e in entries], [e.claimed for e in entries])
     first = eq.first_nonzero(residuals)
     if first is None and session.randomized:
@@ -302,9 +293,3 @@ def _randomized(session: Session, residuals: list[sp.Expr]) -> RandomizedZero | 
     atoms, rows = session.net.backend.atoms, session.net.label_rows
     masks = [*atoms.masks, *atoms.indicators]
     return randomized_or_none(session.eq.reparametrised(residuals), masks, rows, random.Random(len(residuals)))
-
-
-def _value(session: Session, claim: ClaimSpec, tree: Node) -> Array:
-    return np.asarray(
-        evaluate(tree, session.env, session.net.backend, formula_location(claim.where, claim.text)), dtype=object
-    )

@@ -22,6 +22,7 @@ import sympy as sp
 from derive.atoms import as_expr
 from derive.budget import check
 from derive.claims import ClaimSpec
+from derive.cut import Canon, Cut, cut_network
 from derive.errors import Location
 from derive.evaluate import evaluate, shape_text
 from derive.network import Network
@@ -45,13 +46,29 @@ class ShapeMismatch(ValueError):
     """The claim's value cannot have the derivative's shape (message: expected vs actual)."""
 
 
+class IndexOutOfRange(ValueError):
+    """A `wrt` entry outside the quantity (an input error of the claim, not a shape verdict)."""
+
+
 @dataclass
 class Derivatives:
-    """Exact derivatives of one network, cached by (expression, variable)."""
+    """Exact derivatives of one network, cached by (expression, variable); cuts for forward quantities."""
 
     net: Network
     cache: dict[tuple[sp.Expr, sp.Expr], sp.Expr] = field(default_factory=dict)
     gradients: dict[sp.Expr, dict[sp.Symbol, sp.Expr] | None] = field(default_factory=dict)
+    cuts: dict[str, Cut] = field(default_factory=dict)
+    canon: Canon | None = None
+
+    def cut(self, target: str) -> Cut:
+        """The network cut at forward quantity `target` (built once), its symbols bound for transport."""
+        found = self.cuts.get(target)
+        if found is None:
+            found = self.cuts[target] = cut_network(self.net, target)
+            if self.canon is None:
+                self.canon = Canon(self.net.backend.atoms)
+            self.canon.bind(found, self.net)
+        return found
 
     def of(self, expr: sp.Expr, x: sp.Expr) -> sp.Expr:
         """d expr / d x by the chain rule through the network's atoms (one reverse pass per expression)."""
@@ -84,11 +101,17 @@ def claim_entries(
     """The comparisons deciding `tree` as the claim's formula (raises ShapeMismatch, ShapeError, InputError)."""
     out: list[Entry] = []
     where = formula_location(claim.where, claim.text)
+    forward = claim.target in {line.name for line in net.spec.forward}
     for chosen in assignments(claim, net.spec.sizes):
         local = {**env, **{k: net.backend.const(Fraction(v)) for k, v in chosen.items()}}
         fixed = _bound_labels(net, claim, chosen)
         claimed = np.asarray(evaluate(tree, local, net.backend, where), dtype=object)
         truth = _truth(net, derivatives, claim, local, where)
+        if forward:  # both sides over the canonical atoms the cut's derivative is transported to
+            canon = derivatives.canon
+            assert canon is not None
+            truth = np.vectorize(canon, otypes=[object])(truth) if truth.size else truth
+            claimed = np.vectorize(canon, otypes=[object])(claimed) if claimed.size else claimed
         if claimed.shape != truth.shape:
             raise ShapeMismatch(
                 f"the derivative has shape {shape_text(truth)}, the claim has shape {shape_text(claimed)}"
@@ -122,13 +145,23 @@ def _bound_labels(net: Network, claim: ClaimSpec, chosen: dict[str, int]) -> dic
 
 
 def _truth(net: Network, derivatives: Derivatives, claim: ClaimSpec, env: dict[str, Array], where: Location) -> Array:
+    """d(of)/d(target): for a forward quantity, in the network cut there (its own value the variable)."""
     of: Array = np.asarray(net.loss, dtype=object)
+    wrt = net.values[claim.target]
+    if claim.target in {line.name for line in net.spec.forward}:
+        cut = derivatives.cut(claim.target)
+        of, wrt, env = np.asarray(cut.loss, dtype=object), cut.symbols, {**env, **cut.env}
     if claim.of is not None:
         of = np.asarray(evaluate(claim.of, env, net.backend, where), dtype=object)
-    wrt = net.values[claim.target]
     if claim.wrt_index:
         indices = [int(np.asarray(evaluate(i, env, net.backend, where)).item()) for i in claim.wrt_index]
+        if len(indices) > np.ndim(wrt) or any(d != 1 for d in np.shape(wrt)[len(indices) :]):
+            raise ShapeMismatch(f"wrt gives {len(indices)} index(es) for {claim.target}, of shape {shape_text(wrt)}")
         indices += [0] * (np.ndim(wrt) - len(indices))
+        if not all(0 <= i < d for i, d in zip(indices, np.shape(wrt), strict=True)):
+            raise IndexOutOfRange(
+                f"wrt {claim.target}[{', '.join(map(str, indices))}] is out of range for shape {shape_text(wrt)}"
+            )
         wrt = np.asarray(wrt[tuple(indices)], dtype=object)
     if of.ndim == 0:
         grad = np.empty(wrt.shape, dtype=object)

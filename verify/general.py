@@ -56,6 +56,8 @@ def _prove(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Nod
     for name, formula in earlier.items():
         shapes[name] = infer(formula, shapes)
     lines = {line.name: resolve_products(line.expr, shapes) for line in spec.forward}
+    if set(lines) & set(earlier):
+        raise NotGeneral(f"claims named like forward quantities: {sorted(set(lines) & set(earlier))}")
     onehot = {d.name: _class_axis(d.dims) for d in spec.inputs.values() if d.onehot}
     ctx = IndexContext(
         shapes, {**lines, **earlier}, frozenset(spec.sizes), frozenset(onehot), frozenset({claim.target})
@@ -65,8 +67,7 @@ def _prove(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Nod
     dims = shapes.get(claim.target, ())
     free = tuple(ZERO_INDEX if d == 1 else "pqrs"[k] for k, d in enumerate(dims))  # size-1 axes: index 0
     ctx.ranges.update(zip(free, dims, strict=True))
-    loss = spec.forward[-1].name
-    truth = derivative(entry(Ref(loss), (), ctx), claim.target, free, ctx)
+    truth = derivative(entry(Ref(spec.loss), (), ctx), claim.target, free, ctx)
     claimed = entry(tree, free if claim.layout == "denominator" else tuple(reversed(free)), ctx)  # numerator: ᵀ
     used: Counter[str] = Counter()
     claimed_form, truth_form = normalize(claimed, ctx, used), normalize(truth, ctx, used)

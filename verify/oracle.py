@@ -13,11 +13,11 @@ from collections.abc import Mapping
 import numpy as np
 
 from derive.backend import NumericBackend
-from derive.claims import ClaimSpec
+from derive.errors import Location
 from derive.evaluate import evaluate
 from derive.model import ModelSpec
 from derive.network import numeric_forward
-from derive.source import formula_location
+from derive.tree import Node
 
 STEP = 1e-6
 
@@ -46,15 +46,13 @@ def finite_difference(
 def numeric_claims(
     spec: ModelSpec,
     point: Mapping[str, np.ndarray],
-    claims: tuple[ClaimSpec, ...],
+    trees: Mapping[str, Node],
 ) -> dict[str, np.ndarray]:
-    """Every claim evaluated in float64 at `point` (claims may use earlier claims)."""
+    """Claims (name -> resolved formula, in file order) evaluated in float64 at `point`; later ones may use earlier."""
     env = dict(numeric_forward(spec, point))
     backend = NumericBackend()
     out = {}
-    for claim in claims:
-        if claim.expr is None:
-            continue
-        value = evaluate(claim.expr, env, backend, formula_location(claim.where, claim.text))
-        env[claim.name] = out[claim.name] = np.asarray(value, dtype=np.float64)
+    for name, tree in trees.items():
+        value = evaluate(tree, env, backend, Location(spec.file))
+        env[name] = out[name] = np.asarray(value, dtype=np.float64)
     return out

@@ -17,6 +17,7 @@ import sympy as sp
 
 from derive.atoms import SMOOTH_VALUES, as_expr
 from derive.budget import check
+from derive.cut import CUT_MARK
 from derive.network import Network, one_hot_groups
 
 MARGIN = sp.Rational(1, 8)
@@ -93,7 +94,7 @@ def _attempt(net: Network, rng: random.Random) -> Point | None:
             values[s] = sp.Rational(rng.choice(numerators), q)
     atoms = net.backend.atoms
     for atom in atoms.created:  # oldest first: a mask's pre-activation only uses older atoms
-        if atom in atoms.definition:
+        if atom in atoms.definition or CUT_MARK in atom.name:  # a cut's atoms are transported away before use
             continue
         if atom in atoms.calls:  # a generic function's value or derivative: any value is realisable
             q = rng.choice(DENOMINATORS)

@@ -10,7 +10,11 @@ that bound honest here, and each is checked, never assumed:
   right if the residual is already multilinear in every mask (each mask of degree
   at most 1) and has degree at most 1 in each one-hot row, whose last entry is set
   to 1 - (the others); such a polynomial is zero on the masks/labels variety iff it
-  is the zero polynomial;
+  is the zero polynomial. Every other entry of a row is drawn, whether the residual
+  mentions it or not: valued 0, an absent entry would pin the last entry to 1 - (the
+  present ones) and the point would only represent the assignments where the absent
+  classes never occur (a residual equal to y_6 on the variety, written without y_6,
+  would vanish at every point);
 - d is a bound computed on the expression DAG (sums: max, products: sum, with
   numerator and denominator degrees tracked for quotients);
 - a point where a denominator vanishes is not used.
@@ -93,8 +97,10 @@ def randomized_zero(
         if used == points:
             break
         values = {s: rng.randrange(PRIME) for s in symbols}
-        for row in label_rows:
-            values[row[-1]] = (1 - sum(values.get(y, 0) for y in row[:-1])) % PRIME
+        for row in label_rows:  # every other entry of the row is free, whether the residual mentions it or not:
+            for y in row[:-1]:  # an absent entry valued 0 would force the last one to 1, i.e. one class only
+                values.setdefault(y, rng.randrange(PRIME))
+            values[row[-1]] = (1 - sum(values[y] for y in row[:-1])) % PRIME
         cache: dict[sp.Basic, int] = {}
         try:
             for k, r in enumerate(residuals):

@@ -9,12 +9,13 @@ from enum import IntEnum
 class Verdict(IntEnum):
     """What derive-check concluded about a claim, ordered from best to worst."""
 
-    PROVED = 0  # every entry equals dL/d(entry) exactly: an algebraic normal form reached zero
+    PROVED = 0  # every entry equals dL/d(entry) exactly (a normal form reached zero) and the witness agrees
     PROBABLE = 1  # --randomized only: zero at independent random points, error bound stated; a pass, not a proof
-    UNDECIDED = 2  # the budget ran out, or no proof and no counterexample was found; never a pass
+    UNDECIDED = 2  # the budget ran out, no proof and no counterexample, or the witness could not check; not a pass
     REFUTED = 3  # some entry differs at a concrete point, shown with the exact residual
     SHAPE_ERROR = 4  # the claim cannot have the gradient's shape
-    ERROR = 5  # the formula or file is malformed; nothing was checked
+    ERROR = 5  # the formula or file is malformed, or the claim checks nothing; nothing was proved
+    INCONSISTENT = 6  # the proof engine and the independent numeric witness disagree: a bug in derive-check (exit 3)
 
     @property
     def passed(self) -> bool:
@@ -72,7 +73,7 @@ class GeneralProof:
     rules: str = ""  # the identities the normal form used, with counts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClaimResult:
     """The verdict on one claim, with everything a report needs."""
 
@@ -93,6 +94,8 @@ class ClaimResult:
     statement: str = ""  # LaTeX: the claim as an equation (only when typesetting was asked for)
     worked: WorkedEntry | None = None
     general: GeneralProof | None = None  # only for claims proved (or probable) at the stated sizes
+    witness: str = ""  # what the independent numeric witness checked for a passing claim
+    read_as: str = ""  # for a claim written in LaTeX: the reading taken, as a formula of the language
 
     @property
     def scope(self) -> str:
@@ -102,13 +105,13 @@ class ClaimResult:
         return "all" if self.general and self.general.proved else "stated"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FileResult:
     """All claims of one derivation file (or the error that stopped it from loading)."""
 
     file: str
     title: str
-    sizes: tuple[tuple[str, int], ...]
+    sizes: tuple[tuple[str, int], ...] = ()
     claims: tuple[ClaimResult, ...] = ()
     error: str = ""  # rendered InputError when the file itself could not be used
     seconds: float = 0.0

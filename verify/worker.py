@@ -108,7 +108,7 @@ def _finish(job: _Job) -> FileResult:
         job.child.join()
         job.receive.close()
     message = f"{job.path}: error: checking this file {why}"
-    return FileResult(str(job.path), job.path.stem, (), error=message, seconds=time.perf_counter() - job.started)
+    return FileResult(file=str(job.path), title=job.path.stem, error=message, seconds=time.perf_counter() - job.started)
 
 
 def _work(send: Connection, path: Path, settings: Settings) -> None:
