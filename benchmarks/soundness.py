@@ -19,25 +19,18 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.mutations import EQUIVALENCES, MUTATIONS, apply_everywhere, pre_activation_rule  # noqa: E402
-from derive.backend import NotNumeric, NumericBackend  # noqa: E402
 from derive.claims import ClaimSpec  # noqa: E402
-from derive.evaluate import evaluate  # noqa: E402
 from derive.lang import parse_formula  # noqa: E402
 from derive.model import ModelSpec, load_file  # noqa: E402
 from derive.network import build_network  # noqa: E402
 from derive.printer import to_text  # noqa: E402
-from derive.source import formula_location  # noqa: E402
 from derive.tree import Apply, Node  # noqa: E402
 from verify.engine import Session, check_claim  # noqa: E402
 from verify.equality import Equality  # noqa: E402
-from verify.oracle import finite_difference, numeric_claims  # noqa: E402
-from verify.points import NoPoint, draw_point  # noqa: E402
 from verify.results import Verdict  # noqa: E402
 from verify.rewrites import model_of, moved_factors  # noqa: E402
 
@@ -95,41 +88,29 @@ def sources() -> list[Source]:
 
 
 def oracle(source: Source, tree: Node, rng: random.Random) -> bool | None:
-    """Whether `tree` equals the gradient at every one of several random points (float64, finite differences)."""
-    spec, net, claim = source.spec, source.session.net, source.claim
-    earlier = tuple(c for c in spec.claims[: list(spec.claims).index(claim)] if c.expr is not None)
-    for _ in range(ORACLE_POINTS):
-        try:
-            point = draw_point(net, rng).arrays(net)
-            env = {**_numeric_env(spec, point, earlier)}
-            with np.errstate(all="raise"):
-                value = np.asarray(
-                    evaluate(tree, env, NumericBackend(), formula_location(claim.where, claim.text)), dtype=float
-                )
-                target_shape = np.shape(env[claim.target])
-                if value.shape != target_shape:
-                    return False
-                for index in np.ndindex(target_shape):
-                    fd = finite_difference(spec, point, claim.target, index)
-                    if abs(fd - value[index]) > 1e-5 * (1 + abs(fd)):
-                        return False
-        except (NoPoint, FloatingPointError, NotNumeric):
-            return None
-        except Exception:  # a formula numpy cannot evaluate (bad shapes): not equal to anything
-            return False
-    return True
+    """Whether `tree` equals the gradient: the independent witness (mpmath, 60 digits, central differences).
 
-
-def _numeric_env(
-    spec: ModelSpec, point: dict[str, np.ndarray], earlier: tuple[ClaimSpec, ...]
-) -> dict[str, np.ndarray]:
-    from derive.network import numeric_forward
+    It shares no evaluation code with the engine (the float64 oracle this replaced re-used the engine's
+    evaluator and op table). A formula whose symbolic shape is not the gradient's is not equal to it.
+    """
+    from derive.shapes import SymbolicShapeError, infer
     from verify.crosscheck import claim_trees
+    from verify.witness import witness_claim
 
-    env = dict(numeric_forward(spec, point))
+    spec, claim = source.spec, source.claim
     trees = claim_trees(spec)
-    env.update(numeric_claims(spec, point, {c.name: trees[c.name] for c in earlier if c.name in trees}))
-    return env
+    names = [c.name for c in spec.claims]
+    earlier = {n: trees[n] for n in names[: names.index(claim.name)] if n in trees}
+    shapes = dict(spec.shapes)
+    try:
+        for name, formula in earlier.items():
+            shapes[name] = infer(formula, shapes)
+        if infer(tree, shapes) != spec.shapes.get(claim.target, ()):
+            return False
+    except SymbolicShapeError:
+        return False
+    report = witness_claim(spec, claim, tree, earlier, points=ORACLE_POINTS, seed=rng.randrange(2**31))
+    return report.agrees
 
 
 def generate(kind: str, sample: int | None, seed: int) -> list[tuple[Source, str, Node]]:

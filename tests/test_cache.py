@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from reports.machine import to_json
 from tests.conftest import EXAMPLES, ROOT, two_layer
 from verify.cache import ProofCache
 from verify.cached import cached_result
 from verify.engine import check_path
+from verify.results import FileResult, Verdict
 
 
 def test_a_cached_run_gives_the_same_results(tmp_path: Path) -> None:
@@ -61,3 +66,83 @@ def test_undecided_claims_are_not_cached(tmp_path: Path) -> None:
     [slow] = check_path(path, budget=0.001, cache=cache).claims
     assert slow.verdict.label == "UNDECIDED"
     assert cached_result(path, 0.001, False, cache) is None
+
+
+def _record(results: list[FileResult]) -> object:
+    """The JSON record of a run without timings: what a cached run must reproduce exactly."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "seconds"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(json.loads(to_json(results)))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["two_layer.toml", "two_layer_wrong.toml", "seeds/001_two_layer_rerendered.toml", "seeds/002b_batch_relu_l2.toml"],
+)
+def test_a_cached_run_is_indistinguishable_from_a_fresh_one(tmp_path: Path, name: str) -> None:
+    fresh = check_path(EXAMPLES / name)
+    cache = ProofCache(tmp_path / "c.sqlite")
+    filled = check_path(EXAMPLES / name, cache=cache)
+    engine_hit = check_path(EXAMPLES / name, cache=cache)  # every claim from the cache, through the engine
+    fast = cached_result(EXAMPLES / name, 10.0, False, cache)  # the SymPy-free path
+    assert fast is not None
+    assert _record([fresh]) == _record([filled]) == _record([engine_hit]) == _record([fast])
+
+
+def test_a_claim_restored_from_the_cache_restores_what_later_claims_see(tmp_path: Path) -> None:
+    cache = ProofCache(tmp_path / "c.sqlite")
+    check_path(EXAMPLES / "two_layer.toml", cache=cache)  # fills dh1's entry, which two_layer_wrong shares
+    cached = {c.name: c.verdict for c in check_path(EXAMPLES / "two_layer_wrong.toml", cache=cache).claims}
+    fresh = {c.name: c.verdict for c in check_path(EXAMPLES / "two_layer_wrong.toml").claims}
+    assert cached == fresh and fresh["dW1"] is Verdict.REFUTED  # once SHAPE ERROR from the cache
+
+
+ALIASED = """
+title = "an alias decides the claim"
+[sizes]
+N = 2
+C = 3
+[inputs]
+Y = "N x C, onehot"
+[params]
+scores = "N x C"
+[forward]
+P = "softmax(scores, axis=1)"
+L = "-sum(Y * log(P)) / N"
+[aliases]
+'\\text{{probs}}' = "{probs}"
+[claims.dscores]
+latex = '\\frac{{\\partial L}}{{\\partial scores}} = \\frac{{1}}{{N}} (\\text{{probs}} - Y)'
+"""
+
+
+def test_editing_an_alias_rechecks_the_claims_that_use_it(tmp_path: Path) -> None:
+    cache = ProofCache(tmp_path / "c.sqlite")
+    path = tmp_path / "f.toml"
+    path.write_text(ALIASED.format(probs="P"))
+    assert check_path(path, cache=cache).claims[0].verdict is Verdict.PROVED
+    path.write_text(ALIASED.format(probs="2 * P"))
+    assert check_path(path, cache=cache).claims[0].verdict is Verdict.REFUTED  # once PROVED from the cache
+
+
+def test_a_fixed_formula_gets_the_verdict_of_a_fresh_run(tmp_path: Path) -> None:
+    cache = ProofCache(tmp_path / "c.sqlite")
+    path = tmp_path / "f.toml"
+    path.write_text(two_layer({"dh1": "(P - Y) @ W2 / N", "db1": "sum(dh1 * (h1 > 0), axis=0)"}))  # a shape slip
+    check_path(path, cache=cache)
+    path.write_text(two_layer({"dh1": "(P - Y) @ W2.T / N", "db1": "sum(dh1 * (h1 > 0), axis=0)"}))  # fixed
+    cached = [(c.name, c.verdict) for c in check_path(path, cache=cache).claims]
+    assert (
+        cached
+        == [(c.name, c.verdict) for c in check_path(path).claims]
+        == [
+            ("dh1", Verdict.PROVED),
+            ("db1", Verdict.PROVED),
+        ]
+    )

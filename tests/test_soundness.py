@@ -1,7 +1,8 @@
 """A fast sample of the mutation and equivalence suites (the full run: python benchmarks/soundness.py).
 
-The oracle that decides whether a mutant is wrong is float64 finite differences of the loss, not the
-engine under test. Zero false PROVED is the bar; an equivalent rewrite must be PROVED.
+The oracle that decides whether a mutant is wrong is the independent witness (verify.witness: its own mpmath
+interpreter, 60-digit central differences), never the engine under test. Zero false PROVED is the bar; an
+equivalent rewrite must be PROVED.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from verify.cache import ProofCache
     from verify.results import FileResult
 
-EXIT_PROVED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_PROVED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,8 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="derive-check",
         description="Prove or refute claimed backprop gradient formulas, entry by entry, exactly.",
-        epilog="Exit codes: 0 all proved; 1 some claim refuted, undecided or of the wrong shape; "
-        "2 usage or input error.",
+        epilog="Every pass is re-checked by an independent numeric witness (60-digit central differences at random "
+        "points; for a proof for all sizes, at other sizes too). Exit codes: 0 all proved; 1 some claim refuted, "
+        "undecided or of the wrong shape; 2 usage or input error; 3 INCONSISTENT: the proof engine and the "
+        "witness disagree, a bug in derive-check (as pytest uses 3 for internal errors).",
     )
     parser.add_argument(
         "paths", nargs="+", type=Path, metavar="PATH", help="derivation files (.toml) or directories to search for them"

@@ -298,8 +298,12 @@ def other_sizes(spec: ModelSpec) -> list[dict[str, int]]:
 def witness_all_sizes(
     spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: Mapping[str, Node], *, seed: int = 0
 ) -> WitnessReport:
-    """witness_claim at every tuple of other_sizes; the first disagreement, else the first doubt, decides."""
-    reports = [witness_claim(spec, claim, tree, earlier, sizes=s, seed=seed) for s in other_sizes(spec)]
+    """witness_claim at every tuple of other_sizes; the first disagreement, else the first doubt, decides.
+
+    One point per tuple (more where a one-hot input needs them for every class to appear): a wrong identity
+    shows at almost every point, and the three tuples already give three independent points.
+    """
+    reports = [witness_claim(spec, claim, tree, earlier, sizes=s, seed=seed, points=1) for s in other_sizes(spec)]
     checks = sum(r.checks for r in reports)
     for verdict in (False, None):
         for r in reports:

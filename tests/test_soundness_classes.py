@@ -1,0 +1,306 @@
+"""The classes of lies an adversarial user found, one test per member of each class.
+
+Each test states the identity (or the rule) it checks. Every one of them failed before the fix of
+its class: a false PROVED, a false "proved for all sizes", a false PROBABLE, an internal error, or a
+file that exited 0 on a false claim.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from derive.errors import InputError
+from derive.model import load_file, parse_spec
+from reports.machine import exit_code
+from tests.conftest import check_text
+from verify.engine import check_path
+from verify.results import FileResult, Verdict
+
+P, R, S, E, U = Verdict.PROVED, Verdict.REFUTED, Verdict.SHAPE_ERROR, Verdict.ERROR, Verdict.UNDECIDED
+
+SOFTMAX = """
+title = "softmax and log of P"
+[sizes]
+N = 2
+C = 3
+[inputs]
+Y = "N x C, onehot"
+[params]
+scores = "N x C"
+[forward]
+P = "softmax(scores, axis=1)"
+L = "-sum(Y * log(P)) / N"
+[claims]
+"""
+
+STAGED = """
+title = "softmax written in stages"
+[sizes]
+N = 2
+C = 3
+[inputs]
+Y = "N x C, onehot"
+[params]
+scores = "N x C"
+[forward]
+E = "exp(scores)"
+S = "sum(E, axis=1)"
+L = "-sum(Y * log(E)) / N + sum(log(S)) / N"
+[claims]
+"""
+
+LINEAR = """
+title = "a linear layer"
+[sizes]
+N = 2
+D = 3
+[inputs]
+X = "N x D"
+[params]
+W = "D x D"
+[forward]
+z = "X @ W"
+"""
+
+
+def verdicts(text: str) -> dict[str, tuple[Verdict, str]]:
+    """Each claim's verdict and sizes ('all', 'stated' or '')."""
+    return {r.name: (r.verdict, r.scope) for r in check_text(text)}
+
+
+# Class 1: dL/dV for a forward line V is the derivative with V's own value as the variable.
+
+
+@pytest.mark.parametrize(
+    ("claim", "expected"),
+    [
+        ("dP = '-Y / P / N'", P),  # ∂/∂P of -Σ Y log P / N
+        ("dP = '0 * P'", R),  # once PROVED: the loss was read through log(P) and never mentioned P
+    ],
+)
+def test_the_gradient_with_respect_to_softmax_output_p_is_minus_y_over_p(claim: str, expected: Verdict) -> None:
+    [(verdict, _)] = verdicts(SOFTMAX + claim + "\n").values()
+    assert verdict is expected
+
+
+@pytest.mark.parametrize(
+    ("claim", "expected"),
+    [
+        ("dE = '-Y / E / N + softmax(scores, axis=1) / E / N'", P),  # 1/S_i = P_ic / E_ic: S is recomputed from E
+        ("dE = '-Y / E / N'", R),  # holds S fixed, but S depends on E
+        ("dS = '1 / (N * S)'", P),
+        ("dS = '0 * S'", R),
+    ],
+)
+def test_staged_softmax_gradients_are_taken_through_their_own_lines(claim: str, expected: Verdict) -> None:
+    [(verdict, _)] = verdicts(STAGED + claim + "\n").values()
+    assert verdict is expected
+
+
+def test_an_identity_line_has_its_own_gradient_not_the_sum_over_every_path() -> None:
+    text = LINEAR + 'h = "identity(z)"\nL = "sum(h * h) + sum(z)"\n[claims]\n'
+    text += 'dh = "2 * h"\ndh_total = { wrt = "h", formula = "2 * h + 1" }\n'
+    assert verdicts(text) == {"dh": (P, "all"), "dh_total": (R, "")}
+
+
+def test_a_line_is_not_the_same_quantity_as_its_formula_written_out_elsewhere() -> None:
+    text = LINEAR + 's = "sigmoid(z)"\nL = "sum(s) + sum(sigmoid(z))"\n[claims]\n'
+    text += 'ds = "1 + 0 * s"\nds_both = { wrt = "s", formula = "2 + 0 * s" }\n'
+    result = verdicts(text)
+    assert result["ds"][0] is P and result["ds_both"][0] is R
+
+
+def test_seed_002_first_step_dl_dyhat_t_is_minus_one_over_yhat_t() -> None:
+    text = """
+title = "one sample, softmax"
+[sizes]
+K = 4
+[inputs]
+y = "K x 1, onehot"
+[params]
+z = "K x 1"
+[forward]
+yhat = "softmax(z, axis=0)"
+L = "-sum(y * log(yhat))"
+[claims]
+dyhat_t = { wrt = "yhat[t]", formula = "-1 / yhat[t]", for = { t = "K" }, label = { y = "t" } }
+dyhat_t_zero = { wrt = "yhat[t]", formula = "0", for = { t = "K" }, label = { y = "t" } }
+"""
+    result = verdicts(text)
+    assert result["dyhat_t"][0] is P and result["dyhat_t_zero"][0] is R
+
+
+# Class 2: the index engine proves theorems about exactly the model in the file.
+
+
+def test_a_line_after_the_loss_does_not_change_which_theorem_is_proved() -> None:
+    text = LINEAR + 'L = "sum(z)"\nextra = "sum(z * z)"\n[claims]\n'
+    text += 'dz = "1 + 0 * z"\ndz_extra = { wrt = "z", formula = "2 * z" }\n'
+    assert verdicts(text) == {"dz": (P, "all"), "dz_extra": (R, "")}
+
+
+def test_the_square_of_a_sum_is_a_double_sum_so_a_d_equals_1_identity_is_not_all_sizes() -> None:
+    text = '[sizes]\nD = 1\n[params]\nw = "D"\n[forward]\ns = "sum(w)"\nL = "s ** 2"\n[claims]\ndw = "2 * w"\n'
+    assert verdicts(text) == {"dw": (P, "stated")}  # true at D = 1 only: (Σ_k w_k)² ≠ Σ_k w_k²
+
+
+# Class 3: every name has one meaning; a claim that checks nothing is never a pass.
+
+
+@pytest.mark.parametrize("name", ["N", "X", "W", "z", "L"])
+def test_a_claim_key_that_reuses_a_model_name_is_an_error_not_a_rebinding(name: str) -> None:
+    text = LINEAR + f'L = "sum(z * z)"\n[claims]\n{name} = "2 * X.T @ z"\ndW = "2 * X.T @ z"\n'
+    result = {r.name: r for r in check_text(text)}
+    assert result[name].verdict is E and "already declared" in result[name].message
+    assert result["dW"].verdict is P  # the later claim still reads the model's own name
+
+
+def test_a_later_claim_cannot_see_a_rebinding_of_a_forward_name() -> None:
+    text = SOFTMAX + 'P = "scores"\ndscores = "P"\n'
+    result = {r.name: r.verdict for r in check_text(text)}
+    assert result == {"P": E, "dscores": R}  # once PROVED: P meant the claim, not softmax(scores)
+
+
+@pytest.mark.parametrize(
+    ("functions", "param", "message"),
+    [
+        ('[functions]\nW = "elementwise"\n', "", "already declared"),
+        ('[functions]\nf = "elementwise"\n', 'df = "D"', "already declared"),  # f declares df and ddf too
+        ("", 'exp = "D"', "function of the formula language"),
+    ],
+)
+def test_a_name_declared_twice_in_the_model_is_an_input_error(functions: str, param: str, message: str) -> None:
+    text = LINEAR.replace("[params]", functions + "[params]", 1).replace('W = "D x D"', 'W = "D x D"\n' + param)
+    with pytest.raises(InputError, match=message):
+        parse_spec("t.toml", text + 'L = "sum(z)"\n')
+
+
+@pytest.mark.parametrize(
+    ("claim", "message"),
+    [
+        ("e = { wrt = 'W[t, t]', formula = '0', for = { t = 'D' }, when = 't != t' }", "checks nothing"),
+        ("e = { wrt = 'W[t, 5]', formula = '0', for = { t = 'D' } }", "out of range"),
+        ("e = { wrt = 'N', formula = '0' }", "is a size"),
+        ("dW = '2 * X.T @ z'\ne = { wrt = 'dW', formula = '0' }", "is a claim"),
+        ("e = { wrt = 'W[t, t]', formula = '0', for = { N = 'D' } }", "already declared"),
+    ],
+)
+def test_claims_that_check_nothing_or_name_the_wrong_kind_are_errors(claim: str, message: str) -> None:
+    result = check_text(LINEAR + 'L = "sum(z * z)"\n[claims]\n' + claim + "\n")[-1]
+    assert result.verdict is E and message in result.message, result.message
+
+
+def test_a_condition_may_name_a_size_and_means_its_value() -> None:
+    text = LINEAR + 'L = "sum(z * z)"\n[claims]\n'
+    text += "e = { wrt = 'W[t, t]', formula = '2 * (X.T @ z)[t, t]', for = { t = 'D' }, when = 't < D' }\n"
+    [result] = check_text(text)
+    assert result.verdict is P and result.entries == 3
+
+
+def write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).write_text(text)
+
+
+BASE = LINEAR + 'L = "sum(z * z)"\n[claims]\ndW = "2 * X.T @ z"\n'
+
+
+def test_a_file_that_extends_another_checks_its_own_claims(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "base.toml": BASE,
+            "child.toml": 'extends = "base.toml"\n[claims]\ndW_half = { wrt = "W", formula = "X.T @ z" }\n',
+        },
+    )
+    result = check_path(tmp_path / "child.toml")
+    assert {c.name: c.verdict for c in result.claims} == {"dW": P, "dW_half": R}
+    assert exit_code([result]) == 1  # once 0: the child's claims were silently dropped
+
+
+def test_extends_overrides_sizes_and_claims_and_says_so(tmp_path: Path) -> None:
+    child = 'extends = "base.toml"\n[sizes]\nD = 4\n[claims]\ndW = "X.T @ z"\n'
+    write(tmp_path, {"base.toml": BASE, "child.toml": child})
+    spec = load_file(tmp_path / "child.toml")
+    assert spec.sizes == {"N": 2, "D": 4}
+    assert any("replaces" in n for n in spec.notes) and any("D = 4" in n for n in spec.notes)
+    assert {c.name: c.verdict for c in check_path(tmp_path / "child.toml").claims} == {"dW": R}
+
+
+@pytest.mark.parametrize(
+    ("child", "message"),
+    [
+        ('extends = "base.toml"\n[forward]\nq = "z"\n', "cannot be given in a file that extends"),
+        ('extends = "../base.toml"\n', "in this file's folder"),
+        ('extends = "/etc/passwd"\n', "in this file's folder"),
+        ('extends = "child.toml"\n', "cannot extend itself"),
+        ('extends = "base.toml"\n[sizes]\nK = 3\n', "is not a size of"),
+    ],
+)
+def test_extends_is_merged_explicitly_or_rejected(tmp_path: Path, child: str, message: str) -> None:
+    write(tmp_path, {"base.toml": BASE, "child.toml": child})
+    with pytest.raises(InputError, match=message):
+        load_file(tmp_path / "child.toml")
+
+
+# Class 5: the randomized bound holds for every label assignment.
+
+
+def test_randomized_mode_covers_label_classes_the_residual_does_not_mention(tmp_path: Path) -> None:
+    others = " - ".join(f"Y[0,{c}]" for c in range(10) if c != 6)
+    text = (
+        '[sizes]\nN = 1\nC = 10\n[inputs]\nY = "N x C, onehot"\nX = "N x C"\n[params]\nW = "C x C"\n'
+        f'[forward]\nscores = "X @ W"\nL = "sum(Y * scores)"\n[claims]\ndscores = "Y + 1 - {others}"\n'
+    )  # equals the gradient except when the label is class 6
+    (tmp_path / "f.toml").write_text(text)
+    [result] = check_path(tmp_path / "f.toml", randomized=True).claims
+    assert result.verdict is R  # once PROBABLE with P(wrong) <= 2^-183
+
+
+# Class 7: the forward pass type-checks at symbolic sizes.
+
+
+def test_an_ill_typed_forward_line_is_an_input_error_even_when_the_sizes_coincide() -> None:
+    text = LINEAR.replace('W = "D x D"', 'W = "D x H"\nb = "D"').replace("D = 3", "D = 3\nH = 3")
+    text = text.replace('z = "X @ W"', 'z = "X @ W + b"') + 'L = "sum(z * z)"\n[claims]\ndz = "2 * z"\n'
+    with pytest.raises(InputError, match="do not broadcast for all sizes") as caught:
+        parse_spec("t.toml", text)
+    assert caught.value.where.line == text.splitlines().index('z = "X @ W + b"') + 1
+
+
+# The second line of defence: a pass the witness does not confirm is never reported as a pass.
+
+
+def test_an_engine_lie_becomes_inconsistent_with_exit_code_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from verify.equality import Equality
+
+    monkeypatch.setattr(Equality, "first_nonzero", lambda self, residuals, rounds=2: None)
+    monkeypatch.setattr(Equality, "proves", lambda self, truth, claimed, residuals: True)  # an engine that lies
+    (tmp_path / "f.toml").write_text(BASE.replace('dW = "2 * X.T @ z"', 'dW = "X.T @ z"'))
+    result = check_path(tmp_path / "f.toml")
+    [claim] = result.claims
+    assert claim.verdict is Verdict.INCONSISTENT
+    assert "disagree" in claim.message and "dW[" in claim.message
+    assert exit_code([result]) == 3
+
+
+def test_every_pass_records_what_the_witness_checked() -> None:
+    results = check_text(BASE)
+    assert all(r.verdict is P and "agrees" in r.witness for r in results)
+
+
+def test_exit_codes_rank_inconsistent_above_input_errors() -> None:
+    def file(*verdicts: Verdict) -> FileResult:
+        from verify.results import ClaimResult
+
+        claims = tuple(
+            ClaimResult(name=f"c{k}", target="W", formula="0", verdict=v, line=1) for k, v in enumerate(verdicts)
+        )
+        return FileResult(file="f.toml", title="f", claims=claims)
+
+    assert exit_code([file(P)]) == 0
+    assert exit_code([file(P, R)]) == 1
+    assert exit_code([file(R, E)]) == 2
+    assert exit_code([file(E, Verdict.INCONSISTENT)]) == 3
