@@ -140,6 +140,9 @@ class SymbolicBackend:
                 rest = atoms.key(sp.Mul(*(f for f in v.args if f is not masks[0])))
                 if atoms.masks[masks[0]] == rest:
                     return masks[0]
+        leaky = self._leaky_mask(v)
+        if leaky is not None:  # a leaky ReLU output: positive exactly when its pre-activation is
+            return leaky
         key = atoms.key(v)
         content, primitive = key.primitive() if key.is_Add else (sp.Integer(1), key)
         if content.is_positive and content != 1:  # [2 z > 0] = [z > 0]: a positive factor spread over a sum
@@ -147,6 +150,22 @@ class SymbolicBackend:
         if key in atoms.mask_by_preactivation:
             return atoms.mask_by_preactivation[key]
         return atoms.indicator(key)
+
+    def _leaky_mask(self, v: sp.Expr) -> sp.Symbol | None:
+        """The mask m when v = a·m·z + b·z with a + b > 0 and b > 0 (leaky_relu(z) = m z + alpha (z - m z)).
+
+        Then v > 0 exactly when z > 0 (both branches are positive multiples of z), which is m's own test.
+        """
+        atoms = self.atoms
+        for m in v.free_symbols & atoms.masks.keys():
+            on, off = sp.expand(v.xreplace({m: 1})), sp.expand(v.xreplace({m: 0}))
+            z = atoms.masks[m]
+            if m in on.free_symbols or m in off.free_symbols or z == 0:
+                continue
+            k_on, k_off = sp.cancel(on / z), sp.cancel(off / z)
+            if k_on.is_number and k_off.is_number and k_on > 0 and k_off > 0:
+                return m
+        return None
 
 
 class NotNumeric(ValueError):

@@ -85,7 +85,7 @@ def test_dw2_without_the_mean_disagrees_and_names_an_entry() -> None:
     assert re.search(
         r"dW2\[\d,\d\] at N=2, D=3, H=4, C=5: claimed -?[\d.]+(e-?\d+)?, central difference", report.message
     )
-    assert "(60 digits, step 1e-20); point: X = [[" in report.message
+    assert "(100 digits, step 1e-40); point: X = [[" in report.message
     assert len(report.message.split("point: ", 1)[1]) <= 600
 
 

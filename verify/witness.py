@@ -12,8 +12,9 @@ Why a directional central difference is a valid check. The true value of dL/dV i
 with V's own value as the variable: V's entries are perturbed and only what depends on V is
 recomputed (lines before V keep their values). At a point at least 1e-3 away from every kink
 (relu, leaky_relu, '>' indicators) the loss is analytic in V along any direction v, so
-(F(V + h v) - F(V - h v)) / 2h = <grad F, v> + O(h^2 |F'''|), and with h = 1e-20 at 60 digits the
-truncation (~1e-40) and rounding (~1e-40) errors are far below the 1e-25 tolerance. If the claimed
+(F(V + h v) - F(V - h v)) / 2h = <grad F, v> + O(h^2 |F'''|); with h = 1e-40 (times the smallest entry moved) at
+100 digits (more when the loss is large, see `difference`) the
+truncation and rounding errors are far below the 1e-25 tolerance. If the claimed
 gradient G differs from the true one, <G - grad F, v> is non-zero for almost every random v, so a
 random direction detects any wrong entry with probability 1 while costing two evaluations instead
 of one per entry; a disagreement is then localised by per-entry differences. Generic functions are
@@ -37,7 +38,7 @@ from derive.tree import Node, refs
 from verify.witness_eval import Functions, Interp
 from verify.witness_ops import Arr, Num, PointRejected, Points, WitnessError, entry_positions, fmt, ravel, unravel
 
-DPS, STEP, TOLERANCE = 60, "1e-20", "1e-25"
+DPS, STEP, TOLERANCE = 100, "1e-40", "1e-25"
 MAX_ASSIGNMENTS, MAX_TRIES, MAX_LOCALISE, POINT_CHARS, MAX_SIZE = 16, 50, 32, 600, 32
 Index = tuple[int, ...]
 Prepared = tuple[list[int], list[list[tuple[Index, Num]]]]  # target positions; [k][j] -> (claim index, value)
@@ -146,13 +147,13 @@ class _Run:
             raise WitnessError(f"the loss {self.spec.loss} has shape {fmt(loss.shape)}, not a scalar")
         return loss
 
-    def perturbed(self, env: dict[str, Arr], direction: Mapping[int, Num], sign: int) -> dict[str, Arr]:
-        """The environment with the target moved by sign * h * direction and its dependents recomputed."""
+    def perturbed(self, env: dict[str, Arr], direction: Mapping[int, Num], step: Num) -> dict[str, Arr]:
+        """The environment with the target moved by step * direction and its dependents recomputed."""
         env = dict(env)
         base = env[self.claim.target]
         data = list(base.data)
         for j, v in direction.items():
-            data[j] += sign * self.h * v
+            data[j] += step * v
         env[self.claim.target] = Arr(base.shape, data)
         it = Interp(self.ctx, self.sizes, self.functions, guard=False)
         for line in self.dependent:
@@ -160,11 +161,26 @@ class _Run:
         return env
 
     def difference(self, env: dict[str, Arr], local: dict[str, int], direction: Mapping[int, Num]) -> list[Num]:
-        """The central difference of every entry of `of` along `direction`."""
+        """The central difference of every entry of `of` along `direction`.
+
+        Two things keep it honest far from the unit scale. The step is 1e-40 times the smallest non-zero
+        entry moved (a softmax probability of 1e-15 under a log must move by much less than itself, or the
+        O(h^2) term shows), and the working precision grows with the size of what is differentiated (a loss
+        of 1e40 loses 40 digits to cancellation in F(x + h v) - F(x - h v)).
+        """
         it = Interp(self.ctx, self.sizes, self.functions, guard=False)
-        plus = self.of_value(it, self.perturbed(env, direction, 1), local).data
-        minus = self.of_value(it, self.perturbed(env, direction, -1), local).data
-        return [(a - b) / (2 * self.h) for a, b in zip(plus, minus, strict=True)]
+        values = env[self.claim.target].data
+        moved = [abs(values[j]) for j in direction if values[j]]
+        step = self.h * min([self.ctx.mpf(1), *moved])
+        scale = max([self.ctx.mpf(1), *(abs(x) for x in self.of_value(it, env, local).data)])
+        saved = self.ctx.dps
+        self.ctx.dps = saved + int(self.ctx.log10(scale)) + 1 + max(0, -int(self.ctx.log10(step)) - 40)
+        try:
+            plus = self.of_value(it, self.perturbed(env, direction, step), local).data
+            minus = self.of_value(it, self.perturbed(env, direction, -step), local).data
+            return [(a - b) / (2 * step) for a, b in zip(plus, minus, strict=True)]
+        finally:
+            self.ctx.dps = saved
 
     def close(self, a: Num, b: Num) -> bool:
         """|a - b| <= 1e-25 (1 + |a| + |b|)."""
