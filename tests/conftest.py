@@ -52,6 +52,21 @@ def two_layer(claims: dict[str, str], head: str = TWO_LAYER_HEAD) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+SOFTMAX_HEAD = """
+title = "softmax and log of P"
+[sizes]
+N = 2
+C = 3
+[inputs]
+Y = "N x C, onehot"
+[params]
+scores = "N x C"
+[forward]
+P = "softmax(scores, axis=1)"
+L = "-sum(Y * log(P)) / N"
+"""  # a softmax cross-entropy on free scores: dP, dscores
+
+
 def check_text(text: str, budget: float = 30.0) -> list[ClaimResult]:
     """Every claim of a derivation file given as text, checked in order."""
     spec = parse_spec("test.toml", text)

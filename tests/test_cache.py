@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reports.machine import to_json
-from tests.conftest import EXAMPLES, ROOT, two_layer
+from tests.conftest import EXAMPLES, ROOT, SOFTMAX_HEAD, two_layer
 from verify.cache import ProofCache
 from verify.cached import cached_result
 from verify.engine import check_path
@@ -103,23 +103,14 @@ def test_a_claim_restored_from_the_cache_restores_what_later_claims_see(tmp_path
     assert cached == fresh and fresh["dW1"] is Verdict.REFUTED  # once SHAPE ERROR from the cache
 
 
-ALIASED = """
-title = "an alias decides the claim"
-[sizes]
-N = 2
-C = 3
-[inputs]
-Y = "N x C, onehot"
-[params]
-scores = "N x C"
-[forward]
-P = "softmax(scores, axis=1)"
-L = "-sum(Y * log(P)) / N"
-[aliases]
+ALIASED = (
+    SOFTMAX_HEAD.replace("{", "{{").replace("}", "}}")
+    + """[aliases]
 '\\text{{probs}}' = "{probs}"
 [claims.dscores]
 latex = '\\frac{{\\partial L}}{{\\partial scores}} = \\frac{{1}}{{N}} (\\text{{probs}} - Y)'
 """
+)
 
 
 def test_editing_an_alias_rechecks_the_claims_that_use_it(tmp_path: Path) -> None:

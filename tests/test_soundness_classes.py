@@ -14,26 +14,13 @@ import pytest
 from derive.errors import InputError
 from derive.model import load_file, parse_spec
 from reports.machine import exit_code
-from tests.conftest import check_text
+from tests.conftest import SOFTMAX_HEAD, check_text
 from verify.engine import check_path
 from verify.results import FileResult, Verdict
 
 P, R, S, E, U = Verdict.PROVED, Verdict.REFUTED, Verdict.SHAPE_ERROR, Verdict.ERROR, Verdict.UNDECIDED
 
-SOFTMAX = """
-title = "softmax and log of P"
-[sizes]
-N = 2
-C = 3
-[inputs]
-Y = "N x C, onehot"
-[params]
-scores = "N x C"
-[forward]
-P = "softmax(scores, axis=1)"
-L = "-sum(Y * log(P)) / N"
-[claims]
-"""
+SOFTMAX = SOFTMAX_HEAD + "[claims]\n"
 
 STAGED = """
 title = "softmax written in stages"

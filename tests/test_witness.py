@@ -14,6 +14,7 @@ from derive.errors import Location
 from derive.lang import parse_formula
 from derive.model import ModelSpec, load_file
 from derive.tree import Apply, Const, Node, Ref
+from tests.conftest import SOFTMAX_HEAD
 from verify.witness import (
     WitnessReport,
     judge_all_sizes,
@@ -98,20 +99,7 @@ def test_numerator_layout_transposes() -> None:
     assert report.agrees is None and "shape" in report.message
 
 
-SOFTMAX = """
-[sizes]
-N = 2
-C = 3
-[inputs]
-Y = "N x C, onehot"
-[params]
-scores = "N x C"
-[forward]
-P = "softmax(scores, axis=1)"
-L = "-sum(Y * log(P)) / N"
-[claims]
-dP = "-Y / P / N"
-"""
+SOFTMAX = SOFTMAX_HEAD + '[claims]\ndP = "-Y / P / N"\n'
 
 
 def test_softmax_probabilities_gradient(tmp_path: Path) -> None:
