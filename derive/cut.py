@@ -24,7 +24,7 @@ import sympy as sp
 from derive.atoms import Atoms, FunctionCall, as_expr
 from derive.budget import check
 from derive.evaluate import evaluate
-from derive.network import Network, atomize, size_constants, symbol_array
+from derive.network import Network, atomize, entry_label, size_constants
 from derive.ops import Array
 from derive.source import formula_location
 
@@ -47,7 +47,9 @@ def cut_network(net: Network, target: str) -> Cut:
     names = [line.name for line in spec.forward]
     start = names.index(target)
     shape = np.shape(net.values[target])
-    free = symbol_array(f"{target}{CUT_MARK}", shape)
+    free = np.empty(shape, dtype=object)  # named through the atom table: unique even after other cuts
+    for index in np.ndindex(shape):  # (an earlier cut's recomputed line atoms are also called "V~[i,j]")
+        free[index] = backend.atoms.fresh(entry_label(f"{target}{CUT_MARK}", index))
     env: dict[str, Array] = {**size_constants(spec, backend), **net.symbols}
     for line in spec.forward[:start]:
         env[line.name] = net.values[line.name]

@@ -24,6 +24,8 @@ def read_toml(file: str, text: str) -> dict[str, Any]:
     """The TOML document, or an InputError pointing at the malformed spot."""
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise InputError("malformed TOML: nested too deeply", Location(file)) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))

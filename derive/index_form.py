@@ -21,7 +21,7 @@ import sympy as sp
 
 from derive.printer import to_text
 from derive.shapes import Dim, Shape, infer
-from derive.tree import Apply, Const, Node, Ref
+from derive.tree import Apply, Const, Node, Ref, refs
 
 ZERO_INDEX = "0"  # the index of a size-1 axis: a literal, not a variable
 # applications kept as atoms, each differentiated by its own rule (`derive.index_diff`)
@@ -227,12 +227,25 @@ def _reduce(mean: bool) -> Callable[[Apply, tuple[str, ...], IndexContext], Sum]
     return rule
 
 
+def _per_sample(node: Node, ctx: IndexContext) -> None:
+    """An atom named by its formula stands at the result's indices only: refuse one of a summed index variable.
+
+    exp(X[i]) inside sum(... for i in range(N)) varies with i, but the atom named "exp(X[i])" carries only the
+    result's indices, so the sum would collapse to N copies of one term.
+    """
+    bound = refs(node) & ctx.bindings.keys()
+    if bound:
+        raise NotGeneral(f"{to_text(node)} depends on the summed index {', '.join(sorted(bound))}")
+
+
 def _relu(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
+    _per_sample(node, ctx)
     z = node.args[0]
     return [t.times(Term(sp.Integer(1), (), (Factor(mask_name(z, ctx), out),))) for t in entry(z, out, ctx)]
 
 
 def _gt(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
+    _per_sample(node, ctx)
     a, b = node.args
     if not (isinstance(b, Const) and b.value == 0):
         raise NotGeneral("only comparisons with 0 (ReLU masks) are in the index calculus")
@@ -258,6 +271,7 @@ def _opened(node: Node, ctx: IndexContext) -> Node:
 
 
 def _opaque(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
+    _per_sample(node, ctx)
     name = to_text(node)
     for line, definition in ctx.lines.items():  # written out in full, a named atom is still that atom...
         if to_text(definition) == name and line not in ctx.keep:  # ...but not the quantity held as the variable

@@ -10,7 +10,7 @@ ever executed, so `__import__('os')` is merely an unknown function name.
 from __future__ import annotations
 
 import ast
-import math
+import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -22,6 +22,7 @@ from derive.tree import Apply, Const, Node, Ref
 MAX_FORMULA_CHARS = 4000
 MAX_DEPTH = 60
 MAX_EXPONENT = 12
+MAX_DECIMAL_EXPONENT = 400  # 1e-400 is read exactly; 1e999999 would be a number of a million digits
 
 _BINOPS: dict[type[ast.operator], str] = {
     ast.Add: "add",
@@ -54,14 +55,15 @@ def parse_formula(text: str, where: Location, functions: Mapping[str, str] | Non
         raise InputError(f"syntax error: {exc.msg}", where.shifted(col, col + 1)) from None
     except (RecursionError, MemoryError, ValueError):
         raise InputError(f"formula is nested too deeply (limit {MAX_DEPTH} levels)", where) from None
-    return _Walker(where, offset, dict(functions or {})).walk(tree.body, 0)
+    return _Walker(where, offset, dict(functions or {}), source).walk(tree.body, 0)
 
 
 class _Walker:
-    def __init__(self, where: Location, offset: int, functions: dict[str, str]) -> None:
+    def __init__(self, where: Location, offset: int, functions: dict[str, str], source: str = "") -> None:
         self.where = where
         self.offset = offset
         self.functions = functions
+        self.source = source
 
     def fail(self, message: str, node: ast.AST) -> InputError:
         start = getattr(node, "col_offset", 0) + self.offset
@@ -133,7 +135,7 @@ class _Walker:
             if kw.arg not in rule.options:
                 allowed = ", ".join(rule.options) or "none"
                 raise self.fail(f"{rule.spelling}() has no option '{kw.arg}' (allowed: {allowed})", kw.value)
-            options.append((kw.arg, _literal(kw.value, self.fail, integer=kw.arg == "axis")))
+            options.append((kw.arg, self.literal(kw.value, integer=kw.arg == "axis")))
         return Apply(rule.name, args, tuple(options), span=self.span(node))
 
     def index_sum(self, gen: ast.GeneratorExp, node: ast.Call, depth: int) -> Node:
@@ -194,14 +196,38 @@ class _Walker:
         return Ref(node.id, span=self.span(node))
 
     def constant(self, node: ast.Constant, depth: int) -> Node:
+        """A number, read exactly from its digits as written (never through a float: 1e-400 is not 0)."""
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(f"constant {value!r} is not a number", node)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.fail("constant is not finite", node)
         if isinstance(value, int) and abs(value) > 10**12:
             raise self.fail("integer constant is too large (limit 10^12)", node)
-        return Const(Fraction(repr(value)) if isinstance(value, float) else Fraction(value), span=self.span(node))
+        if isinstance(value, int):
+            return Const(Fraction(value), span=self.span(node))
+        return Const(self.decimal(node), span=self.span(node))
+
+    def literal(self, node: ast.expr, integer: bool) -> int | Fraction:
+        """A keyword option's literal value (axis=1, alpha=0.2), read exactly."""
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -self.literal(node.operand, integer)
+        if isinstance(node, ast.Constant) and type(node.value) is int and abs(node.value) < 10**6:
+            return node.value
+        if not integer and isinstance(node, ast.Constant) and type(node.value) is float:
+            return self.decimal(node)
+        words = "option values must be integer literals" if integer else "option values must be number literals"
+        raise self.fail(words, node)
+
+    def decimal(self, node: ast.Constant) -> Fraction:
+        """The exact value of a float literal's text; exponents beyond ±MAX_DECIMAL_EXPONENT are refused."""
+        end = node.end_col_offset if node.end_col_offset is not None else len(self.source)
+        text = self.source[node.col_offset : end].replace("_", "").lower()
+        mantissa, _, exponent = text.partition("e")
+        readable = re.fullmatch(r"\d*\.?\d*", mantissa) and len(mantissa) <= 60
+        if not readable or (exponent and not re.fullmatch(r"[+-]?\d{1,6}", exponent)):
+            raise self.fail(f"cannot read the number {text!r} exactly", node)
+        if exponent and abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
+            raise self.fail(f"the exponent of {text} is beyond ±{MAX_DECIMAL_EXPONENT}", node)
+        return Fraction(text)
 
     def paren(self, node: ast.Tuple, depth: int) -> Node:
         raise self.fail("tuples are not part of the formula language", node)
@@ -217,16 +243,6 @@ class _Walker:
         ast.Tuple: paren,
         ast.Subscript: subscript,
     }
-
-
-def _literal(node: ast.expr, fail: Callable[[str, ast.AST], InputError], integer: bool) -> int | Fraction:
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_literal(node.operand, fail, integer)
-    if isinstance(node, ast.Constant) and type(node.value) is int and abs(node.value) < 10**6:
-        return node.value
-    if not integer and isinstance(node, ast.Constant) and type(node.value) is float and math.isfinite(node.value):
-        return Fraction(repr(node.value))
-    raise fail("option values must be integer literals" if integer else "option values must be number literals", node)
 
 
 def _check_exponent(node: Node, error: InputError) -> None:

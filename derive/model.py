@@ -109,8 +109,12 @@ def load_file(path: Path, depth: int = 0) -> ModelSpec:
 
 
 def _read(path: Path, name: str) -> str:
-    if not path.is_file():
-        raise InputError("not a regular file (derivation files are .toml text files)", Location(name))
+    try:
+        regular = path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte, a symlink loop
+        raise InputError(f"cannot open this path: {exc}", Location(name[:300])) from None
+    if not regular:
+        raise InputError("not a regular file (derivation files are .toml text files)", Location(name[:300]))
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
@@ -126,8 +130,13 @@ def _read(path: Path, name: str) -> str:
 
 def _inside(path: Path, base: str, where: Location) -> Path:
     """The extended file, which must be a .toml file in the extending file's folder or below it."""
-    folder = path.parent.resolve()
-    target = (folder / base).resolve()
+    if "\x00" in base or len(base) > 255:
+        raise InputError("'extends' must name a .toml file in this file's folder or below it", where)
+    try:
+        folder = path.parent.resolve()
+        target = (folder / base).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a name too long
+        raise InputError(f"'extends' names a path that cannot be resolved: {exc}", where) from None
     if Path(base).is_absolute() or not target.is_relative_to(folder) or target.suffix != ".toml":
         raise InputError(f"'extends' must name a .toml file in this file's folder or below it, got {base!r}", where)
     if target == path.resolve():

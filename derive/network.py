@@ -43,9 +43,10 @@ def entry_label(name: str, index: tuple[int, ...]) -> str:
     return f"{name}[{','.join(map(str, index))}]" if index else name
 
 
-def one_hot_groups(labels: Array) -> list[list[sp.Symbol]]:
-    """The groups of label symbols that each hold exactly one 1: rows of N x C, or the whole of a vector."""
-    if labels.ndim == 1 or labels.shape[1] == 1:
+def one_hot_groups(labels: Array, dims: tuple[str | int, ...]) -> list[list[sp.Symbol]]:
+    """The groups of label symbols that each hold exactly one 1, decided by the declaration, not the sizes:
+    a vector or a 'K x 1' column (a literal 1) is one one-hot vector; 'N x C' has one-hot rows, even at C = 1."""
+    if labels.ndim == 1 or dims[-1] == 1:
         return [list(labels.flat)]
     return [list(row) for row in labels]
 
@@ -91,7 +92,7 @@ def build_network(spec: ModelSpec) -> Network:
     for gradient, function in spec.gradients.items():
         if function in backend.gradients:
             values[gradient] = backend.gradients[function]
-    label_rows = [row for d in spec.inputs.values() if d.onehot for row in one_hot_groups(symbols[d.name])]
+    label_rows = [row for d in spec.inputs.values() if d.onehot for row in one_hot_groups(symbols[d.name], d.dims)]
     return Network(spec, backend, values, symbols, label_rows, as_expr(loss.item()))
 
 

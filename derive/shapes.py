@@ -133,6 +133,14 @@ def resolve_products(node: Node, shapes: Mapping[str, Shape]) -> Node:
         options = (("index", index), ("size", size))
         return Apply("index_sum", (resolve_products(body, inner),), options, span=node.span)
     args = tuple(resolve_products(a, shapes) for a in node.args)
+    if node.op == "pow" and node.option("latex"):  # LaTeX A^2: a matrix power or an element-wise square?
+        if any(d != 1 for d in infer(args[0], shapes)):
+            raise SymbolicShapeError(
+                "a power of a matrix or vector in LaTeX is ambiguous (A^2 may mean A A or A ⊙ A): write "
+                "A A (or A \\cdot A) for the matrix product, A \\odot A for the element-wise square",
+                node,
+            )
+        return Apply("pow", args, span=node.span)
     if node.op != "product":
         return Apply(node.op, args, node.options, span=node.span)
     left, right = infer(args[0], shapes), infer(args[1], shapes)

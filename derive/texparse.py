@@ -343,7 +343,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         assert isinstance(base, Node)
         if sup == "T":
             return Apply("transpose", (base,))
-        return Apply("pow", (base, sup))  # type: ignore[arg-type]
+        return Apply("pow", (base, sup), (("latex", 1),))  # type: ignore[arg-type]  # shapes decide (see shapes)
 
     def sup(self, args: list[object]) -> object:
         item = args[0]

@@ -291,3 +291,88 @@ def test_exit_codes_rank_inconsistent_above_input_errors() -> None:
     assert exit_code([file(P, R)]) == 1
     assert exit_code([file(R, E)]) == 2
     assert exit_code([file(E, Verdict.INCONSISTENT)]) == 3
+
+
+# Found by an adversarial review of the fixes above; each was a lie or a traceback before.
+
+
+def test_an_activation_of_a_per_sample_quantity_inside_a_sum_is_not_proved_for_all_sizes() -> None:
+    text = '[sizes]\nN = 2\nD = 3\n[inputs]\nX = "N x D"\n[params]\nv = "D"\n[forward]\nL = "sum(v * sum(X, axis=0))"\n'
+    claim = "sum(X, axis=0) + (N - 2) * (sum(exp(X[i]) * X[i] for i in range(N)) - sum(exp(X[i]) for i in range(N)))"
+    assert verdicts(text + f'[claims]\ndv = "{claim}"\n') == {"dv": (P, "stated")}  # true at N = 2 only
+
+
+@pytest.mark.parametrize(("scale", "claim"), [("1e-400", "0 * W"), ("0.10000000000000000001", "0.1 + 0 * W")])
+def test_decimal_constants_are_read_exactly_from_their_digits(scale: str, claim: str) -> None:
+    text = f'[sizes]\nD = 2\n[params]\nW = "D x D"\n[forward]\nL = "sum(W) * {scale}"\n[claims]\ndW = "{claim}"\n'
+    assert verdicts(text)["dW"][0] is R  # once PROVED: the constant went through a float
+
+
+def test_a_latex_power_of_a_matrix_is_rejected_as_ambiguous() -> None:
+    text = '[sizes]\nD = 3\n[params]\nW = "D x D"\n[forward]\nL = "sum(W ** 3) / 3"\n[claims.dW]\n'
+    text += "latex = '\\frac{\\partial L}{\\partial W} = W^2'\n"
+    [result] = check_text(text)
+    assert result.verdict is S and "ambiguous" in result.message  # once PROVED as W ⊙ W for all sizes
+
+
+def test_two_cuts_never_share_a_symbol_whatever_order_the_claims_come_in() -> None:
+    text = SOFTMAX.replace("scores", "z").replace('P = "softmax(z, axis=1)"', 'E = "exp(z)"\nS = "sum(E, axis=1)"')
+    text = text.replace(
+        'L = "-sum(Y * log(P)) / N"',
+        'P = "(E.T / S).T"\nQ = "softmax(z, axis=1)"\nL = "-sum(Y * log(P)) / N - sum(Y * log(Q)) / N"',
+    )
+    text += "dP = '-Y / P / N'\ndQ0 = { wrt = 'Q', formula = '0 * Q' }\ndQ = '-Y / Q / N'\n"
+    result = verdicts(text)
+    assert (result["dP"][0], result["dQ0"][0], result["dQ"][0]) == (P, R, P)  # once INCONSISTENT: dL/dQ read as 0
+
+
+def test_n_by_c_one_hot_labels_have_one_hot_rows_even_when_c_is_1() -> None:
+    text = '[sizes]\nN = 2\nC = 1\n[inputs]\nY = "N x C, onehot"\n[params]\nz = "N x C"\n[forward]\nL = "sum(Y * z)"\n'
+    result = verdicts(text + '[claims]\ndz = "Y"\ndz_column = { wrt = "z", formula = "Y * sum(Y)" }\n')
+    assert result["dz"][0] is P and result["dz_column"][0] is R  # every row is [1]: sum(Y) = N
+
+
+@pytest.mark.parametrize(
+    ("extends", "message"),
+    [("base.toml\\u0000x", "extends"), ("x" * 5000 + ".toml", "extends"), ("loop.toml", "cannot be resolved")],
+)
+def test_hostile_extends_paths_are_input_errors(tmp_path: Path, extends: str, message: str) -> None:
+    (tmp_path / "loop.toml").symlink_to(tmp_path / "loop.toml")
+    (tmp_path / "child.toml").write_text(f'extends = "{extends}"\n')
+    with pytest.raises(InputError, match=message):
+        load_file(tmp_path / "child.toml")
+
+
+def test_deeply_nested_toml_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "deep.toml").write_text("x = " + "[" * 3000 + "]" * 3000 + "\n")
+    with pytest.raises(InputError, match="nested too deeply"):
+        load_file(tmp_path / "deep.toml")
+
+
+def test_a_directory_scan_never_follows_a_file_out_of_the_folder(tmp_path: Path) -> None:
+    from verify.cli import collect
+
+    (tmp_path / "project").mkdir()
+    (tmp_path / "secret.toml").write_text("password = 'hunter2'\n")
+    (tmp_path / "project" / "leak.toml").symlink_to(tmp_path / "secret.toml")
+    (tmp_path / "project" / "own.toml").write_text(BASE)
+    assert collect([tmp_path / "project"]) == [tmp_path / "project" / "own.toml"]
+
+
+@pytest.mark.parametrize("kind", ["corrupt", "a file", "read-only"])
+def test_an_unusable_cache_is_skipped_with_a_warning_never_a_traceback(tmp_path: Path, kind: str) -> None:
+    from verify.cache import ProofCache
+
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    if kind == "corrupt":
+        (folder / "proofs.sqlite").write_text("not a database at all, " * 40)
+    elif kind == "a file":
+        folder = tmp_path / "plain"
+        folder.write_text("")
+    else:
+        folder.chmod(0o500)
+    cache = ProofCache.open(folder / "proofs.sqlite", warn=False)
+    if cache is not None:  # root may still write a read-only folder: then it must work
+        (tmp_path / "f.toml").write_text(BASE)
+        assert [c.verdict for c in check_path(tmp_path / "f.toml", cache=cache).claims] == [P]

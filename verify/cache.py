@@ -12,9 +12,11 @@ cached run goes through the same steps as a fresh one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
+import sys
 from dataclasses import asdict, fields, is_dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -104,9 +106,23 @@ class ProofCache:
         self.db = sqlite3.connect(path)
         self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
+    @staticmethod
+    def open(path: Path, warn: bool = True) -> ProofCache | None:
+        """The cache at `path`, or None (and one warning on stderr) where it cannot be used: a run never fails
+        because of its cache, it only gets slower."""
+        try:
+            return ProofCache(path)
+        except (OSError, sqlite3.Error) as exc:
+            if warn:
+                print(f"derive-check: warning: proof cache not used ({path.parent}: {exc})", file=sys.stderr)
+            return None
+
     def get(self, key: str, claim: ClaimSpec) -> ClaimResult | None:
         """The stored result for `key`, with line, source and reading taken from the current `claim`."""
-        row = self.db.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
+        try:
+            row = self.db.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
         if row is None:
             return None
         try:
@@ -117,24 +133,26 @@ class ProofCache:
 
     def get_all(self, key: str) -> list[ClaimResult] | None:
         """A stored list of results (the declared-shape findings of a model), or None."""
-        row = self.db.execute("SELECT value FROM results WHERE key = ?", ("list:" + key,)).fetchone()
         try:
+            row = self.db.execute("SELECT value FROM results WHERE key = ?", ("list:" + key,)).fetchone()
             return [_decode(item) for item in json.loads(row[0])] if row else None
-        except (TypeError, ValueError, KeyError):
+        except (TypeError, ValueError, KeyError, sqlite3.Error):
             return None
 
     def put_all(self, key: str, results: list[ClaimResult]) -> None:
         """Store a list of results under `key`."""
         value = json.dumps([_encode(r) for r in results])
-        self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", ("list:" + key, value))
-        self.db.commit()
+        with contextlib.suppress(sqlite3.Error):  # a read-only or full disk: the run goes on uncached
+            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", ("list:" + key, value))
+            self.db.commit()
 
     def put(self, key: str, result: ClaimResult) -> None:
         """Store a result (UNDECIDED ones are not stored: a later run with more time may decide them)."""
         if result.verdict is Verdict.UNDECIDED:
             return
-        self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, json.dumps(_encode(result))))
-        self.db.commit()
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, json.dumps(_encode(result))))
+            self.db.commit()
 
 
 def _encode(result: ClaimResult) -> dict[str, Any]:

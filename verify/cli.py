@@ -94,15 +94,21 @@ def collect(paths: Sequence[Path]) -> list[Path]:
     """The derivation files named by `paths`, directories searched recursively in sorted order."""
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*.toml") if p.is_file())
-            if not found:
-                raise FileNotFoundError(f"{path}: no .toml files in this directory")
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            raise FileNotFoundError(f"{path}: no such file or directory")
+        try:
+            if path.is_dir():  # only files inside the folder: a symlink out of it is not part of the project
+                root = path.resolve()
+                found = sorted(p for p in path.rglob("*.toml") if p.is_file() and p.resolve().is_relative_to(root))
+                if not found:
+                    raise FileNotFoundError(f"{path}: no .toml files in this directory")
+                files.extend(found)
+            elif path.exists():
+                files.append(path)
+            else:
+                raise FileNotFoundError(f"{path}: no such file or directory")
+        except (OSError, RuntimeError, ValueError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise FileNotFoundError(f"{str(path)[:200]}: cannot use this path ({type(exc).__name__})") from None
     return files
 
 
@@ -146,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_cache:
         from verify.cache import ProofCache
 
-        cache = ProofCache(Path(os.environ.get("DERIVE_CHECK_CACHE", ".derive-check-cache")) / "proofs.sqlite")
+        cache = ProofCache.open(Path(os.environ.get("DERIVE_CHECK_CACHE", ".derive-check-cache")) / "proofs.sqlite")
     settings = Settings(args.budget, typeset, cache.path if cache else None, args.randomized)
     results = _run(files, settings, Console(stderr=True), args.jobs, cache)
     if args.junit:

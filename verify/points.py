@@ -81,7 +81,7 @@ def _attempt(net: Network, rng: random.Random) -> Point | None:
     classes: dict[str, list[int]] = {}
     for name, arr in net.symbols.items():
         if name in onehot:  # one class per group, the groups the normal form reduces by
-            groups = one_hot_groups(arr)
+            groups = one_hot_groups(arr, net.spec.inputs[name].dims)
             classes[name] = [rng.randrange(len(group)) for group in groups]
             for group, hot in zip(groups, classes[name], strict=True):
                 for c, s in enumerate(group):

@@ -116,7 +116,7 @@ def _work(send: Connection, path: Path, settings: Settings) -> None:
     from verify.cache import ProofCache
     from verify.engine import check_path
 
-    cache = ProofCache(settings.cache_path) if settings.cache_path else None
+    cache = ProofCache.open(settings.cache_path, warn=False) if settings.cache_path else None
     result = check_path(path, settings.budget, typeset=settings.typeset, cache=cache, randomized=settings.randomized)
     send.send(result)
     send.close()
