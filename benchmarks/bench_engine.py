@@ -43,8 +43,9 @@ def engine_on_parameters(path: Path) -> tuple[int, float, list[str]]:
     """(entries, CPU seconds, verdicts) of the engine on the claims about parameters (shared setup included)."""
     from derive.model import load_file
     from derive.network import build_network
-    from verify.engine import Session, check_claim
+    from verify.engine import check_claim
     from verify.equality import Equality
+    from verify.session import Session
 
     started = time.process_time()
     spec = load_file(path)

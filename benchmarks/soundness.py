@@ -29,10 +29,11 @@ from derive.model import ModelSpec, load_file  # noqa: E402
 from derive.network import build_network  # noqa: E402
 from derive.printer import to_text  # noqa: E402
 from derive.tree import Apply, Node  # noqa: E402
-from verify.engine import Session, check_claim  # noqa: E402
+from verify.engine import check_claim  # noqa: E402
 from verify.equality import Equality  # noqa: E402
 from verify.results import Verdict  # noqa: E402
 from verify.rewrites import model_of, moved_factors  # noqa: E402
+from verify.session import Session  # noqa: E402
 
 FILES = [
     "examples/two_layer.toml",

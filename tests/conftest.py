@@ -9,9 +9,10 @@ import pytest
 from derive.model import parse_spec
 from derive.network import build_network
 from verify.crosscheck import crosscheck
-from verify.engine import Session, check_claim
+from verify.engine import check_claim
 from verify.equality import Equality
 from verify.results import ClaimResult
+from verify.session import Session
 
 pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,10 +8,11 @@ import sympy as sp
 from derive.model import parse_spec
 from derive.network import build_network
 from tests.conftest import TWO_LAYER_HEAD, check_text, two_layer
-from verify.engine import Session, check_claim
+from verify.engine import check_claim
 from verify.equality import Equality
 from verify.reparam import softmax_rows, substitution
 from verify.results import Verdict
+from verify.session import Session
 
 e = sp.symbols("e0:6")
 

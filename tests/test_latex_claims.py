@@ -15,9 +15,10 @@ from derive.network import build_network
 from derive.printer import to_text
 from derive.texparse import read_latex
 from tests.conftest import EXAMPLES, TWO_LAYER_HEAD, check_text
-from verify.engine import Session, check_claim
+from verify.engine import check_claim
 from verify.equality import Equality
 from verify.results import Verdict
+from verify.session import Session
 
 NAMES = {"X", "Y", "P", "h", "h1", "W1", "W2", "b1", "b2", "reg", "N", "L", "z", "yhat", "y", "lam", "m"}
 

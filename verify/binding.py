@@ -20,6 +20,7 @@ from derive.shapes import SymbolicShapeError, infer, resolve_products
 from derive.source import formula_location
 from derive.tree import Node, refs
 from verify.results import Verdict
+from verify.session import Session
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,8 @@ class Binding:
     problem: tuple[Verdict, str, str] | None = None  # (verdict, message, detail)
 
 
-def bind(session: object, claim: ClaimSpec) -> Binding:
+def bind(session: Session, claim: ClaimSpec) -> Binding:
     """Resolve the claim's formula, record its symbolic shape and (without index variables) its value."""
-    from verify.engine import Session
-
-    assert isinstance(session, Session)
     if claim.expr is None:
         error = claim.error or InputError("formula did not parse", claim.where)
         return Binding(None, (Verdict.ERROR, error.message, error.render()))

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from derive.errors import InputError
 from derive.model import ModelSpec, load_file
 from verify.cache import ProofCache, claim_keys, shapes_key
 from verify.crosscheck import crosscheck
 from verify.results import ClaimResult, FileResult
+
+if TYPE_CHECKING:
+    from verify.session import Session
 
 
 def cached_result(
@@ -35,7 +39,7 @@ def cached_result(
 
 
 def assemble(
-    spec: ModelSpec, path: Path, results: list[ClaimResult], started: float, typeset: bool, session: object | None
+    spec: ModelSpec, path: Path, results: list[ClaimResult], started: float, typeset: bool, session: Session | None
 ) -> FileResult:
     """A file's result from its claims' results: notes, timing, and (if asked) the typeset model."""
     notes = tuple(f"not checked: {what}: {why}" for what, why in spec.unchecked)

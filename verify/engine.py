@@ -12,7 +12,7 @@ import random
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,64 +22,24 @@ from derive.budget import BudgetExceeded, time_budget
 from derive.claims import ClaimSpec
 from derive.errors import InputError, Location, ShapeError
 from derive.model import Line, ModelSpec, load_file
-from derive.network import Network, build_network, shape_findings
-from derive.ops import Array
-from derive.shapes import Shape, model_shapes
-from derive.shapes import text as shape_text
+from derive.network import build_network, shape_findings
+from derive.shapes import model_shapes
 from derive.tree import Node
 from verify.binding import Binding, bind
 from verify.cache import ProofCache, claim_keys, shapes_key
 from verify.cached import assemble
 from verify.counterexample import find_counterexample
 from verify.diagnose import Diagnosis, diagnose
-from verify.entries import Derivatives, Entry, IndexOutOfRange, ShapeMismatch, claim_entries
+from verify.entries import Entry, IndexOutOfRange, ShapeMismatch
 from verify.equality import Equality
 from verify.general import general_proof
 from verify.randomized import RandomizedZero, randomized_or_none
 from verify.results import ClaimResult, Counterexample, FileResult, GeneralProof, Verdict
-from verify.rewrites import Model, model_of
+from verify.session import Session
 
 DEFAULT_BUDGET = 10.0
 BUILD_BUDGET = 60.0
 MAX_ENTRIES = 6000
-
-
-@dataclass
-class Session:
-    """One built network and what claims have computed so far."""
-
-    net: Network
-    eq: Equality
-    env: dict[str, Array]
-    randomized: bool = False  # opt-in: random-point evaluation with a stated bound instead of the normal form
-    trees: dict[str, Node] = field(default_factory=dict)  # earlier claims' formulas, for the general proofs
-    derivatives: Derivatives = field(init=False)
-    model: Model = field(init=False)
-
-    shapes: dict[str, Shape] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.derivatives = Derivatives(self.net)
-        self.model = model_of(self.net.spec)
-        self.shapes = model_shapes(self.net.spec)
-
-    def gradient_mismatch(self, claim: ClaimSpec) -> str:
-        """Why the claim's symbolic shape cannot be the gradient's, or '' (plain gradients of the loss only)."""
-        if claim.of is not None or claim.wrt_index:
-            return ""
-        shape = self.shapes.get(claim.name, ())
-        expected = self.shapes.get(claim.target, ())
-        expected = tuple(reversed(expected)) if claim.layout == "numerator" else expected
-        if shape != expected:  # only consulted when the concrete shapes agreed: the sizes coincide
-            return (
-                f"for symbolic sizes the claim has shape {shape_text(shape)}, the gradient {shape_text(expected)} "
-                f"(they agree only because of the sizes chosen)"
-            )
-        return ""
-
-    def entries(self, claim: ClaimSpec, tree: Node) -> list[Entry]:
-        """The comparisons deciding `tree` read as `claim`'s formula."""
-        return claim_entries(self.net, self.derivatives, claim, tree, self.env)
 
 
 @dataclass(frozen=True)

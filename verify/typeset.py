@@ -16,6 +16,7 @@ from derive.model import ModelSpec
 from verify.display import readable_expr
 from verify.entries import Entry
 from verify.results import ClaimResult, FileResult, ModelSummary, Verdict, WorkedEntry
+from verify.session import Session
 
 TERMS_PER_LINE = 3
 MAX_TERMS = 9
@@ -75,11 +76,8 @@ def statement(spec: ModelSpec, claim: ClaimSpec) -> str:
     return f"{lhs} = {rhs}"
 
 
-def worked_entry(session: object, claim: ClaimSpec, result: ClaimResult, entries: list[Entry]) -> WorkedEntry | None:
+def worked_entry(session: Session, claim: ClaimSpec, result: ClaimResult, entries: list[Entry]) -> WorkedEntry | None:
     """One entry of the claim: both sides, the common denominator and the reduced numerator of the residual."""
-    from verify.engine import Session
-
-    assert isinstance(session, Session)
     if not entries:
         return None
     chosen = entries[0]
@@ -120,10 +118,8 @@ def _lines(expr: sp.Expr) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def typeset(result: FileResult, session: object | None, spec: ModelSpec) -> FileResult:
+def typeset(result: FileResult, session: Session | None, spec: ModelSpec) -> FileResult:
     """`result` with the typeset model, claim equations and worked entries filled in (cached ones kept)."""
-    from verify.engine import Session
-
     by_name = {c.name: c for c in spec.claims}
     claims = []
     for claim_result in result.claims:
