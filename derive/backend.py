@@ -158,8 +158,8 @@ class SymbolicBackend:
         """
         atoms = self.atoms
         for m in v.free_symbols & atoms.masks.keys():
-            on, off = sp.expand(v.xreplace({m: 1})), sp.expand(v.xreplace({m: 0}))
-            z = atoms.masks[m]
+            on, off = (sp.expand(atoms.expand(v.xreplace({m: b}))) for b in (1, 0))  # line atoms opened
+            z = sp.expand(atoms.expand(atoms.masks[m]))
             if m in on.free_symbols or m in off.free_symbols or z == 0:
                 continue
             k_on, k_off = sp.cancel(on / z), sp.cancel(off / z)
