@@ -1,6 +1,6 @@
 """Atoms: the symbols the model invents, each with what it stands for.
 
-Three kinds, one table:
+Five kinds, one table:
 
 - **line atoms** — one per entry of each forward quantity (`scores[0,1]`), with
   its definition in terms of earlier atoms. The loss stays small, and the

@@ -3,7 +3,7 @@
 SymPy's own `exp` folds `exp(a)*exp(a)` into `exp(2a)` and `1/exp(a)` into
 `exp(-a)`, so "replace every exp by a symbol afterwards" is neither sound to
 undo nor easy to normalise. Instead every `exp(u)` is a symbol from the start
-(see `ExpAtoms`), differentiated with the chain rule through its recorded
+(see `derive.atoms.Atoms.exp`), differentiated with the chain rule through its recorded
 argument. `Log` is an undefined function with d/du Log(u) = 1/u; it never
 survives differentiation of a softmax cross-entropy, and where it remains it is
 one more opaque atom.

@@ -1,1 +1,1 @@
-"""Pure renderers from verification results to text (terminal, JSON, annotations)."""
+"""Pure renderers from verification results: terminal, LaTeX, JSON, JUnit and annotations; they never decide."""

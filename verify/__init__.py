@@ -1,1 +1,5 @@
-"""Claims, the equality engine, verdicts and the CLI composition root."""
+"""Deciding claims: entries, the exact engine, the proofs for all sizes, refutation, diagnosis, the witness, the cache.
+
+The command line and the pytest plugin (`verify.cli`, `verify.pytest_plugin`) are the composition roots: the only
+modules that import `reports/`.
+"""

@@ -25,7 +25,7 @@ from derive.tree import Apply, Const, Node, Ref
 from verify.entries import Entry, ShapeMismatch
 from verify.equality import Equality
 from verify.modular import PRIME
-from verify.rewrites import Model, edits, size_swaps, wrappers
+from verify.rewrites import Vocabulary, edits, size_swaps, wrappers
 
 SEARCH_SECONDS = 4.0
 
@@ -43,7 +43,7 @@ Evaluate = Callable[[Node], list[Entry]]
 
 def diagnose(
     eq: Equality,
-    model: Model,
+    model: Vocabulary,
     tree: Node,
     entries: list[Entry] | None,
     evaluate: Evaluate,
@@ -66,7 +66,7 @@ def diagnose(
 
 
 def _candidates(
-    eq: Equality, tree: Node, evaluate: Evaluate, model: Model, scalars: list[str], target: str
+    eq: Equality, tree: Node, evaluate: Evaluate, model: Vocabulary, scalars: list[str], target: str
 ) -> Iterator[tuple[str, Node]]:
     """Readings in order of how much they explain: a shape slip, a size swapped, a factor, a term, an edit."""
     shaped = [("", tree), *wrappers(tree)]

@@ -184,19 +184,19 @@ def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: boo
 def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, explain: bool) -> ClaimResult:
     eq, net = session.eq, session.net
 
-    def evaluate(candidate: Node) -> list[Entry]:
+    def entries_of(candidate: Node) -> list[Entry]:
         return session.entries(claim, candidate)
 
     scalars = [n for n, a in net.symbols.items() if np.ndim(a) == 0]
     symbolic = session.gradient_mismatch(claim)
     try:
-        entries = evaluate(tree)
+        entries = entries_of(tree)
         if symbolic:
             raise ShapeMismatch(symbolic)
     except ShapeError as exc:
         return out.done(Verdict.SHAPE_ERROR, exc.message, detail=exc.render())
     except ShapeMismatch as exc:
-        reading = diagnose(eq, session.model, tree, None, evaluate, scalars, claim.target) if explain else None
+        reading = diagnose(eq, session.model, tree, None, entries_of, scalars, claim.target) if explain else None
         return out.done(Verdict.SHAPE_ERROR, str(exc), diagnosis=reading)
     except InputError as exc:
         return out.done(Verdict.ERROR, exc.message, detail=exc.render())
@@ -228,7 +228,7 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
             entries=len(entries),
         )
     found = find_counterexample(net, claim, entries, residuals, first, random.Random(first))
-    diagnosis = diagnose(eq, session.model, tree, entries, evaluate, scalars, claim.target) if explain else None
+    diagnosis = diagnose(eq, session.model, tree, entries, entries_of, scalars, claim.target) if explain else None
     if found is None:
         return out.done(
             Verdict.UNDECIDED,

@@ -22,14 +22,14 @@ Candidate = tuple[str, Node]
 
 
 @dataclass(frozen=True)
-class Model:
+class Vocabulary:
     """What the rules may use from the file: size names and activation-derivative factors."""
 
     sizes: tuple[str, ...]
     derivatives: tuple[tuple[str, Node], ...]  # (words, factor tree), e.g. ("the ReLU mask of h1", h1 > 0)
 
 
-def model_of(spec: ModelSpec) -> Model:
+def model_of(spec: ModelSpec) -> Vocabulary:
     """The rewrite vocabulary of one file."""
     factors: list[tuple[str, Node]] = []
     for line in spec.forward:
@@ -41,7 +41,7 @@ def model_of(spec: ModelSpec) -> Model:
             derivative = Apply("function", expr.args, (("name", name), ("order", 1)))
             factors.append((f"the factor {name}'({to_text(expr.args[0])}) of {line.name}", derivative))
     factors += [(f"{w} (transposed)", Apply("transpose", (t,))) for w, t in factors]
-    return Model(tuple(n for n, v in spec.sizes.items() if v > 1), tuple(factors))
+    return Vocabulary(tuple(n for n, v in spec.sizes.items() if v > 1), tuple(factors))
 
 
 def positions(tree: Node) -> Iterator[tuple[Node, Callable[[Node], Node]]]:
@@ -66,7 +66,7 @@ def wrappers(tree: Node) -> Iterator[Candidate]:
     yield "not averaged over the batch (axis 0)", Apply("mean", (tree,), (("axis", 0),))
 
 
-def size_swaps(tree: Node, model: Model) -> Iterator[Candidate]:
+def size_swaps(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
     """One size constant written for another: '/n instead of /m'."""
     for sub, rebuild in positions(tree):
         if isinstance(sub, Ref) and sub.name in model.sizes:
@@ -75,7 +75,7 @@ def size_swaps(tree: Node, model: Model) -> Iterator[Candidate]:
                     yield f"divided by {sub.name} instead of {other}", rebuild(Ref(other))
 
 
-def edits(tree: Node, model: Model) -> Iterator[Candidate]:
+def edits(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
     """Single local structural edits of the tree."""
     for sub, rebuild in positions(tree):
         if isinstance(sub, Apply) and sub.op == "mul":
@@ -104,7 +104,7 @@ def edits(tree: Node, model: Model) -> Iterator[Candidate]:
     yield from moved_factors(tree, model)
 
 
-def moved_factors(tree: Node, model: Model) -> Iterator[Candidate]:
+def moved_factors(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
     """A factor removed where it stands and put elsewhere: 'mask on the wrong layer'."""
     for sub, rebuild in positions(tree):
         if isinstance(sub, Apply) and sub.op == "mul":
@@ -117,7 +117,7 @@ def moved_factors(tree: Node, model: Model) -> Iterator[Candidate]:
                                 yield f"{words} on the wrong quantity", put(Apply("mul", (other, factor)))
 
 
-def _is_factor(node: Node, model: Model) -> bool:
+def _is_factor(node: Node, model: Vocabulary) -> bool:
     if isinstance(node, Apply) and node.op in ("gt", "function"):
         return True
     return isinstance(node, Apply) and node.op == "transpose" and _is_factor(node.args[0], model)

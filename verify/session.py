@@ -16,7 +16,7 @@ from derive.shapes import text as shape_text
 from derive.tree import Node
 from verify.entries import Derivatives, Entry, claim_entries
 from verify.equality import Equality
-from verify.rewrites import Model, model_of
+from verify.rewrites import Vocabulary, model_of
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Session:
     randomized: bool = False  # opt-in: random-point evaluation with a stated bound instead of the normal form
     trees: dict[str, Node] = field(default_factory=dict)  # earlier claims' formulas, for the general proofs
     derivatives: Derivatives = field(init=False)
-    model: Model = field(init=False)
+    model: Vocabulary = field(init=False)  # what diagnosis rewrites may use
 
     shapes: dict[str, Shape] = field(init=False)
 
