@@ -2,7 +2,7 @@
 
     python benchmarks/fuzz_models.py --count 300 --seed 1 --jobs 2 [--randomized] [--out /tmp/fuzz_lies]
 
-Each model comes from `tests/modelgen.py` (random layers, activations, losses, identity lines, lines after the
+Each model comes from `tests/modelgen/` (random layers, activations, losses, identity lines, lines after the
 loss, written-out copies, extends, LaTeX, entry claims, true claims from a reference backprop emitter and
 mutants). The engine checks it in-process (`verify.engine.check_path`, no cache). Truth is decided ONLY by the
 independent witness (`verify.witness.judge_file` at the stated sizes, `judge_all_sizes` at other sizes), never

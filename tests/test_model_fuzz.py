@@ -1,6 +1,6 @@
 """Differential fuzzing of whole models, a fixed-seed CI sample (the full run: python benchmarks/fuzz_models.py).
 
-Models come from `tests/modelgen.py`; truth comes only from the independent witness (`verify.witness`), never
+Models come from `tests/modelgen/`; truth comes only from the independent witness (`verify.witness`), never
 from the engine. The sample must contain no lie (false PROVED, false "all sizes"), no INCONSISTENT verdict, and
 must really exercise what the generator is for, so that it cannot pass vacuously.
 """
