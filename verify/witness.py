@@ -96,7 +96,7 @@ class _Run:
         it = Interp(self.ctx, self.sizes, self.functions, guard=True)
         for line in self.spec.forward:
             try:
-                env[line.name] = it.eval(line.expr, env, {})
+                env[line.name] = it.value(line.expr, env, {})
             except WitnessError as exc:
                 raise WitnessError(f"forward line {line.name}: {exc}") from None
         env.update(it.gradients)
@@ -108,11 +108,11 @@ class _Run:
         env = dict(env)
         for name, tree in self.earlier.items():
             try:
-                env[name] = it.eval(tree, env, local)
+                env[name] = it.value(tree, env, local)
             except WitnessError as exc:
                 raise WitnessError(f"earlier claim {name} cannot be evaluated: {exc}") from None
         target = env[self.claim.target]
-        index = tuple(it.integer(it.eval(i, env, local)) for i in self.claim.wrt_index)
+        index = tuple(it.integer(it.value(i, env, local)) for i in self.claim.wrt_index)
         if len(index) > target.ndim or any(not 0 <= i < d for i, d in zip(index, target.shape, strict=False)):
             raise WitnessError(
                 f"index {list(index)} of {self.claim.target} is out of range for shape {fmt(target.shape)}"
@@ -121,7 +121,7 @@ class _Run:
         rest = target.shape[len(index) :]
         sub = () if index and all(d == 1 for d in rest) else rest  # as `entry` reads it: z[j] of a column is a scalar
         of = self.of_value(it, env, local)
-        value = it.eval(self.tree, env, local)
+        value = it.value(self.tree, env, local)
         numerator, m, n = self.claim.layout == "numerator", len(of.data), len(positions)
         if not of.shape:  # a gradient: shaped like the target's entries (transposed in numerator layout)
             expected = tuple(reversed(sub)) if numerator else sub
@@ -141,7 +141,7 @@ class _Run:
     def of_value(self, it: Interp, env: Mapping[str, Arr], local: dict[str, int]) -> Arr:
         """What is differentiated: the loss, or the claim's `of` expression."""
         if self.claim.of is not None:
-            return it.eval(self.claim.of, env, local)
+            return it.value(self.claim.of, env, local)
         loss = env[self.spec.loss]
         if loss.shape:
             raise WitnessError(f"the loss {self.spec.loss} has shape {fmt(loss.shape)}, not a scalar")
@@ -157,7 +157,7 @@ class _Run:
         env[self.claim.target] = Arr(base.shape, data)
         it = Interp(self.ctx, self.sizes, self.functions, guard=False)
         for line in self.dependent:
-            env[line.name] = it.eval(line.expr, env, {})
+            env[line.name] = it.value(line.expr, env, {})
         return env
 
     def difference(self, env: dict[str, Arr], local: dict[str, int], direction: Mapping[int, Num]) -> list[Num]:

@@ -102,7 +102,7 @@ class Interp:
             self._consts[value] = Arr((), [self.ctx.mpf(value.numerator) / value.denominator])
         return self._consts[value]
 
-    def eval(self, node: Node, env: Mapping[str, Arr], local: Mapping[str, int]) -> Arr:
+    def value(self, node: Node, env: Mapping[str, Arr], local: Mapping[str, int]) -> Arr:
         """The value of `node`; names resolve to index variables, then `env`, then sizes."""
         if isinstance(node, Const):
             return self.const(node.value)
@@ -118,7 +118,7 @@ class Interp:
             raise WitnessError(f"unknown node {type(node).__name__}")
         if node.op == "index_sum":
             return self.index_sum(node, env, local)
-        args = [self.eval(a, env, local) for a in node.args]
+        args = [self.value(a, env, local) for a in node.args]
         handler = _HANDLERS.get(node.op)
         if handler is None:
             raise WitnessError(f"the witness does not know the operation '{node.op}'")
@@ -132,7 +132,7 @@ class Interp:
             raise WitnessError(f"index_sum needs an index variable and a size, got {var!r}, {size!r}")
         total: Arr | None = None
         for k in range(count):
-            term = self.eval(node.args[0], env, {**local, var: k})
+            term = self.value(node.args[0], env, {**local, var: k})
             total = term if total is None else binary(total, term, "+", lambda x, y: x + y)
         return total if total is not None else Arr((), [self.ctx.mpf(0)])
 
