@@ -242,7 +242,10 @@ class _Run:
                 why = ""
                 for _ in range(MAX_TRIES):
                     try:
-                        failure, done = self.at_point(self.points.draw(p), assignments)
+                        point = self.points.draw(p)
+                        failure, done = self.at_point(point, assignments)
+                        if failure is not None:  # a true disagreement survives any precision; cancellation does not
+                            failure = self.at_higher_precision(point, assignments)
                         break
                     except PointRejected as exc:
                         why = str(exc)
@@ -256,6 +259,17 @@ class _Run:
         if not assignments:
             return self.report(True, "no index assignment satisfies the condition: nothing to check", 0)
         return self.report(True, f"{checks} directional central differences agree ({DPS} digits, step {STEP})", checks)
+
+    def at_higher_precision(self, point: dict[str, Arr], assignments: list[dict[str, int]]) -> str | None:
+        """The same point again at three times the digits: log(1 - sigmoid(230)) loses all 100 of them."""
+        saved = self.ctx.dps
+        self.ctx.dps = 3 * DPS
+        try:
+            return self.at_point(
+                {n: Arr(a.shape, [self.ctx.mpf(x) for x in a.data]) for n, a in point.items()}, assignments
+            )[0]
+        finally:
+            self.ctx.dps = saved
 
     def at_point(self, point: dict[str, Arr], assignments: list[dict[str, int]]) -> tuple[str | None, int]:
         """Prepare every assignment (rejecting points near kinks), then check each; (first failure, checks run)."""
