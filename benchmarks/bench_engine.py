@@ -30,7 +30,7 @@ def cli_process(path: Path, runs: int = 3) -> tuple[float, float]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "verify", str(path), "--no-cache"], cwd=ROOT, capture_output=True, check=False
+            [sys.executable, "-m", "derive_check", str(path), "--no-cache"], cwd=ROOT, capture_output=True, check=False
         )
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -41,11 +41,11 @@ def cli_process(path: Path, runs: int = 3) -> tuple[float, float]:
 
 def engine_on_parameters(path: Path) -> tuple[int, float, list[str]]:
     """(entries, CPU seconds, verdicts) of the engine on the claims about parameters (shared setup included)."""
-    from derive.model import load_file
-    from derive.network import build_network
-    from verify.engine import check_claim
-    from verify.equality import Equality
-    from verify.session import Session
+    from derive_check.derive.exact.network import build_network
+    from derive_check.derive.model.spec import load_file
+    from derive_check.verify.check.session import Session
+    from derive_check.verify.decide.equality import Equality
+    from derive_check.verify.run.engine import check_claim
 
     started = time.process_time()
     spec = load_file(path)
@@ -65,7 +65,7 @@ def baseline(path: Path, limit: int | None) -> tuple[int, float, int]:
     import sympy as sp
 
     from benchmarks.naive import naive_pairs
-    from derive.model import load_file
+    from derive_check.derive.model.spec import load_file
 
     pairs = naive_pairs(load_file(path))[:limit]
     started = time.process_time()

@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from derive_check.verify.run.engine import INTERNAL, check_path  # noqa: E402
 from tests.conftest import TWO_LAYER_HEAD  # noqa: E402
 from tests.test_fuzz import NAMES, TOKENS, _toml_string  # noqa: E402
-from verify.engine import INTERNAL, check_path  # noqa: E402
 
 REAL = (ROOT / "examples" / "two_layer.toml").read_text()
 

@@ -4,8 +4,8 @@
 
 Each model comes from `tests/modelgen/` (random layers, activations, losses, identity lines, lines after the
 loss, written-out copies, extends, LaTeX, entry claims, true claims from a reference backprop emitter and
-mutants). The engine checks it in-process (`verify.engine.check_path`, no cache). Truth is decided ONLY by the
-independent witness (`verify.witness.judge_file` at the stated sizes, `judge_all_sizes` at other sizes), never
+mutants). The engine checks it in-process (`verify.run.engine.check_path`, no cache). Truth is decided ONLY by the
+independent witness (`verify.witness.check.judge_file` at the stated sizes, `judge_all_sizes` at other sizes), never
 by the engine. A lie is a verdict that passes a claim the witness says is false: PROVED (or PROBABLE with
 --randomized) while the claim is false at the stated sizes, or "proved for all sizes" while it is false at some
 other size. Every lie's files are saved under --out. INCONSISTENT verdicts (the engine's own witness caught a
@@ -96,7 +96,7 @@ def _save(generated: Generated, out: Path, why: list[str]) -> str:
 
 def _judge(path: Path, all_sizes: bool) -> tuple[Judge, str]:
     try:
-        from verify.witness import judge_all_sizes, judge_file
+        from derive_check.verify.witness.check import judge_all_sizes, judge_file
 
         return (judge_all_sizes(path) if all_sizes else judge_file(path, points=3)), ""
     except Exception as exc:  # the witness could not read the file: nothing is judged
@@ -113,7 +113,7 @@ def check_model(task: tuple[int, bool, float, str, bool]) -> ModelRun:
 
 
 def _check_model(seed: int, randomized: bool, budget: float, out: Path, light: bool = False) -> ModelRun:
-    from verify.engine import check_path
+    from derive_check.verify.run.engine import check_path
 
     generated = generate(seed, LIGHT if light else FULL)
     with tempfile.TemporaryDirectory(prefix=f"fuzz_{seed}_", dir=_scratch()) as tmp:

@@ -76,7 +76,7 @@ def model_file(sizes: tuple[int, int, int, int], folder: Path) -> Path:
 
 def commands(path: Path, limit: float) -> dict[str, list[str]]:
     """The command line of each method on one file."""
-    cli = [sys.executable, "-m", "verify", str(path), "--no-cache", "--budget", str(limit), "--format", "json"]
+    cli = [sys.executable, "-m", "derive_check", str(path), "--no-cache", "--budget", str(limit), "--format", "json"]
     return {
         "exact": cli,
         "randomized": [*cli, "--randomized"],

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 
-from derive.tree import Apply, Const, Node, Ref
-from verify.rewrites import positions
+from derive_check.derive.tree import Apply, Const, Node, Ref
+from derive_check.verify.diagnose.rewrites import positions
 
 Rule = Callable[[Node], Iterator[Node]]
 TWO, HALF = Const(Fraction(2)), Const(Fraction(1, 2))

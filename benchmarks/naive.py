@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from derive.evaluate import evaluate
-from derive.model import ModelSpec
-from derive.network import declared_symbols, size_constants
-from derive.source import formula_location
+from derive_check.derive.exact.evaluate import evaluate
+from derive_check.derive.exact.network import declared_symbols, size_constants
+from derive_check.derive.model.spec import ModelSpec
+from derive_check.derive.source import formula_location
 
 
 class NaiveBackend:

@@ -21,7 +21,7 @@ def main() -> None:
     import sympy as sp
 
     from benchmarks.naive import naive_pairs
-    from derive.model import load_file
+    from derive_check.derive.model.spec import load_file
 
     started = time.perf_counter()
     pairs = naive_pairs(load_file(Path(sys.argv[1])))

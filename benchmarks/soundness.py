@@ -23,17 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.mutations import EQUIVALENCES, MUTATIONS, apply_everywhere, pre_activation_rule  # noqa: E402
-from derive.claims import ClaimSpec  # noqa: E402
-from derive.lang import parse_formula  # noqa: E402
-from derive.model import ModelSpec, load_file  # noqa: E402
-from derive.network import build_network  # noqa: E402
-from derive.printer import to_text  # noqa: E402
-from derive.tree import Apply, Node  # noqa: E402
-from verify.engine import check_claim  # noqa: E402
-from verify.equality import Equality  # noqa: E402
-from verify.results import Verdict  # noqa: E402
-from verify.rewrites import model_of, moved_factors  # noqa: E402
-from verify.session import Session  # noqa: E402
+from derive_check.derive.exact.network import build_network  # noqa: E402
+from derive_check.derive.lang.formula import parse_formula  # noqa: E402
+from derive_check.derive.model.claims import ClaimSpec  # noqa: E402
+from derive_check.derive.model.spec import ModelSpec, load_file  # noqa: E402
+from derive_check.derive.printing.text import to_text  # noqa: E402
+from derive_check.derive.tree import Apply, Node  # noqa: E402
+from derive_check.verify.check.session import Session  # noqa: E402
+from derive_check.verify.decide.equality import Equality  # noqa: E402
+from derive_check.verify.diagnose.rewrites import moved_factors, vocabulary_of  # noqa: E402
+from derive_check.verify.results import Verdict  # noqa: E402
+from derive_check.verify.run.engine import check_claim  # noqa: E402
 
 FILES = [
     "examples/two_layer.toml",
@@ -94,9 +94,9 @@ def oracle(source: Source, tree: Node, rng: random.Random) -> bool | None:
     It shares no evaluation code with the engine (the float64 oracle this replaced re-used the engine's
     evaluator and op table). A formula whose symbolic shape is not the gradient's is not equal to it.
     """
-    from derive.shapes import SymbolicShapeError, infer
-    from verify.crosscheck import claim_trees
-    from verify.witness import witness_claim
+    from derive_check.derive.model.shapes import SymbolicShapeError, infer
+    from derive_check.verify.witness.check import witness_claim
+    from derive_check.verify.witness.crosscheck import claim_trees
 
     spec, claim = source.spec, source.claim
     trees = claim_trees(spec)
@@ -123,7 +123,7 @@ def generate(kind: str, sample: int | None, seed: int) -> list[tuple[Source, str
         made = list(apply_everywhere(source.tree, rules))
         if kind == "mutation":
             made += [
-                ("move the mask to another layer", t) for _, t in moved_factors(source.tree, model_of(source.spec))
+                ("move the mask to another layer", t) for _, t in moved_factors(source.tree, vocabulary_of(source.spec))
             ]
         for rule, tree in made:
             key = (source.spec.file, source.claim.name, to_text(tree))
@@ -155,11 +155,11 @@ def run(kind: str, sample: int | None = None, seed: int = 1) -> list[tuple[Case,
 
 
 def _general(source: Source, claim: ClaimSpec, tree: Node) -> bool:
-    from derive.shapes import SymbolicShapeError, model_shapes, resolve_products
-    from verify.general import general_proof
+    from derive_check.derive.model.shapes import SymbolicShapeError, resolve_products
+    from derive_check.verify.decide.general import general_proof
 
     try:
-        resolved = resolve_products(tree, model_shapes(source.spec))
+        resolved = resolve_products(tree, dict(source.spec.shapes))
     except SymbolicShapeError:
         return False
     earlier = {k: v for k, v in source.session.trees.items() if k != source.claim.name}

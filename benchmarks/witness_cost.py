@@ -3,7 +3,7 @@
     python benchmarks/witness_cost.py [FILE] [--runs 5]
 
 Prints a table: the whole `derive-check --no-cache FILE` process (CPU and wall seconds, median of the
-runs, each a fresh process), and the witness alone, in-process (`verify.crosscheck.crosscheck` on the
+runs, each a fresh process), and the witness alone, in-process (`verify.witness.crosscheck.crosscheck` on the
 file's results: every passing claim at its points, plus the other size tuples of claims proved for all
 sizes), median of the runs. The share is the witness's median over the process's median CPU time.
 The target of the soundness issue is a share of at most 15 %.
@@ -28,7 +28,7 @@ def whole_process(path: Path) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "verify", "--no-cache", "--jobs", "1", str(path)],
+        [sys.executable, "-m", "derive_check", "--no-cache", "--jobs", "1", str(path)],
         cwd=ROOT,
         capture_output=True,
         check=False,
@@ -41,9 +41,9 @@ def whole_process(path: Path) -> tuple[float, float]:
 
 def witness_alone(path: Path) -> tuple[float, int]:
     """(seconds, passing claims) of the witness on the file's results, in-process."""
-    from derive.model import load_file
-    from verify.crosscheck import crosscheck
-    from verify.engine import check_path
+    from derive_check.derive.model.spec import load_file
+    from derive_check.verify.run.engine import check_path
+    from derive_check.verify.witness.crosscheck import crosscheck
 
     spec = load_file(path)
     results = list(check_path(path).claims)

@@ -6,7 +6,7 @@ interpreter (segfaults seen in tests, always after a tiny budget had expired). B
 deadlines; the engine calls `check()` at safe points of its own loops (each chain-rule step, each
 normal-form conversion, each entry, each counterexample point), which raises BudgetExceeded for the budget
 that ran out. A single runaway SymPy call cannot be interrupted this way; the CLI bounds that with a
-worker process it kills at a hard deadline (`verify.worker`).
+worker process it kills at a hard deadline (`verify.run.workers`).
 
 Budgets nest: the exception names the budget that ran out, so an inner attempt ("try the plain normal
 form for 1 s") can give up without swallowing the claim's own budget.

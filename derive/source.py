@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from derive.errors import Location
+from derive_check.derive.errors import Location
 
 _HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(#.*)?$")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from verify.results import ClaimResult, FileResult, Verdict
+from derive_check.verify.results import ClaimResult, FileResult, Verdict
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[margin=2.2cm]{geometry}

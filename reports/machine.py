@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from verify.results import ClaimResult, FileResult, Verdict
+from derive_check.verify.results import ClaimResult, FileResult, Verdict
 
 SCHEMA_VERSION = 1
 

@@ -14,7 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from verify.results import ClaimResult, FileResult, Verdict
+from derive_check.verify.results import ClaimResult, FileResult, Verdict
 
 STYLE = {
     Verdict.PROVED: "bold green",

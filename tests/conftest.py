@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from derive.model import parse_spec
-from derive.network import build_network
-from verify.crosscheck import crosscheck
-from verify.engine import check_claim
-from verify.equality import Equality
-from verify.results import ClaimResult
-from verify.session import Session
+from derive_check.derive.exact.network import build_network
+from derive_check.derive.model.spec import parse_spec
+from derive_check.verify.check.session import Session
+from derive_check.verify.decide.equality import Equality
+from derive_check.verify.results import ClaimResult
+from derive_check.verify.run.engine import check_claim
+from derive_check.verify.witness.crosscheck import crosscheck
 
 pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from derive_check.verify.results import Verdict
 from tests.conftest import check_text
-from verify.results import Verdict
 
 MSE = """
 [sizes]

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from benchmarks.ladder import Run, model_file, summary, timed
-from derive.model import load_file
+from derive_check.derive.model.spec import load_file
 
 
 def test_a_ladder_file_has_the_rung_sizes_and_the_canonical_claims(tmp_path: Path) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from reports.machine import to_json
+from derive_check.reports.machine import to_json
+from derive_check.verify.results import FileResult, Verdict
+from derive_check.verify.run.cache import ProofCache
+from derive_check.verify.run.engine import check_path
+from derive_check.verify.run.replay import cached_result
 from tests.conftest import EXAMPLES, ROOT, SOFTMAX_HEAD, two_layer
-from verify.cache import ProofCache
-from verify.cached import cached_result
-from verify.engine import check_path
-from verify.results import FileResult, Verdict
 
 
 def test_a_cached_run_gives_the_same_results(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_editing_one_claim_rechecks_it_and_the_claims_that_use_it(tmp_path: Path
 def test_a_fully_cached_cli_run_never_imports_sympy(tmp_path: Path) -> None:
     env = {**os.environ, "DERIVE_CHECK_CACHE": str(tmp_path)}
     probe = (
-        "import sys\nfrom verify.cli import main\ncode = main([sys.argv[1], '--no-timings'])\n"
+        "import sys\nfrom derive_check.cli import main\ncode = main([sys.argv[1], '--no-timings'])\n"
         "print('sympy' in sys.modules, code)"
     )
     args = [sys.executable, "-c", probe, str(EXAMPLES / "seeds")]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from derive_check.cli import main
 from tests.conftest import EXAMPLES, ROOT, two_layer
-from verify.cli import main
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -102,7 +102,7 @@ def test_injected_code_in_a_claim_is_an_error_and_runs_nothing(
 
 def test_help_is_instant_because_sympy_is_not_imported() -> None:
     probe = (
-        "import sys\nfrom verify.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
+        "import sys\nfrom derive_check.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
         "    print('exit', e.code, 'sympy' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True).stdout
@@ -111,7 +111,7 @@ def test_help_is_instant_because_sympy_is_not_imported() -> None:
 
 def test_the_module_entry_point_runs_the_cli() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "verify", str(EXAMPLES / "two_layer.toml"), "--no-timings"],
+        [sys.executable, "-m", "derive_check", str(EXAMPLES / "two_layer.toml"), "--no-timings"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -120,7 +120,7 @@ def test_the_module_entry_point_runs_the_cli() -> None:
 
 
 def test_every_bundled_claim_knows_its_line() -> None:
-    from derive.model import load_file
+    from derive_check.derive.model.spec import load_file
 
     for path in sorted(EXAMPLES.rglob("*.toml")):
         spec = load_file(path)

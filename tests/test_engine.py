@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from derive_check.verify.results import ClaimResult, Verdict
+from derive_check.verify.run.engine import check_path
 from tests.conftest import EXAMPLES, TWO_LAYER_HEAD, check_text, two_layer
-from verify.engine import check_path
-from verify.results import ClaimResult, Verdict
 
 CORRECT = {
     "dscores is (P - Y)/N": ("dscores", "(P - Y) / N"),
@@ -126,7 +126,7 @@ def test_a_claim_true_for_one_label_assignment_only_is_refuted() -> None:
 
 
 def test_the_time_budget_gives_undecided_not_a_pass() -> None:
-    from derive import budget
+    from derive_check.derive import budget
 
     for _ in range(5):  # tiny budgets, repeatedly: none may leave an alarm behind for the next test
         [result] = check_text(
@@ -220,8 +220,8 @@ def test_a_claim_in_the_other_layout_is_reported_not_proved() -> None:
 
 
 def test_a_declared_shape_that_contradicts_the_forward_pass_is_a_shape_error() -> None:
-    from derive.model import parse_spec
-    from derive.network import build_network, shape_findings
+    from derive_check.derive.exact.network import build_network, shape_findings
+    from derive_check.derive.model.spec import parse_spec
 
     spec = parse_spec(
         "t.toml", COLUMN.replace('z = "W2.T @ x + b2"', 'z = { formula = "W2.T @ x + b2", shape = "n x 1" }')
@@ -272,7 +272,7 @@ def test_budgets_are_cooperative_and_name_the_one_that_ran_out() -> None:
     # now they only raise at safe points (`check()`), naming the budget whose deadline passed.
     import time
 
-    from derive import budget
+    from derive_check.derive import budget
 
     with budget.time_budget(10.0) as outer, budget.time_budget(0.01) as inner:
         time.sleep(0.02)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from derive.model import parse_spec
-from derive.network import build_network
+from derive_check.derive.exact.network import build_network
+from derive_check.derive.model.spec import parse_spec
+from derive_check.verify.check.session import Session
+from derive_check.verify.decide.equality import Equality
+from derive_check.verify.decide.reparam import softmax_rows, substitution
+from derive_check.verify.results import Verdict
+from derive_check.verify.run.engine import check_claim
 from tests.conftest import TWO_LAYER_HEAD, check_text, two_layer
-from verify.engine import check_claim
-from verify.equality import Equality
-from verify.reparam import softmax_rows, substitution
-from verify.results import Verdict
-from verify.session import Session
 
 e = sp.symbols("e0:6")
 

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive.errors import InputError, Location
-from derive.lang import parse_formula
+from derive_check.derive.errors import InputError, Location
+from derive_check.derive.lang.formula import parse_formula
+from derive_check.verify.results import Verdict
+from derive_check.verify.run.engine import INTERNAL, check_claim, check_path
 from tests.conftest import EXAMPLES, TWO_LAYER_HEAD, two_layer
-from verify.engine import INTERNAL, check_claim, check_path
-from verify.results import Verdict
 
 TOKENS = [
     "X",

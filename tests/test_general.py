@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from derive.index_form import Factor, IndexContext, Term
-from derive.model import load_file, parse_spec
-from derive.shapes import model_shapes, resolve_products
+from derive_check.cli import main
+from derive_check.derive.index.form import Factor, IndexContext, Term
+from derive_check.derive.model.shapes import resolve_products
+from derive_check.derive.model.spec import load_file, parse_spec
+from derive_check.verify.decide.general import general_proof, normalize
+from derive_check.verify.results import GeneralProof, Verdict
 from tests.conftest import EXAMPLES, TWO_LAYER_HEAD, check_text, two_layer
-from verify.cli import main
-from verify.general import general_proof, normalize
-from verify.results import GeneralProof, Verdict
 
 N = sp.Symbol("N", positive=True, integer=True)
 
@@ -72,7 +72,7 @@ def test_an_identity_true_only_for_size_one_is_not_normalised_away() -> None:
 
 def _general(path: Path) -> dict[str, GeneralProof]:
     spec = load_file(path)
-    shapes, earlier, out = model_shapes(spec), {}, {}
+    shapes, earlier, out = dict(spec.shapes), {}, {}
     for claim in spec.claims:
         assert claim.expr is not None
         tree = resolve_products(claim.expr, shapes)
@@ -91,7 +91,7 @@ def test_the_canonical_two_layer_claims_are_proved_for_all_sizes() -> None:
 def test_no_claim_refuted_at_fixed_sizes_is_proved_for_all_sizes(example: str) -> None:
     spec = load_file(EXAMPLES / example)
     results = check_text((EXAMPLES / example).read_text())
-    shapes, earlier, refuted = model_shapes(spec), {}, []
+    shapes, earlier, refuted = dict(spec.shapes), {}, []
     for claim, result in zip(spec.claims, results, strict=True):
         if result.verdict is Verdict.SHAPE_ERROR or claim.expr is None:
             continue
@@ -114,7 +114,7 @@ def test_a_claim_outside_the_calculus_says_why_and_keeps_its_verdict() -> None:
     claim = spec.claims[0]
     assert claim.expr is not None
     one_entry = claim.__class__(**{**claim.__dict__, "index_vars": (("t", "C"),)})  # a claim about entries
-    proof = general_proof(spec, one_entry, resolve_products(claim.expr, model_shapes(spec)), {})
+    proof = general_proof(spec, one_entry, resolve_products(claim.expr, dict(spec.shapes)), {})
     assert not proof.proved and proof.summary.startswith("not attempted for all sizes")
 
 

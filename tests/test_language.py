@@ -6,9 +6,9 @@ from fractions import Fraction
 
 import pytest
 
-from derive.errors import InputError, Location
-from derive.lang import parse_formula
-from derive.tree import Apply, Const, Ref
+from derive_check.derive.errors import InputError, Location
+from derive_check.derive.lang.formula import parse_formula
+from derive_check.derive.tree import Apply, Const, Ref
 
 
 def parse(text: str):  # type: ignore[no-untyped-def]

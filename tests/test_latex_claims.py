@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from derive.errors import InputError, Location
-from derive.lang import parse_formula
-from derive.model import load_file
-from derive.network import build_network
-from derive.printer import to_text
-from derive.texparse import read_latex
+from derive_check.derive.errors import InputError, Location
+from derive_check.derive.exact.network import build_network
+from derive_check.derive.lang.formula import parse_formula
+from derive_check.derive.lang.latex import read_latex
+from derive_check.derive.model.spec import load_file
+from derive_check.derive.printing.text import to_text
+from derive_check.verify.check.session import Session
+from derive_check.verify.decide.equality import Equality
+from derive_check.verify.results import Verdict
+from derive_check.verify.run.engine import check_claim
 from tests.conftest import EXAMPLES, TWO_LAYER_HEAD, check_text
-from verify.engine import check_claim
-from verify.equality import Equality
-from verify.results import Verdict
-from verify.session import Session
 
 NAMES = {"X", "Y", "P", "h", "h1", "W1", "W2", "b1", "b2", "reg", "N", "L", "z", "yhat", "y", "lam", "m"}
 

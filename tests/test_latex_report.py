@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from derive.latex import name_latex, symbol_latex
-from reports.latex import tex_text, to_latex_document
+from derive_check.cli import main
+from derive_check.derive.printing.latex import name_latex, symbol_latex
+from derive_check.reports.latex import tex_text, to_latex_document
+from derive_check.verify.run.engine import check_path
 from tests.conftest import EXAMPLES
-from verify.cli import main
-from verify.engine import check_path
 
 NEEDS_PDFLATEX = pytest.mark.skipif(
     shutil.which("pdflatex") is None and not os.environ.get("CI"),

@@ -9,11 +9,11 @@ from xml.etree import ElementTree as ET
 import jsonschema
 import pytest
 
-from reports.machine import SCHEMA, annotation_lines, to_json, to_junit
+from derive_check.cli import main
+from derive_check.reports.machine import SCHEMA, annotation_lines, to_json, to_junit
+from derive_check.verify.results import FileResult, Verdict
+from derive_check.verify.run.engine import check_path
 from tests.conftest import EXAMPLES
-from verify.cli import main
-from verify.engine import check_path
-from verify.results import FileResult, Verdict
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Differential fuzzing of whole models, a fixed-seed CI sample (the full run: python benchmarks/fuzz_models.py).
 
-Models come from `tests/modelgen/`; truth comes only from the independent witness (`verify.witness`), never
+Models come from `tests/modelgen/`; truth comes only from the independent witness (`verify.witness.check`), never
 from the engine. The sample must contain no lie (false PROVED, false "all sizes"), no INCONSISTENT verdict, and
 must really exercise what the generator is for, so that it cannot pass vacuously.
 """
@@ -33,7 +33,7 @@ FEATURES = (
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> list[ModelRun]:
     """The CI sample, checked by the engine and judged by the witness."""
-    pytest.importorskip("verify.witness")
+    pytest.importorskip("derive_check.verify.witness.check")
     out = tmp_path_factory.mktemp("fuzz_lies")
     return run_models(
         CI_COUNT, CI_SEED, jobs=2, randomized=False, out=out, budget=CI_BUDGET, progress=False, light=True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from verify.normal_form import NormalForm, NotRational
+from derive_check.verify.decide.normal_form import NormalForm, NotRational
 
 m, n = sp.symbols("m n")  # activation masks
 y0, y1, y2 = sp.symbols("y0 y1 y2")  # one one-hot row

@@ -29,4 +29,4 @@ def test_a_broken_file_is_one_failing_item(pytester: pytest.Pytester) -> None:
 def test_the_pre_commit_hook_runs_the_installed_command() -> None:
     hooks = (ROOT / ".pre-commit-hooks.yaml").read_text()
     assert "- id: derive-check" in hooks and "entry: derive-check" in hooks and "language: python" in hooks
-    assert 'derive-check = "verify.cli:entry"' in (ROOT / "pyproject.toml").read_text()
+    assert 'derive-check = "derive_check.cli:entry"' in (ROOT / "pyproject.toml").read_text()

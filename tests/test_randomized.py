@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
+from derive_check.cli import main
+from derive_check.verify.decide.parallel import failing
+from derive_check.verify.decide.randomized import NotApplicable, RandomizedZero, randomized_zero
+from derive_check.verify.results import Verdict
+from derive_check.verify.run.cache import ProofCache
+from derive_check.verify.run.engine import check_path
 from tests.conftest import EXAMPLES, two_layer
-from verify.cache import ProofCache
-from verify.cli import main
-from verify.engine import check_path
-from verify.parallel import failing
-from verify.randomized import NotApplicable, RandomizedZero, randomized_zero
-from verify.results import Verdict
 
 x, y, m = sp.symbols("x y m")
 y0, y1, y2 = sp.symbols("y0:3")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from derive_check.verify.results import FileResult, Verdict
+from derive_check.verify.run.engine import check_path
 from tests.conftest import EXAMPLES
-from verify.engine import check_path
-from verify.results import FileResult, Verdict
 
 SEEDS = EXAMPLES / "seeds"
 P, R, S = Verdict.PROVED, Verdict.REFUTED, Verdict.SHAPE_ERROR

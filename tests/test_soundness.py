@@ -1,6 +1,6 @@
 """A fast sample of the mutation and equivalence suites (the full run: python benchmarks/soundness.py).
 
-The oracle that decides whether a mutant is wrong is the independent witness (verify.witness: its own mpmath
+The oracle that decides whether a mutant is wrong is the independent witness (verify/witness:  its own mpmath
 interpreter, 60-digit central differences), never the engine under test. Zero false PROVED is the bar; an
 equivalent rewrite must be PROVED.
 """
@@ -55,7 +55,7 @@ def test_the_oracle_alone_tells_a_correct_formula_from_a_sign_flip() -> None:
     import random
 
     from benchmarks.soundness import oracle, sources
-    from derive.tree import Apply
+    from derive_check.derive.tree import Apply
 
     source = next(s for s in sources() if s.claim.name == "dW2" and s.spec.file.endswith("two_layer.toml"))
     assert oracle(source, source.tree, random.Random(1)) is True

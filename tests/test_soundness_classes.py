@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from derive.errors import InputError
-from derive.model import load_file, parse_spec
-from reports.machine import exit_code
+from derive_check.derive.errors import InputError
+from derive_check.derive.model.spec import load_file, parse_spec
+from derive_check.reports.machine import exit_code
+from derive_check.verify.results import FileResult, Verdict
+from derive_check.verify.run.engine import check_path
 from tests.conftest import SOFTMAX_HEAD, check_text
-from verify.engine import check_path
-from verify.results import FileResult, Verdict
 
 P, R, S, E, U = Verdict.PROVED, Verdict.REFUTED, Verdict.SHAPE_ERROR, Verdict.ERROR, Verdict.UNDECIDED
 
@@ -261,7 +261,7 @@ def test_an_ill_typed_forward_line_is_an_input_error_even_when_the_sizes_coincid
 
 
 def test_an_engine_lie_becomes_inconsistent_with_exit_code_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from verify.equality import Equality
+    from derive_check.verify.decide.equality import Equality
 
     monkeypatch.setattr(Equality, "first_nonzero", lambda self, residuals, rounds=2: None)
     monkeypatch.setattr(Equality, "proves", lambda self, truth, claimed, residuals: True)  # an engine that lies
@@ -280,7 +280,7 @@ def test_every_pass_records_what_the_witness_checked() -> None:
 
 def test_exit_codes_rank_inconsistent_above_input_errors() -> None:
     def file(*verdicts: Verdict) -> FileResult:
-        from verify.results import ClaimResult
+        from derive_check.verify.results import ClaimResult
 
         claims = tuple(
             ClaimResult(name=f"c{k}", target="W", formula="0", verdict=v, line=1) for k, v in enumerate(verdicts)
@@ -350,7 +350,7 @@ def test_deeply_nested_toml_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_a_directory_scan_never_follows_a_file_out_of_the_folder(tmp_path: Path) -> None:
-    from verify.cli import collect
+    from derive_check.cli import collect
 
     (tmp_path / "project").mkdir()
     (tmp_path / "secret.toml").write_text("password = 'hunter2'\n")
@@ -361,7 +361,7 @@ def test_a_directory_scan_never_follows_a_file_out_of_the_folder(tmp_path: Path)
 
 @pytest.mark.parametrize("kind", ["corrupt", "a file", "read-only"])
 def test_an_unusable_cache_is_skipped_with_a_warning_never_a_traceback(tmp_path: Path, kind: str) -> None:
-    from verify.cache import ProofCache
+    from derive_check.verify.run.cache import ProofCache
 
     folder = tmp_path / "cache"
     folder.mkdir()

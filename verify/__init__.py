@@ -1,5 +1,5 @@
-"""Deciding claims: entries, the exact engine, the proofs for all sizes, refutation, diagnosis, the witness, the cache.
-
-The command line and the pytest plugin (`verify.cli`, `verify.pytest_plugin`) are the composition roots: the only
-modules that import `reports/`.
+"""Deciding claims, in the order a claim passes through: `check` (binding and entries, the engine that routes a
+claim), `decide` (exact normal forms, the randomized test, the proofs for all sizes), `refute` (counterexamples and
+the float oracle), `diagnose` (named repairs of a refuted formula), `witness` (the independent mpmath re-check of
+every pass), `run` (the proof cache, file-level workers, typesetting). Results (`results`) are what reports read.
 """

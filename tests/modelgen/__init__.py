@@ -28,7 +28,7 @@ broadcast add -> sum over axis 0, mul, div, pow, neg, transpose, sum/mean with a
 sigmoid, tanh, identity, declared f, softmax + cross-entropy fused to `(P - Y) * k`), adjoints summed over every
 use. It imports nothing from `derive/` or `verify/`: it only writes formula TEXT. `numeric_check` re-evaluates the
 IR with numpy and finite differences to test the emitter itself; the fuzz runner never uses that either, it asks
-the separate witness (`verify.witness`) which claims are true.
+the separate witness (`verify.witness.check`) which claims are true.
 
 Modules, one concern each: `ir` (the expression IR and its builders), `printing` (formula text and LaTeX),
 `backprop` (Model and the reference emitter), `layers` (names, sizes, profiles, dense layers), `models` (batch and

@@ -1,0 +1,290 @@
+"""Atoms: the symbols the model invents, each with what it stands for.
+
+Five kinds, one table:
+
+- **line atoms** — one per entry of each forward quantity (`scores[0,1]`), with
+  its definition in terms of earlier atoms. The loss stays small, and the
+  chain rule runs through definitions, each step a plain `sympy.diff`.
+  Before the equality test they are expanded away (`expand`), so nothing is
+  assumed about them.
+- **exp atoms** — `exp(u)` as a symbol with its argument recorded. SymPy's own
+  `exp` folds `exp(a)*exp(a)` into `exp(2a)` and `1/exp(a)` into `exp(-a)`,
+  which makes later normalisation unsound to undo; an atom never folds. In the
+  normal form exp atoms are independent variables: that can only miss a true
+  identity such as exp(a)exp(b) = exp(a+b), never accept a false one.
+- **smooth atoms** — `sigmoid(u)` and `tanh(u)` as symbols whose derivative is
+  written in the atom itself (σ' = σ(1 - σ), tanh' = 1 - tanh²), exactly as
+  exp' = exp. Residuals stay polynomial in them (no 1/(1 + e) denominators).
+- **function atoms** — `f(z[0])`, `f'(z[0])`, `dL/dy[2]`: applications of a function the
+  user declares but does not define (seed 004's f, g and L). Each partial derivative
+  is another atom, so a proof with them free holds for *every* smooth function.
+- **masks** — `mask(h1)[i,j]` ∈ {0, 1}, relu(z) = mask·z, keyed by the expanded
+  pre-activation so `(h1 > 0)` and `(X @ W1 + b1 > 0)` are the same mask.
+  Masks are constants for differentiation: relu'(z) = [z > 0], relu'(0) = 0.
+
+Names are unique by construction: SymPy symbols with equal names are equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+
+from derive_check.derive.budget import check
+from derive_check.derive.exact.walk import substitute
+
+
+def as_expr(value: object) -> sp.Expr:
+    """An internal value (SymPy object, int or Fraction) as a SymPy expression; never parses text."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | Fraction):
+        raise TypeError(f"not an exact value: {type(value).__name__}")
+    return sp.Rational(value.numerator, value.denominator)
+
+
+SMOOTH_DERIVATIVES = {  # d atom / d argument, in terms of the atom: true identities of the real functions
+    "sigmoid": lambda a: a * (1 - a),
+    "tanh": lambda a: 1 - a**2,
+}
+SMOOTH_VALUES = {"sigmoid": lambda u: 1 / (1 + sp.exp(-u)), "tanh": sp.tanh}
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    """A declared function's partial derivative `partial` (argument positions) applied to `args`."""
+
+    name: str
+    partial: tuple[int, ...]
+    args: tuple[sp.Expr, ...]
+
+    def label(self, arg_labels: tuple[str, ...]) -> str:
+        """How the atom reads: f(z[0]), f'(z[0]), or d(L)/d(y[2]) for a scalar function's partials."""
+        if len(self.args) == 1:
+            return f"{self.name}{chr(39) * len(self.partial)}({arg_labels[0]})"
+        if not self.partial:
+            return f"{self.name}(...)"
+        return f"d({self.name})/" + "".join(f"d({arg_labels[p]})" for p in self.partial)
+
+
+@dataclass
+class Atoms:
+    """Every invented symbol and its meaning."""
+
+    definition: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # line atom -> definition
+    exp_argument: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # exp atom -> argument
+    exp_by_argument: dict[sp.Expr, sp.Symbol] = field(default_factory=dict)  # expanded argument -> atom
+    masks: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # mask -> expanded pre-activation
+    mask_by_preactivation: dict[sp.Expr, sp.Symbol] = field(default_factory=dict)
+    indicators: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # [expr > 0] with no mask of its own
+    calls: dict[sp.Symbol, FunctionCall] = field(default_factory=dict)  # function atom -> what it applies
+    smooth: dict[sp.Symbol, tuple[str, sp.Expr]] = field(default_factory=dict)  # smooth atom -> (kind, argument)
+    _smooth_by_key: dict[tuple[str, sp.Expr], sp.Symbol] = field(default_factory=dict)
+    _call_by_key: dict[tuple[str, tuple[int, ...], tuple[sp.Expr, ...]], sp.Symbol] = field(default_factory=dict)
+    used_names: set[str] = field(default_factory=set)
+    created: list[sp.Symbol] = field(default_factory=list)  # every invented symbol, oldest first
+    _full: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    _polynomial: dict[sp.Symbol, bool] = field(default_factory=dict)
+    _shallow: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    _opened: dict[sp.Basic, sp.Basic] | None = None
+    _opened_from: int = 0
+    _shallow_memo: dict[sp.Basic, sp.Basic] = field(default_factory=dict)
+    _partials: dict[tuple[sp.Expr, sp.Symbol], sp.Expr] = field(default_factory=dict)
+
+    def fresh(self, name: str) -> sp.Symbol:
+        """A symbol whose name no other invented symbol has."""
+        candidate, k = name, 1
+        while candidate in self.used_names:
+            k += 1
+            candidate = f"{name}#{k}"
+        self.used_names.add(candidate)
+        symbol = sp.Symbol(candidate)
+        self.created.append(symbol)
+        return symbol
+
+    def define(self, value: sp.Expr, name: str) -> sp.Expr:
+        """A line atom standing for `value` (symbols and numbers are returned as they are)."""
+        if value.is_Symbol or value.is_number:
+            return value
+        atom = self.fresh(name)
+        self.definition[atom] = value
+        return atom
+
+    def key(self, u: sp.Expr) -> sp.Expr:
+        """The canonical form of an atom's argument, in terms of line atoms (cheap: never expanded through them).
+
+        A line atom stands for its definition, so `exp(scores[0,1])` and `exp(h1[0,:] @ W2[:,1] + b2[1])`
+        must meet: an argument that is a line atom is keyed by its (expanded) definition.
+        """
+        while u in self.definition:
+            u = self.definition[u]
+        return sp.expand(u)
+
+    def exp(self, u: sp.Expr, name: str) -> sp.Expr:
+        """The exp atom of argument `u` (exp(0) is 1)."""
+        key = self.key(u)
+        if key == 0:
+            return sp.Integer(1)
+        atom = self.exp_by_argument.get(key)
+        if atom is None:
+            atom = self.fresh(name)
+            self.exp_by_argument[key] = atom
+            self.exp_argument[atom] = u
+        return atom
+
+    def call(self, name: str, partial: tuple[int, ...], args: tuple[sp.Expr, ...], label: str) -> sp.Symbol:
+        """The atom for a declared function's (partial derivative's) value at `args`."""
+        key = (name, tuple(sorted(partial)), tuple(self.key(a) for a in args))
+        atom = self._call_by_key.get(key)
+        if atom is None:
+            atom = self._call_by_key[key] = self.fresh(label)
+            self.calls[atom] = FunctionCall(name, key[1], args)
+        return atom
+
+    def smooth_atom(self, kind: str, u: sp.Expr, name: str) -> sp.Symbol:
+        """The atom for sigmoid(u) or tanh(u)."""
+        key = (kind, self.key(u))
+        atom = self._smooth_by_key.get(key)
+        if atom is None:
+            atom = self._smooth_by_key[key] = self.fresh(name)
+            self.smooth[atom] = (kind, u)
+        return atom
+
+    def mask(self, z: sp.Expr, name: str) -> sp.Symbol:
+        """The mask symbol of pre-activation `z`, created on first use."""
+        key = self.key(z)
+        mask = self.mask_by_preactivation.get(key)
+        if mask is None:
+            mask = self.fresh(name)
+            self.mask_by_preactivation[key] = mask
+            self.masks[mask] = key
+        return mask
+
+    def indicator(self, key: sp.Expr) -> sp.Symbol:
+        """A 0/1 atom for [key > 0] where no mask tests `key` (free, so proofs cover both values)."""
+        for symbol, expr in self.indicators.items():
+            if expr == key:
+                return symbol
+        symbol = self.fresh(f"[{str(key)[:40]} > 0]")
+        self.indicators[symbol] = key
+        return symbol
+
+    def expand(self, expr: sp.Expr) -> sp.Expr:
+        """`expr` with every line atom replaced by its full definition (exp atoms and masks stay)."""
+        inner = expr.free_symbols & self.definition.keys()
+        return expr.xreplace({a: self._expanded(a) for a in inner}) if inner else expr
+
+    def shallow(self, expr: sp.Expr) -> sp.Expr:
+        """`expr` with only the line atoms that are not polynomials (softmax outputs, logs) expanded.
+
+        Polynomial line atoms (h1[0,2], scores[1,0]) stay as symbols. Treating them as free variables is
+        sound (a zero polynomial stays zero under substitution) and keeps residuals small; when it misses a
+        zero, the caller falls back to `expand`.
+        """
+        if self._opened is None or self._opened_from != len(self.definition):  # rebuilt when atoms were added
+            self._opened = {a: self._shallow_expanded(a) for a in self.definition if not self._is_polynomial(a)}
+            self._opened_from, self._shallow_memo = len(self.definition), {}
+        return substitute(expr, self._opened, self._shallow_memo)
+
+    def _shallow_expanded(self, atom: sp.Symbol) -> sp.Expr:
+        found = self._shallow.get(atom)
+        if found is None:
+            value = self.definition[atom]
+            inner = [a for a in value.free_symbols & self.definition.keys() if not self._is_polynomial(a)]
+            found = self._shallow[atom] = value.xreplace({a: self._shallow_expanded(a) for a in inner})
+        return found
+
+    def _is_polynomial(self, atom: sp.Symbol) -> bool:
+        found = self._polynomial.get(atom)
+        if found is None:
+            value = self.definition[atom]
+            found = not value.atoms(sp.Function) and all(
+                not p.exp.is_negative and p.exp.is_Integer for p in value.atoms(sp.Pow)
+            )
+            found = found and all(self._is_polynomial(a) for a in value.free_symbols & self.definition.keys())
+            self._polynomial[atom] = found
+        return found
+
+    def _expanded(self, atom: sp.Symbol) -> sp.Expr:
+        found = self._full.get(atom)
+        if found is None:
+            found = self._full[atom] = self.expand(self.definition[atom])
+        return found
+
+    def total_diff(self, expr: sp.Expr, x: sp.Symbol, memo: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+        """d expr/dx through every atom: ∂expr/∂x + Σ_a ∂expr/∂a · da/dx (memo caches da/dx)."""
+        check()  # a safe point for the time budget
+        result = sp.diff(expr, x)
+        for atom in expr.free_symbols:
+            if atom == x or not (
+                atom in self.definition or atom in self.exp_argument or atom in self.calls or atom in self.smooth
+            ):
+                continue
+            inner = memo.get(atom)
+            if inner is None:
+                inner = memo[atom] = self._atom_diff(atom, x, memo)
+            if inner != 0:
+                result += self._partial(expr, atom) * inner
+        return result
+
+    def gradient(self, expr: sp.Expr) -> dict[sp.Symbol, sp.Expr] | None:
+        """d expr / d s for every symbol s at once, by reverse accumulation over the atoms (None if it cannot).
+
+        Atoms are created after what they depend on, so newest-first is a topological order. One pass
+        replaces one forward pass per parameter entry. Declared-function atoms create their higher partials
+        while being differentiated, so with them the caller uses `total_diff`.
+        """
+        if self.calls:
+            return None
+        adjoint: dict[sp.Symbol, sp.Expr] = {}
+        self._accumulate(expr, sp.Integer(1), adjoint)
+        for atom in reversed(self.created):
+            check()  # a safe point for the time budget
+            weight = adjoint.get(atom)
+            if weight is None or weight == 0:
+                continue
+            if atom in self.definition:
+                self._accumulate(self.definition[atom], weight, adjoint)
+            elif atom in self.exp_argument:
+                self._accumulate(self.exp_argument[atom], weight * atom, adjoint)
+            elif atom in self.smooth:
+                kind, u = self.smooth[atom]
+                self._accumulate(u, weight * SMOOTH_DERIVATIVES[kind](atom), adjoint)
+        return adjoint
+
+    def _accumulate(self, expr: sp.Expr, weight: sp.Expr, adjoint: dict[sp.Symbol, sp.Expr]) -> None:
+        partials: dict[sp.Symbol, list[sp.Expr]] = {}
+        for term in sp.Add.make_args(expr):  # term by term: a large sum (the loss) is never re-walked whole
+            for symbol in term.free_symbols:
+                partials.setdefault(symbol, []).append(self._partial(term, symbol))
+        for symbol, parts in partials.items():
+            partial = sp.Add(*parts)
+            if partial != 0:
+                adjoint[symbol] = adjoint.get(symbol, sp.Integer(0)) + weight * partial
+
+    def _atom_diff(self, atom: sp.Symbol, x: sp.Symbol, memo: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+        if atom in self.definition:
+            return self.total_diff(self.definition[atom], x, memo)
+        if atom in self.exp_argument:
+            return atom * self.total_diff(self.exp_argument[atom], x, memo)
+        if atom in self.smooth:
+            kind, u = self.smooth[atom]
+            return SMOOTH_DERIVATIVES[kind](atom) * self.total_diff(u, x, memo)
+        call = self.calls[atom]  # d F_p(args)/dx = Σ_q F_{p+q}(args) · d args[q]/dx
+        total = sp.Integer(0)
+        for q, arg in enumerate(call.args):
+            inner = self.total_diff(arg, x, memo)
+            if inner != 0:
+                labels = tuple(str(a) for a in call.args)
+                higher = FunctionCall(call.name, (*call.partial, q), call.args)
+                total += self.call(call.name, higher.partial, call.args, higher.label(labels)) * inner
+        return total
+
+    def _partial(self, expr: sp.Expr, atom: sp.Symbol) -> sp.Expr:
+        key = (expr, atom)
+        found = self._partials.get(key)
+        if found is None:
+            found = self._partials[key] = sp.diff(expr, atom)
+        return found

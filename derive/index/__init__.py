@@ -1,0 +1,1 @@
+"""Formulas in index notation with symbolic sizes, and their derivatives through Kronecker deltas."""

@@ -1,0 +1,80 @@
+"""Index normal forms as LaTeX: what the report shows as the steps of a proof for all sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+
+from derive_check.derive.errors import InputError, Location
+from derive_check.derive.index.form import Factor, IndexContext, Sum, mask_name
+from derive_check.derive.lang.formula import parse_formula
+from derive_check.derive.printing.latex import name_latex, to_latex
+from derive_check.derive.tree import Apply
+
+MAX_TERMS = 24  # terms shown; longer normal forms are cut with a count
+TERMS_PER_LINE = 3
+
+
+def normal_form_latex(form: Mapping[tuple[tuple[str, ...], tuple[Factor, ...]], sp.Expr], ctx: IndexContext) -> str:
+    """`coeff · Σ_{s0<N} ... Π factors` for each term of a normal form, three terms a line ('\n'); '0' if empty."""
+    ordered = sorted(form.items(), key=lambda kv: repr(kv[0]))
+    return _terms([([(f"s{k}", r) for k, r in enumerate(ranges)], factors, c) for (ranges, factors), c in ordered], ctx)
+
+
+def raw_latex(terms: Sum, ctx: IndexContext) -> str:
+    """A sum of terms as built, before any rewrite (deltas and all), in the same notation."""
+    return _terms([([(i, str(d)) for i, d in t.bound], t.factors, t.coeff) for t in terms], ctx)
+
+
+def _terms(items: list[tuple[list[tuple[str, str]], tuple[Factor, ...], sp.Expr]], ctx: IndexContext) -> str:
+    if not items:
+        return "0"
+    masks = _mask_labels(ctx)
+    parts = []
+    for bound, factors, coeff in items[:MAX_TERMS]:
+        sums = "".join(rf"\sum_{{{_index(i)} < {name_latex(r)}}}" for i, r in bound)
+        body = " ".join(_factor(f, masks) for f in factors) or "1"
+        sign = "-" if coeff.could_extract_minus_sign() else "+"
+        magnitude = -coeff if sign == "-" else coeff
+        scale = "" if magnitude == 1 else sp.latex(magnitude) + r"\,"
+        parts.append(f"{sign} {scale}{sums} {body}")
+    lines = [" ".join(parts[k : k + TERMS_PER_LINE]).removeprefix("+ ") for k in range(0, len(parts), TERMS_PER_LINE)]
+    text = "\n".join(lines)  # a continuation line starts with '-' or with the '+' the report adds
+    if len(items) > MAX_TERMS:
+        text += rf" + \dots\ (\text{{{len(items) - MAX_TERMS} more terms}})"
+    return text
+
+
+def _mask_labels(ctx: IndexContext) -> dict[str, str]:
+    labels = {}
+    for name, definition in ctx.lines.items():
+        if isinstance(definition, Apply) and definition.op == "relu":
+            labels[mask_name(definition.args[0], ctx)] = name_latex(name)
+    return labels
+
+
+def _factor(f: Factor, masks: Mapping[str, str]) -> str:
+    indices = ",".join(_index(i) for i in f.indices)
+    if f.name == "δ":
+        return rf"\delta_{{{indices}}}"
+    if f.name in masks:
+        return rf"\mathbf{{1}}[{{{masks[f.name]}}}_{{{indices}}} > 0]"
+    if f.name.isidentifier():  # a declared or forward name: W_1 at its indices
+        text = rf"{{{name_latex(f.name)}}}_{{{indices}}}" if indices else name_latex(f.name)
+    elif f.name.startswith("mask:"):
+        text = rf"\mathbf{{1}}[{_formula(f.name.removeprefix('mask:'))} > 0]_{{{indices}}}"
+    else:  # an atom named by its formula: (log(P))_{i,c}
+        text = rf"\left({_formula(f.name)}\right)_{{{indices}}}"
+    return text + (rf"^{{{f.power}}}" if f.power != 1 else "")
+
+
+def _formula(text: str) -> str:
+    try:
+        return to_latex(parse_formula(text, Location()))
+    except InputError:  # a name printed by this program always parses; plain text is the safe fallback
+        return rf"\mathrm{{{text}}}"
+
+
+def _index(i: str) -> str:
+    return f"{i[0]}_{{{i[1:]}}}" if i[:1] in ("s", "k") and i[1:].isdigit() else i

@@ -1,0 +1,263 @@
+"""A safe parser for the numpy-like formula language.
+
+The formula is parsed with `ast.parse(mode="eval")` and walked through an
+explicit whitelist: a node type not handled here is an error, names are only
+recorded (never looked up in any Python namespace), calls are only to
+functions in the op registry, and attribute access is only `.T`. Nothing is
+ever executed, so `__import__('os')` is merely an unknown function name.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from derive_check.derive.errors import InputError, Location
+from derive_check.derive.ops.table import FUNCTIONS, RULES
+from derive_check.derive.tree import Apply, Const, Node, Ref
+
+MAX_FORMULA_CHARS = 4000
+MAX_DEPTH = 60
+MAX_EXPONENT = 12
+MAX_DECIMAL_EXPONENT = 400  # 1e-400 is read exactly; 1e999999 would be a number of a million digits
+
+_BINOPS: dict[type[ast.operator], str] = {
+    ast.Add: "add",
+    ast.Sub: "sub",
+    ast.Mult: "mul",
+    ast.Div: "div",
+    ast.Pow: "pow",
+    ast.MatMult: "matmul",
+}
+
+
+def parse_formula(text: str, where: Location, functions: Mapping[str, str] | None = None) -> Node:
+    """Parse one formula into an expression tree, or raise InputError with a caret.
+
+    `functions` maps names the file declares to their kind: "elementwise" (f; its derivatives are
+    called df, ddf) or "scalar" (a generic scalar function of an array, such as a loss L(y)).
+    """
+    if len(text) > MAX_FORMULA_CHARS:
+        raise InputError(f"formula is {len(text)} characters long; the limit is {MAX_FORMULA_CHARS}", where)
+    if "\x00" in text:
+        raise InputError("formula contains a NUL byte", where)
+    source = text.strip()
+    offset = text.index(source) if source else 0
+    if not source:
+        raise InputError("formula is empty", where)
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        col = max((exc.offset or 1) - 1, 0) + offset
+        raise InputError(f"syntax error: {exc.msg}", where.shifted(col, col + 1)) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise InputError(f"formula is nested too deeply (limit {MAX_DEPTH} levels)", where) from None
+    return _Walker(where, offset, dict(functions or {}), source).walk(tree.body, 0)
+
+
+class _Walker:
+    def __init__(self, where: Location, offset: int, functions: dict[str, str], source: str = "") -> None:
+        self.where = where
+        self.offset = offset
+        self.functions = functions
+        self.source = source
+
+    def fail(self, message: str, node: ast.AST) -> InputError:
+        start = getattr(node, "col_offset", 0) + self.offset
+        end = (getattr(node, "end_col_offset", None) or start + 1 - self.offset) + self.offset
+        return InputError(message, self.where.shifted(start, end))
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        start = getattr(node, "col_offset", 0) + self.offset
+        return start, (getattr(node, "end_col_offset", None) or start) + self.offset
+
+    def walk(self, node: ast.AST, depth: int) -> Node:
+        if depth > MAX_DEPTH:
+            raise self.fail(f"formula is nested too deeply (limit {MAX_DEPTH} levels)", node)
+        handler = self.HANDLERS.get(type(node))
+        if handler is None:
+            raise self.fail(f"{_describe(node)} is not part of the formula language", node)
+        return handler(self, node, depth + 1)
+
+    def binop(self, node: ast.BinOp, depth: int) -> Node:
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            raise self.fail(f"operator {type(node.op).__name__} is not supported (use + - * / ** @)", node)
+        left, right = self.walk(node.left, depth), self.walk(node.right, depth)
+        if op == "pow":
+            _check_exponent(right, self.fail("", node.right))
+        return Apply(op, (left, right), span=self.span(node))
+
+    def unary(self, node: ast.UnaryOp, depth: int) -> Node:
+        operand = self.walk(node.operand, depth)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.USub):
+            if isinstance(operand, Const):
+                return Const(-operand.value, span=self.span(node))
+            return Apply("neg", (operand,), span=self.span(node))
+        raise self.fail(f"unary {type(node.op).__name__} is not supported", node)
+
+    def compare(self, node: ast.Compare, depth: int) -> Node:
+        if len(node.ops) != 1:
+            raise self.fail("chained comparisons are not supported; write one indicator per comparison", node)
+        left, right = self.walk(node.left, depth), self.walk(node.comparators[0], depth)
+        op = node.ops[0]
+        if isinstance(op, ast.Gt):
+            return Apply("gt", (left, right), span=self.span(node))
+        if isinstance(op, ast.Lt):
+            return Apply("gt", (right, left), span=self.span(node))
+        raise self.fail("only strict indicators '>' and '<' are supported (relu'(0) = 0 is the convention)", node)
+
+    def call(self, node: ast.Call, depth: int) -> Node:
+        if not isinstance(node.func, ast.Name):
+            raise self.fail("only calls of the language's functions are allowed", node.func)
+        if node.func.id == "sum" and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
+            return self.index_sum(node.args[0], node, depth)
+        declared = self.declared(node.func.id)
+        if declared is not None:
+            if len(node.args) != 1 or node.keywords:
+                raise self.fail(f"{node.func.id}() takes exactly one argument", node)
+            op, given = declared
+            return Apply(op, (self.walk(node.args[0], depth),), given, span=self.span(node))
+        rule = FUNCTIONS.get(node.func.id)
+        if rule is None:
+            known = ", ".join(sorted([*FUNCTIONS, *self.functions]))
+            raise self.fail(f"unknown function '{node.func.id}' (known: {known})", node.func)
+        if len(node.args) != rule.arity:
+            raise self.fail(f"{rule.spelling}() takes {rule.arity} argument(s), got {len(node.args)}", node)
+        args = tuple(self.walk(a, depth) for a in node.args)
+        options: list[tuple[str, int | Fraction]] = []
+        for kw in node.keywords:
+            if kw.arg not in rule.options:
+                allowed = ", ".join(rule.options) or "none"
+                raise self.fail(f"{rule.spelling}() has no option '{kw.arg}' (allowed: {allowed})", kw.value)
+            options.append((kw.arg, self.literal(kw.value, integer=kw.arg == "axis")))
+        return Apply(rule.name, args, tuple(options), span=self.span(node))
+
+    def index_sum(self, gen: ast.GeneratorExp, node: ast.Call, depth: int) -> Node:
+        """sum(body for i in range(N)): the body at each i, added (a per-sample sum, as in notes)."""
+        spelling = "sum(<formula> for i in range(N)), with N a size"
+        if len(gen.generators) != 1 or node.keywords:
+            raise self.fail(f"a sum over an index is written {spelling}", node)
+        loop = gen.generators[0]
+        iterator = loop.iter
+        if (
+            loop.ifs
+            or loop.is_async
+            or not isinstance(loop.target, ast.Name)
+            or not isinstance(iterator, ast.Call)
+            or not isinstance(iterator.func, ast.Name)
+            or iterator.func.id != "range"
+            or len(iterator.args) != 1
+            or iterator.keywords
+            or not isinstance(iterator.args[0], ast.Name)
+        ):
+            raise self.fail(f"a sum over an index is written {spelling}", gen)
+        index, size = loop.target.id, iterator.args[0].id
+        if index.startswith("_") or size.startswith("_"):
+            raise self.fail("names may not start with '_'", gen)
+        body = self.walk(gen.elt, depth)
+        return Apply("index_sum", (body,), (("index", index), ("size", size)), span=self.span(node))
+
+    def declared(self, name: str) -> tuple[str, tuple[tuple[str, int | Fraction | str], ...]] | None:
+        """A call of a function the file declares: f, its derivatives df, ddf, or a scalar function."""
+        for order in range(3):
+            base = name[order:]
+            if name[:order] == "d" * order and self.functions.get(base) == "elementwise":
+                return "function", (("name", base), ("order", order))
+        if self.functions.get(name) == "scalar":
+            return "scalar_function", (("name", name),)
+        return None
+
+    def subscript(self, node: ast.Subscript, depth: int) -> Node:
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        indices: list[Node] = []
+        for part in parts:
+            if isinstance(part, ast.Name) and not part.id.startswith("_"):
+                indices.append(Ref(part.id, span=self.span(part)))
+            elif isinstance(part, ast.Constant) and type(part.value) is int and 0 <= part.value < 10**6:
+                indices.append(Const(Fraction(part.value), span=self.span(part)))
+            else:
+                raise self.fail("an index must be an index variable or a non-negative integer", part)
+        return Apply("entry", (self.walk(node.value, depth), *indices), span=self.span(node))
+
+    def attribute(self, node: ast.Attribute, depth: int) -> Node:
+        if node.attr != "T":
+            raise self.fail(f"attribute '.{node.attr}' is not supported (only '.T')", node)
+        return Apply("transpose", (self.walk(node.value, depth),), span=self.span(node))
+
+    def name(self, node: ast.Name, depth: int) -> Node:
+        if node.id.startswith("_"):
+            raise self.fail(f"name '{node.id}' is not allowed (names may not start with '_')", node)
+        return Ref(node.id, span=self.span(node))
+
+    def constant(self, node: ast.Constant, depth: int) -> Node:
+        """A number, read exactly from its digits as written (never through a float: 1e-400 is not 0)."""
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(f"constant {value!r} is not a number", node)
+        if isinstance(value, int) and abs(value) > 10**12:
+            raise self.fail("integer constant is too large (limit 10^12)", node)
+        if isinstance(value, int):
+            return Const(Fraction(value), span=self.span(node))
+        return Const(self.decimal(node), span=self.span(node))
+
+    def literal(self, node: ast.expr, integer: bool) -> int | Fraction:
+        """A keyword option's literal value (axis=1, alpha=0.2), read exactly."""
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -self.literal(node.operand, integer)
+        if isinstance(node, ast.Constant) and type(node.value) is int and abs(node.value) < 10**6:
+            return node.value
+        if not integer and isinstance(node, ast.Constant) and type(node.value) is float:
+            return self.decimal(node)
+        words = "option values must be integer literals" if integer else "option values must be number literals"
+        raise self.fail(words, node)
+
+    def decimal(self, node: ast.Constant) -> Fraction:
+        """The exact value of a float literal's text; exponents beyond ±MAX_DECIMAL_EXPONENT are refused."""
+        end = node.end_col_offset if node.end_col_offset is not None else len(self.source)
+        text = self.source[node.col_offset : end].replace("_", "").lower()
+        mantissa, _, exponent = text.partition("e")
+        readable = re.fullmatch(r"\d*\.?\d*", mantissa) and len(mantissa) <= 60
+        if not readable or (exponent and not re.fullmatch(r"[+-]?\d{1,6}", exponent)):
+            raise self.fail(f"cannot read the number {text!r} exactly", node)
+        if exponent and abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
+            raise self.fail(f"the exponent of {text} is beyond ±{MAX_DECIMAL_EXPONENT}", node)
+        return Fraction(text)
+
+    def paren(self, node: ast.Tuple, depth: int) -> Node:
+        raise self.fail("tuples are not part of the formula language", node)
+
+    HANDLERS: ClassVar[dict[type[ast.AST], Callable[[_Walker, Any, int], Node]]] = {
+        ast.BinOp: binop,
+        ast.UnaryOp: unary,
+        ast.Compare: compare,
+        ast.Call: call,
+        ast.Attribute: attribute,
+        ast.Name: name,
+        ast.Constant: constant,
+        ast.Tuple: paren,
+        ast.Subscript: subscript,
+    }
+
+
+def _check_exponent(node: Node, error: InputError) -> None:
+    if isinstance(node, Const):
+        if node.value.denominator != 1 or abs(node.value) > MAX_EXPONENT:
+            error.message = f"exponent must be an integer between -{MAX_EXPONENT} and {MAX_EXPONENT}, got {node.value}"
+            raise error
+        return
+    error.message = "exponent must be an integer literal"
+    raise error
+
+
+def _describe(node: ast.AST) -> str:
+    kinds = {ast.Lambda: "lambda", ast.IfExp: "conditional expression", ast.Slice: "slicing"}
+    return kinds.get(type(node), f"syntax '{type(node).__name__}'")
+
+
+assert set(_BINOPS.values()) <= set(RULES)

@@ -1,0 +1,403 @@
+"""Claims written in LaTeX, as they appear in notes, parsed into the same expression tree as formulas.
+
+A real grammar (lark, Earley) reads the mathematics; a small normalisation pass first removes what only
+affects typesetting (\\left, \\right, \\, \\! \\quad, \\mathbf{}, \\boldsymbol{}) and maps Unicode (−, ·, ⊙, ᵀ),
+and the file's alias table replaces prose (\\text{one-hot label}, probs, \\text{ReLU 的导数}) by formulas of the
+model. Matrix meaning, not scalar: ^T is a transpose, \\odot and \\circ are element-wise, and juxtaposition or
+\\cdot become the registry's `product`, which shapes later make a scalar or a matrix product. \\sum_{i=1}^{N}
+is a per-sample sum, `sum(body for i in range(N))`: x_i is row i of x, and a quantity written without the
+subscript whose first axis runs over N is read as its row i too (notes write ReLU' for ReLU'_i); the reading taken
+is printed as a formula. Only full ranges over a declared size are read (1..N, or 0..N-1); a partial range or a
+range over the wrong size is an error with a caret, never a silent full sum. Errors point into the LaTeX string
+with a caret and say what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import cast
+
+from lark import Lark, Token, Transformer, Tree, UnexpectedInput, v_args
+from lark.exceptions import VisitError
+
+from derive_check.derive.errors import InputError, Location
+from derive_check.derive.printing.text import to_text
+from derive_check.derive.tree import Apply, Const, Node, Ref
+
+GRAMMAR = r"""
+?start: relation | expr
+relation: expr EQUALS expr
+EQUALS: "+=" | "="
+
+?expr: term
+     | expr "+" term           -> add
+     | expr "-" term           -> sub
+     | "-" term                -> neg
+?term: postfix
+     | term CDOT postfix       -> product
+     | term HADAMARD postfix   -> hadamard
+     | term "/" postfix        -> div
+     | term postfix            -> product
+CDOT: "\\cdot" | "\\times" | "*"
+HADAMARD: "\\odot" | "\\circ"
+
+?postfix: atomic
+     | postfix "^" sup         -> superscript
+     | postfix "_" sub_index   -> subscripted
+?atomic: NAME                  -> name
+     | GREEK                   -> greek
+     | NUMBER                  -> number
+     | ALIAS                   -> alias
+     | "(" expr ")"            -> paren
+     | "[" expr "]"            -> paren
+     | "{" expr "}"            -> paren
+     | "\\frac" "{" expr "}" "{" expr "}"                 -> frac
+     | "\\frac" "{" PARTIAL expr "}" "{" PARTIAL expr "}"  -> derivative
+     | "\\sum" bounds? term                             -> total
+     | INDICATOR "[" comparison "]"                     -> indicator
+     | INDICATOR "\\{" comparison "\\}"                 -> indicator
+     | INDICATOR "_" "{" comparison "}"                 -> indicator
+     | FUNCTION PRIMES? "(" expr ")"                    -> call
+     | "\\hat" "{" NAME "}"                              -> hat
+     | "\\hat" NAME                                      -> hat
+PARTIAL: "\\partial"
+GREEK: /\\(lambda|eta|alpha|beta|gamma|delta|theta|Theta|mu|rho|tau|omega|epsilon)(?![A-Za-z])/
+PRIMES: /'+/
+INDICATOR: "\\mathbb{1}" | "\\mathbf{1}" | "\\mathbb 1" | "1"
+FUNCTION: /\\(exp|log|sigma|tanh)\b/
+        | /\\(text|operatorname|mathrm)\{(ReLU|relu|softmax|sigmoid|exp|log|tanh)\}/
+        | /\\fn\{[A-Za-z]\w*\}/
+ALIAS: /\\alias\{\d+\}/
+comparison: expr COMPARE expr
+COMPARE: ">" | "<" | "\\gt" | "\\lt"
+?bounds: "_" "{" NAME "=" expr "}" ("^" sup)?   -> bounds_from
+      | "_" "{" NAME "}" ("^" sup)?               -> bounds_upper
+      | "_" NAME ("^" sup)?                       -> bounds_upper
+sup: TRANSPOSE | "{" TRANSPOSE "}" | NUMBER | "{" NUMBER "}" | NAME | "{" expr "}"
+TRANSPOSE.2: "T" | "\\top" | "\\intercal" | "\\mathsf{T}" | "\\mathsf T"
+sub_index: NAME | NUMBER | "{" NAME "}" | "{" NUMBER "}" | "{" NAME "," NAME "}" | "{" NUMBER "," NUMBER "}"
+NAME: /[A-Za-z][A-Za-z0-9]*/
+NUMBER: /\d+(\.\d+)?/
+%ignore /\s+/
+"""
+
+_PARSER = Lark(GRAMMAR, parser="earley", propagate_positions=True, maybe_placeholders=False)
+_TYPOGRAPHY = [
+    (r"\\left\s*([(\[]|\\\{)", r"\1"),
+    (r"\\right\s*([)\]]|\\\})", r"\1"),
+    (r"\\[bB]igg?[lr]?", ""),
+    (r"\\[,;:!]|\\q?quad\b|~", " "),
+    (r"\\(mathbf|boldsymbol|bm|mathit|vec)\s*\{([A-Za-z][A-Za-z0-9]*)\}", r"\2"),
+    (r"\\left\.|\\right\.", ""),
+    ("−", "-"),
+    ("·", r" \\cdot "),
+    ("⊙", r" \\odot "),
+    ("ᵀ", "^T"),
+    (r"\\mathbb\s*\{\s*1\s*\}", r"\\mathbb{1}"),
+]
+WORDS = {
+    "ReLU": "relu",
+    "relu": "relu",
+    "softmax": "softmax",
+    "sigmoid": "sigmoid",
+    "exp": "exp",
+    "log": "log",
+    "tanh": "tanh",
+    "sigma": "sigmoid",
+}
+
+
+@dataclass(frozen=True)
+class LatexClaim:
+    """What a LaTeX claim says: the formula, and what its left side differentiates (if it has one)."""
+
+    expr: Node
+    of: str | None  # the numerator of the left side: "L", or a quantity such as "yhat[t]"
+    wrt: str | None  # the denominator of the left side, as a formula: "W2", "z[t]"
+    accumulate: bool  # the relation was "+=" (a term added to an earlier statement)
+
+
+def read_latex(
+    text: str,
+    where: Location,
+    names: set[str],
+    functions: Mapping[str, str],
+    aliases: Mapping[str, Node],
+    index_vars: set[str],
+    sizes: set[str] | None = None,
+) -> LatexClaim:
+    """Parse a LaTeX claim (`\\frac{\\partial L}{\\partial W_2} = ...` or just the right side)."""
+    prepared, placeholders = _prepare(text, functions, aliases)
+    try:
+        tree = _PARSER.parse(prepared)
+    except UnexpectedInput as exc:
+        at_end = not (getattr(exc, "column", -1) or 0) > 0
+        column = len(text.rstrip()) if at_end else _source_column(text, prepared, exc.column - 1)
+        expected = sorted(getattr(exc, "expected", set()) or getattr(exc, "allowed", set()))[:6]
+        hint = f"; expected one of: {', '.join(expected)}" if expected else ""
+        raise InputError(f"cannot read the LaTeX here{hint}", _at(where, text, column, column + 1)) from None
+    builder = _Builder(text, where, names, functions, placeholders, index_vars, sizes or set())
+    try:
+        if tree.data == "relation":
+            left, relation, right = tree.children
+            of, wrt = builder.left_side(left)
+            claim = LatexClaim(builder.transform(cast("Tree[Token]", right)), of, wrt, str(relation) == "+=")
+        else:
+            claim = LatexClaim(builder.transform(tree), None, None, False)
+        check_latex_names(claim.expr, names | index_vars, text, where)
+        return claim
+    except VisitError as exc:  # errors raised while building arrive wrapped by lark
+        if isinstance(exc.orig_exc, InputError):
+            raise exc.orig_exc from None
+        raise InputError(f"cannot read the LaTeX: {exc.orig_exc}", where) from None
+
+
+def _prepare(text: str, functions: Mapping[str, str], aliases: Mapping[str, Node]) -> tuple[str, dict[int, Node]]:
+    out = text
+    placeholders: dict[int, Node] = {}
+    for k, (key, node) in enumerate(sorted(aliases.items(), key=lambda kv: -len(kv[0]))):
+        if key in out:
+            out = out.replace(key, rf" \alias{{{k}}} ")
+            placeholders[k] = node
+    for pattern, replacement in _TYPOGRAPHY:
+        out = re.sub(pattern, replacement, out)
+    for name in functions:
+        out = re.sub(rf"(?<![\\\w]){re.escape(name)}(?=\s*'*\s*\()", rf"\\fn{{{name}}}", out)
+    # \text{reg}, \mathrm{scores}: a word that is not a function is just a name
+    out = re.sub(
+        r"\\(text|mathrm|operatorname)\s*\{([A-Za-z][A-Za-z0-9]*)\}",
+        lambda m: m.group(0) if m.group(2) in WORDS else f" {m.group(2)} ",
+        out,
+    )
+    return out, placeholders
+
+
+def _source_column(original: str, prepared: str, column: int) -> int:
+    """Map a column of the prepared text back to the original, by the longest common prefix of tokens."""
+    fragment = prepared[column : column + 12].strip()
+    found = original.find(fragment[:4]) if fragment else -1
+    return found if found >= 0 else min(column, len(original))
+
+
+def _at(where: Location, text: str, start: int, end: int) -> Location:
+    return Location(where.file, where.line, where.key, text, start, end)
+
+
+class _Builder(Transformer):  # type: ignore[type-arg]
+    """lark tree -> expression tree, checking names as it goes."""
+
+    def __init__(
+        self,
+        text: str,
+        where: Location,
+        names: set[str],
+        functions: Mapping[str, str],
+        placeholders: dict[int, Node],
+        index_vars: set[str],
+        sizes: set[str],
+    ) -> None:
+        super().__init__()
+        self.text, self.where, self.names, self.functions = text, where, names, functions
+        self.placeholders, self.index_vars, self.sizes = placeholders, index_vars, sizes
+
+    def fail(self, message: str, meta: object = None) -> InputError:
+        column = getattr(meta, "column", 1) - 1 if meta is not None and not getattr(meta, "empty", True) else 0
+        return InputError(message, _at(self.where, self.text, max(column, 0), max(column, 0) + 1))
+
+    def left_side(self, tree: object) -> tuple[str | None, str | None]:
+        """(numerator, denominator) of \\frac{\\partial A}{\\partial B}, as formulas."""
+        from lark import Tree
+
+        if not (isinstance(tree, Tree) and tree.data == "derivative"):
+            raise self.fail("the left side must be \\frac{\\partial L}{\\partial X}", getattr(tree, "meta", None))
+        top, bottom = (self.transform(tree.children[k]) for k in (1, 3))
+        return to_text(top), to_text(bottom)
+
+    @v_args(inline=True)
+    def name(self, token: Token) -> Node:
+        return Ref(str(token))  # checked once subscripts are joined (h_1 is h1): see `check_latex_names`
+
+    @v_args(inline=True)
+    def greek(self, token: Token) -> Node:
+        """\\lambda is the name lambda, or lam, whichever the model declares."""
+        word = str(token)[1:]
+        short = {"lambda": "lam", "epsilon": "eps"}.get(word, word)
+        return Ref(word if word in self.names or short not in self.names else short)
+
+    @v_args(inline=True)
+    def number(self, token: Token) -> Node:
+        return Const(Fraction(str(token)))
+
+    @v_args(inline=True)
+    def alias(self, token: Token) -> Node:
+        return self.placeholders[int(str(token)[7:-1])]
+
+    @v_args(inline=True)
+    def hat(self, token: Token) -> Node:
+        return Ref(f"{token}hat")
+
+    def add(self, args: list[Node]) -> Node:
+        return Apply("add", tuple(args))
+
+    def sub(self, args: list[Node]) -> Node:
+        return Apply("sub", tuple(args))
+
+    def neg(self, args: list[Node]) -> Node:
+        return Apply("neg", tuple(args))
+
+    def product(self, args: list[object]) -> Node:
+        return _extended("product", args[0], args[-1])  # type: ignore[arg-type]
+
+    def hadamard(self, args: list[object]) -> Node:
+        return _extended("mul", args[0], args[-1])  # type: ignore[arg-type]
+
+    def div(self, args: list[Node]) -> Node:
+        return _extended("div", args[0], args[-1])
+
+    def paren(self, args: list[Node]) -> Node:
+        """Parentheses close a sum: (\\sum_i x_i) y multiplies the whole sum by y."""
+        node = args[0]
+        if isinstance(node, Apply) and node.op == "index_sum" and node.option("open"):
+            return Apply("index_sum", node.args, tuple(kv for kv in node.options if kv[0] != "open"))
+        return node
+
+    def frac(self, args: list[Node]) -> Node:
+        return Apply("div", tuple(args))
+
+    def derivative(self, args: list[object]) -> Node:
+        raise self.fail("a derivative \\frac{\\partial}{\\partial} can only be the left side of a claim")
+
+    @v_args(meta=True)
+    def total(self, meta: object, args: list[object]) -> Node:
+        """\\sum_{i=1}^{N} body: the body at each i, added; only a full range over a size is read."""
+        body = args[-1]
+        assert isinstance(body, Node)
+        if len(args) == 1:
+            raise self.fail("a sum needs its index and range, e.g. \\sum_{i=1}^{N}", meta)
+        bound = args[0]
+        assert isinstance(bound, tuple)
+        index, lower, upper = bound
+        one, zero = Const(Fraction(1)), Const(Fraction(0))
+        size = ""
+        if upper is None and lower in (None, one):
+            size = ""  # \sum_i: the range is read from the quantities subscripted with i
+        elif isinstance(upper, Ref) and upper.name in self.sizes and lower in (None, one):
+            size = upper.name
+        elif (
+            lower == zero
+            and isinstance(upper, Apply)
+            and upper.op == "sub"
+            and isinstance(upper.args[0], Ref)
+            and upper.args[0].name in self.sizes
+            and upper.args[1] == one
+        ):
+            size = upper.args[0].name
+        else:
+            low = to_text(lower) if isinstance(lower, Node) else "1"
+            high = to_text(upper) if isinstance(upper, Node) else "?"
+            raise self.fail(
+                f"\\sum_{{{index}={low}}}^{{{high}}} is not a full sum over a size: only \\sum_{{{index}=1}}^{{N}} "
+                f"(or {index}=0 to N-1), with N a declared size ({', '.join(sorted(self.sizes)) or 'none'}), is read",
+                meta,
+            )
+        return Apply("index_sum", (body,), (("index", index), ("size", size), ("rows", 1), ("open", 1)))
+
+    def bounds_from(self, args: list[object]) -> tuple[str, Node | None, Node | None]:
+        """\\sum_{i=a}^{b}: (index, lower, upper or None)."""
+        lower = args[1] if isinstance(args[1], Node) else None
+        upper = args[2] if len(args) > 2 and isinstance(args[2], Node) else None
+        return str(args[0]), lower, upper
+
+    def bounds_upper(self, args: list[object]) -> tuple[str, Node | None, Node | None]:
+        """\\sum_i^{b} or \\sum_{i}: (index, None, upper or None)."""
+        upper = args[1] if len(args) > 1 and isinstance(args[1], Node) else None
+        return str(args[0]), None, upper
+
+    @v_args(inline=True)
+    def comparison(self, left: Node, op: Token, right: Node) -> Node:
+        return Apply("gt", (left, right) if str(op) in (">", "\\gt") else (right, left))
+
+    def indicator(self, args: list[object]) -> Node:
+        return args[-1]  # type: ignore[return-value]
+
+    def call(self, args: list[object]) -> Node:
+        function, body = str(args[0]), args[-1]
+        primes = len(str(args[1])) if len(args) == 3 else 0
+        assert isinstance(body, Node)
+        declared = re.fullmatch(r"\\fn\{(\w+)\}", function)
+        if declared:
+            name = declared.group(1)
+            return Apply("function", (body,), (("name", name), ("order", primes)))
+        word = WORDS[re.sub(r"^\\(text|operatorname|mathrm)\{|^\\|\}$", "", function)]
+        if primes and word == "relu":
+            return Apply("gt", (body, Const(Fraction(0))))  # ReLU'(z) = 1[z > 0]
+        if primes:
+            raise self.fail(f"the derivative {word}' is not built in; write it out (e.g. sigma(z) (1 - sigma(z)))")
+        return Apply(word, (body,))
+
+    def superscript(self, args: list[object]) -> Node:
+        base, sup = args[0], args[-1]
+        assert isinstance(base, Node)
+        if sup == "T":
+            return Apply("transpose", (base,))
+        return Apply("pow", (base, sup), (("latex", 1),))  # type: ignore[arg-type]  # shapes decide (see shapes)
+
+    def sup(self, args: list[object]) -> object:
+        item = args[0]
+        if isinstance(item, Token) and item.type == "TRANSPOSE":
+            return "T"
+        if isinstance(item, Token) and item.type == "NUMBER":
+            return Const(Fraction(str(item)))
+        if isinstance(item, Token) and item.type == "NAME":
+            return self.name(item)
+        return item
+
+    def sub_index(self, args: list[object]) -> list[str]:
+        return [str(a) for a in args]
+
+    def subscripted(self, args: list[object]) -> Node:
+        """W_2 is the name W2 when the model has it; otherwise x_t, x_{i,j} are entries (or rows, inside a sum)."""
+        base, index = args[0], args[-1]
+        assert isinstance(base, Node) and isinstance(index, list)
+        if isinstance(base, Ref) and base.name + "".join(index) in self.names:
+            return Ref(base.name + "".join(index))
+        parts = [Const(Fraction(int(i))) if i.isdigit() else Ref(i) for i in index]
+        return Apply("entry", (base, *parts))
+
+    def __default__(self, data: str, children: list[object], meta: object) -> object:
+        raise self.fail(f"'{data}' is not supported in LaTeX claims", meta)
+
+
+def check_latex_names(node: Node, known: set[str], text: str, where: Location) -> None:
+    """Raise InputError with a caret at the first name the model does not have."""
+    from derive_check.derive.tree import refs
+
+    for word in sorted(refs(node) - known):
+        raise InputError(
+            f"unknown name '{word}' in LaTeX (known: {', '.join(sorted(known))}; prose and other "
+            f"notation can be mapped in [aliases])",
+            _at(where, text, *_find(text, word)),
+        )
+
+
+def _find(text: str, word: str) -> tuple[int, int]:
+    match = re.search(rf"{re.escape(word)}", text)
+    return (match.start(), match.end()) if match else (0, 1)
+
+
+def _extended(op: str, left: Node, right: Node) -> Node:
+    """A product whose left factor is an open sum: the sum's body extends over it (\\sum_i x_i y_i)."""
+    if isinstance(left, Apply) and left.op == "index_sum" and left.option("open"):
+        return Apply("index_sum", (_extended(op, left.args[0], right),), left.options)
+    if isinstance(left, Apply) and left.op in ("product", "mul") and _ends_open(left.args[1]):
+        return Apply(left.op, (left.args[0], _extended(op, left.args[1], right)))  # a (Σ_i x_i) r = a Σ_i (x_i r)
+    return Apply(op, (left, right))
+
+
+def _ends_open(node: Node) -> bool:
+    if isinstance(node, Apply) and node.op == "index_sum":
+        return bool(node.option("open"))
+    return isinstance(node, Apply) and node.op in ("product", "mul") and _ends_open(node.args[1])

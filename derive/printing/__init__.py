@@ -1,0 +1,1 @@
+"""Expression trees and index forms printed back as formulas and as LaTeX."""

@@ -1,0 +1,181 @@
+"""From a claim to the scalar comparisons that decide it.
+
+Every claim, whatever its form, becomes a flat list of `Entry`: one true
+derivative and one claimed value per entry and per index assignment. A gradient
+of the loss is shaped like the quantity (denominator layout) or transposed
+(numerator layout); the derivative of a vector by a vector is its Jacobian
+(numerator layout: one row per entry of `of`); a claim about one entry with
+index variables is checked for every assignment its condition allows, with a
+true-class binding replacing the one-hot labels by the vector of that class.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+from derive_check.derive.budget import check
+from derive_check.derive.errors import Location
+from derive_check.derive.exact.atoms import as_expr
+from derive_check.derive.exact.cut import Canon, Cut, cut_network
+from derive_check.derive.exact.evaluate import evaluate, shape_text
+from derive_check.derive.exact.network import Network
+from derive_check.derive.model.claims import ClaimSpec
+from derive_check.derive.ops.table import Array
+from derive_check.derive.source import formula_location
+from derive_check.derive.tree import Node
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One scalar comparison: the true derivative and the claimed value of one entry."""
+
+    label: str  # e.g. "dW1[0,2]" or "dyhat[0,0] (t=0, j=1)"
+    truth: sp.Expr
+    claimed: sp.Expr
+    index: tuple[int, ...] = ()  # position in the gradient, for the finite-difference oracle
+    fixed: dict[sp.Basic, sp.Expr] = field(default_factory=dict, compare=False)  # labels bound by the claim
+
+
+class ShapeMismatch(ValueError):
+    """The claim's value cannot have the derivative's shape (message: expected vs actual)."""
+
+
+class IndexOutOfRange(ValueError):
+    """A `wrt` entry outside the quantity (an input error of the claim, not a shape verdict)."""
+
+
+@dataclass
+class Derivatives:
+    """Exact derivatives of one network, cached by (expression, variable); cuts for forward quantities."""
+
+    net: Network
+    cache: dict[tuple[sp.Expr, sp.Expr], sp.Expr] = field(default_factory=dict)
+    gradients: dict[sp.Expr, dict[sp.Symbol, sp.Expr] | None] = field(default_factory=dict)
+    cuts: dict[str, Cut] = field(default_factory=dict)
+    canon: Canon | None = None
+
+    def cut(self, target: str) -> Cut:
+        """The network cut at forward quantity `target` (built once), its symbols bound for transport."""
+        found = self.cuts.get(target)
+        if found is None:
+            found = self.cuts[target] = cut_network(self.net, target)
+            if self.canon is None:
+                self.canon = Canon(self.net.backend.atoms)
+            self.canon.bind(found, self.net)
+        return found
+
+    def of(self, expr: sp.Expr, x: sp.Expr) -> sp.Expr:
+        """d expr / d x by the chain rule through the network's atoms (one reverse pass per expression)."""
+        if not x.is_Symbol:
+            raise ShapeMismatch(f"the quantity differentiated against is the constant {x}")
+        if expr not in self.gradients:
+            self.gradients[expr] = self.net.backend.atoms.gradient(expr)
+        gradient = self.gradients[expr]
+        if gradient is not None:
+            return gradient.get(x, sp.Integer(0))
+        key = (expr, x)
+        if key not in self.cache:
+            self.cache[key] = self.net.backend.atoms.total_diff(expr, x, {})
+        return self.cache[key]
+
+
+def assignments(claim: ClaimSpec, sizes: dict[str, int]) -> Iterator[dict[str, int]]:
+    """Every assignment of the claim's index variables that satisfies its condition."""
+    names = [v for v, _ in claim.index_vars]
+    ranges = [range(sizes[s]) for _, s in claim.index_vars]
+    for values in itertools.product(*ranges):
+        chosen = dict(zip(names, values, strict=True))
+        if claim.when.holds(chosen):
+            yield chosen
+
+
+def claim_entries(
+    net: Network, derivatives: Derivatives, claim: ClaimSpec, tree: Node, env: dict[str, Array]
+) -> list[Entry]:
+    """The comparisons deciding `tree` as the claim's formula (raises ShapeMismatch, ShapeError, InputError)."""
+    out: list[Entry] = []
+    where = formula_location(claim.where, claim.text)
+    forward = claim.target in {line.name for line in net.spec.forward}
+    for chosen in assignments(claim, net.spec.sizes):
+        local = {**env, **{k: net.backend.const(Fraction(v)) for k, v in chosen.items()}}
+        fixed = _bound_labels(net, claim, chosen)
+        claimed = np.asarray(evaluate(tree, local, net.backend, where), dtype=object)
+        truth = _truth(net, derivatives, claim, local, where)
+        if forward:  # both sides over the canonical atoms the cut's derivative is transported to
+            canon = derivatives.canon
+            assert canon is not None
+            truth = np.vectorize(canon, otypes=[object])(truth) if truth.size else truth
+            claimed = np.vectorize(canon, otypes=[object])(claimed) if claimed.size else claimed
+        if claimed.shape != truth.shape:
+            raise ShapeMismatch(
+                f"the derivative has shape {shape_text(truth)}, the claim has shape {shape_text(claimed)}"
+            )
+        suffix = f" ({', '.join(f'{k}={v}' for k, v in chosen.items())})" if chosen else ""
+        for index in np.ndindex(truth.shape):
+            check()  # a safe point for the time budget
+            label = f"{claim.name}[{','.join(map(str, index))}]" if index else claim.name
+            out.append(
+                Entry(
+                    label + suffix,
+                    as_expr(truth[index]).xreplace(fixed),
+                    as_expr(claimed[index]).xreplace(fixed),
+                    tuple(int(i) for i in index),
+                    fixed,
+                )
+            )
+    return out
+
+
+def _bound_labels(net: Network, claim: ClaimSpec, chosen: dict[str, int]) -> dict[sp.Basic, sp.Expr]:
+    fixed: dict[sp.Basic, sp.Expr] = {}
+    for name, var in claim.labels:
+        symbols = net.symbols[name]
+        flat = list(symbols.flat)
+        if not net.spec.inputs[name].onehot or len(flat) != max(symbols.shape):
+            raise ShapeMismatch(f"label binding needs a single one-hot vector; '{name}' has shape {symbols.shape}")
+        for c, y in enumerate(flat):
+            fixed[y] = sp.Integer(int(c == chosen[var]))
+    return fixed
+
+
+def _truth(net: Network, derivatives: Derivatives, claim: ClaimSpec, env: dict[str, Array], where: Location) -> Array:
+    """d(of)/d(target): for a forward quantity, in the network cut there (its own value the variable)."""
+    of: Array = np.asarray(net.loss, dtype=object)
+    wrt = net.values[claim.target]
+    if claim.target in {line.name for line in net.spec.forward}:
+        cut = derivatives.cut(claim.target)
+        of, wrt, env = np.asarray(cut.loss, dtype=object), cut.symbols, {**env, **cut.env}
+    if claim.of is not None:
+        of = np.asarray(evaluate(claim.of, env, net.backend, where), dtype=object)
+    if claim.wrt_index:
+        indices = [int(np.asarray(evaluate(i, env, net.backend, where)).item()) for i in claim.wrt_index]
+        if len(indices) > np.ndim(wrt) or any(d != 1 for d in np.shape(wrt)[len(indices) :]):
+            raise ShapeMismatch(f"wrt gives {len(indices)} index(es) for {claim.target}, of shape {shape_text(wrt)}")
+        indices += [0] * (np.ndim(wrt) - len(indices))
+        if not all(0 <= i < d for i, d in zip(indices, np.shape(wrt), strict=True)):
+            raise IndexOutOfRange(
+                f"wrt {claim.target}[{', '.join(map(str, indices))}] is out of range for shape {shape_text(wrt)}"
+            )
+        wrt = np.asarray(wrt[tuple(indices)], dtype=object)
+    if of.ndim == 0:
+        grad = np.empty(wrt.shape, dtype=object)
+        for index in np.ndindex(wrt.shape):
+            grad[index] = derivatives.of(as_expr(of[()]), as_expr(wrt[index]))
+        return grad.T if claim.layout == "numerator" else grad
+    if not (_vector_like(of) and _vector_like(wrt)):
+        raise ShapeMismatch("a derivative of a non-scalar is supported for vectors only (a Jacobian)")
+    jac = np.empty((of.size, wrt.size), dtype=object)
+    for i, o in enumerate(of.flat):
+        for j, w in enumerate(wrt.flat):
+            jac[i, j] = derivatives.of(as_expr(o), as_expr(w))
+    return jac if claim.layout == "numerator" else jac.T
+
+
+def _vector_like(value: Array) -> bool:
+    return value.ndim <= 1 or sum(d != 1 for d in value.shape) <= 1

@@ -1,0 +1,54 @@
+"""A session: one built network and what the claims checked so far have bound.
+
+Its own module so that everything that works on a session (the engine, binding, typesetting) imports it
+from here and nothing imports the engine back: the import graph has no circle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from derive_check.derive.exact.network import Network
+from derive_check.derive.model.claims import ClaimSpec
+from derive_check.derive.model.shapes import Shape
+from derive_check.derive.model.shapes import text as shape_text
+from derive_check.derive.ops.table import Array
+from derive_check.derive.tree import Node
+from derive_check.verify.check.entries import Derivatives, Entry, claim_entries
+from derive_check.verify.decide.equality import Equality
+
+
+@dataclass
+class Session:
+    """One built network and what claims have computed so far."""
+
+    net: Network
+    eq: Equality
+    env: dict[str, Array]
+    randomized: bool = False  # opt-in: random-point evaluation with a stated bound instead of the normal form
+    trees: dict[str, Node] = field(default_factory=dict)  # earlier claims' formulas, for the general proofs
+    derivatives: Derivatives = field(init=False)
+
+    shapes: dict[str, Shape] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.derivatives = Derivatives(self.net)
+        self.shapes = dict(self.net.spec.shapes)
+
+    def gradient_mismatch(self, claim: ClaimSpec) -> str:
+        """Why the claim's symbolic shape cannot be the gradient's, or '' (plain gradients of the loss only)."""
+        if claim.of is not None or claim.wrt_index:
+            return ""
+        shape = self.shapes.get(claim.name, ())
+        expected = self.shapes.get(claim.target, ())
+        expected = tuple(reversed(expected)) if claim.layout == "numerator" else expected
+        if shape != expected:  # only consulted when the concrete shapes agreed: the sizes coincide
+            return (
+                f"for symbolic sizes the claim has shape {shape_text(shape)}, the gradient {shape_text(expected)} "
+                f"(they agree only because of the sizes chosen)"
+            )
+        return ""
+
+    def entries(self, claim: ClaimSpec, tree: Node) -> list[Entry]:
+        """The comparisons deciding `tree` read as `claim`'s formula."""
+        return claim_entries(self.net, self.derivatives, claim, tree, self.env)

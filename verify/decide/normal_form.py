@@ -1,0 +1,208 @@
+"""The exact normal form: a residual is zero iff its reduced numerator is.
+
+A residual (true derivative minus claimed entry) is a rational function of
+independent symbols: inputs, parameters, exp atoms, ReLU masks, one-hot
+labels. It is converted to numerator / (product of factor^k) over a sparse
+polynomial ring with rational coefficients, keeping denominators factored so
+additions only multiply by the missing factors (no gcd work). The numerator is
+then reduced modulo the facts the symbols obey:
+
+- a mask m is 0 or 1, so m^k = m (a multilinear polynomial that vanishes on
+  {0,1}^k is the zero polynomial);
+- each label row is one-hot, so y_a*y_b = 0 for a != b in a row, y^k = y, and
+  the row's last entry is 1 - (sum of the others); what remains is affine in
+  the other entries of each row, and an affine function vanishing on every
+  one-hot vertex is zero.
+
+So for free continuous symbols the test is complete for the discrete ones, and
+it is sound: a zero numerator means the residual is zero for every real value,
+every activation pattern and every label assignment where it is defined.
+Exp atoms are treated as independent (exp(a)exp(b) = exp(a+b) is not used),
+which can only make the test miss a true equality, never accept a false one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+from sympy.polys.domains import QQ
+from sympy.polys.rings import PolyElement, PolyRing
+
+from derive_check.derive.budget import check
+
+
+class NotRational(ValueError):
+    """The residual contains something other than + - * / and integer powers of atoms."""
+
+
+@dataclass
+class RatFunc:
+    """num / prod(f**k for f, k in den.items()), each f monic and non-constant."""
+
+    num: PolyElement
+    den: dict[PolyElement, int]
+
+
+class NormalForm:
+    """Converts SymPy residuals to reduced numerators over one polynomial ring."""
+
+    def __init__(
+        self, gens: Sequence[sp.Basic], masks: Iterable[sp.Symbol], label_rows: Iterable[Sequence[sp.Symbol]]
+    ) -> None:
+        mask_list, rows = list(masks), [list(r) for r in label_rows if r]
+        # Every mask and every whole label row is a generator, mentioned or not: reducing a row
+        # with one of its entries missing would take the wrong entry for "1 - the others".
+        present = set(gens)
+        extra = [s for s in [*mask_list, *(y for r in rows for y in r)] if s not in present]
+        self.symbols = [*gens, *extra]
+        self.ring = PolyRing(self.symbols, QQ) if self.symbols else PolyRing([sp.Dummy("one")], QQ)
+        self.index = {s: i for i, s in enumerate(self.symbols)}
+        self.mask_index = [self.index[m] for m in mask_list]
+        self.rows = [[self.index[y] for y in row] for row in rows]
+        self.discrete = set(self.mask_index) | {i for r in self.rows for i in r}
+        self._memo: dict[sp.Expr, RatFunc] = {}
+
+    def residual_is_zero(self, expr: sp.Expr) -> bool:
+        """Whether `expr` reduces to exactly zero (raises NotRational if it cannot be normalised)."""
+        return not self.reduced_numerator(expr)
+
+    def reduced_numerator(self, expr: sp.Expr) -> PolyElement:
+        """The numerator of `expr` reduced modulo the mask and one-hot facts."""
+        value = self.convert(expr)
+        for factor in value.den:
+            if any(factor.degree(i) > 0 for i in self.discrete):
+                raise NotRational("a denominator depends on an activation mask or a label")
+        return self.reduce(value.num)
+
+    def convert(self, expr: sp.Expr) -> RatFunc:
+        """`expr` as a RatFunc (memoised on sub-expressions)."""
+        found = self._memo.get(expr)
+        if found is None:
+            found = self._convert(expr)
+            self._memo[expr] = found
+        return found
+
+    def _convert(self, expr: sp.Expr) -> RatFunc:
+        check()  # a safe point for the time budget
+        if expr.is_Rational:
+            return RatFunc(self.ring(QQ(int(expr.p), int(expr.q))), {})
+        if expr in self.index:  # a symbol, or an opaque atom such as Log(...)
+            return RatFunc(self.ring.gens[self.index[expr]], {})
+        if expr.is_Add:
+            parts = [self.convert(a) for a in expr.args]
+            return _sum(parts, self.ring)
+        if expr.is_Mul:
+            result = RatFunc(self.ring.one, {})
+            for a in expr.args:
+                result = _mul(result, self.convert(a))
+            return result
+        if expr.is_Pow and expr.exp.is_Integer:
+            return _pow(self.convert(expr.base), int(expr.exp), self.ring)
+        raise NotRational(f"cannot normalise {type(expr).__name__}: {str(expr)[:80]}")
+
+    def reduce(self, poly: PolyElement) -> PolyElement:
+        """Apply m^k = m and the one-hot row rules to every term."""
+        if not self.discrete:
+            return poly
+        out: dict[tuple[int, ...], object] = {}
+        for monom, coeff in poly.items():
+            for m, c in self._reduce_term(list(monom), coeff):
+                total = out.get(m, 0) + c  # type: ignore[operator]
+                if total:
+                    out[m] = total
+                else:
+                    out.pop(m, None)
+        return self.ring.from_dict(out) if out else self.ring.zero
+
+    def _reduce_term(self, monom: list[int], coeff: object) -> list[tuple[tuple[int, ...], object]]:
+        for i in self.mask_index:
+            monom[i] = min(monom[i], 1)
+        terms = [(monom, coeff)]
+        for row in self.rows:
+            present = [i for i in row if monom[i] > 0]
+            if len(present) > 1:
+                return []
+            if not present:
+                continue
+            monom[present[0]] = 1
+            if present[0] == row[-1]:  # y_last = 1 - sum(other entries of the row)
+                expanded = []
+                for m, c in terms:
+                    base = list(m)
+                    base[row[-1]] = 0
+                    expanded.append((base, c))
+                    for j in row[:-1]:
+                        other = list(base)
+                        other[j] = 1
+                        expanded.append((other, -c))  # type: ignore[operator]
+                terms = expanded
+        return [(tuple(m), c) for m, c in terms]
+
+
+def _monic(poly: PolyElement) -> tuple[Any, PolyElement]:
+    lc = poly.LC
+    return lc, poly.quo_ground(lc)
+
+
+def _mul(a: RatFunc, b: RatFunc) -> RatFunc:
+    den = dict(a.den)
+    for f, k in b.den.items():
+        den[f] = den.get(f, 0) + k
+    return _cancel_variables(RatFunc(a.num * b.num, den))
+
+
+def _cancel_variables(value: RatFunc) -> RatFunc:
+    """Cancel denominator factors that are single variables (softmax scales) against the numerator.
+
+    Exact and cheap: dividing by a variable that divides every numerator term only shifts exponents.
+    Without it those factors pile up and every later product carries them.
+    """
+    if not value.num or not value.den:
+        return value
+    den = dict(value.den)
+    num = value.num
+    for f, k in value.den.items():
+        if len(f) != 1 or f.LC != 1 or sum(f.LM) != 1:
+            continue
+        i = f.LM.index(1)
+        shift = min(k, min(m[i] for m in num.itermonoms()))
+        if shift:
+            terms = {(*m[:i], m[i] - shift, *m[i + 1 :]): c for m, c in num.iterterms()}
+            num = num.ring.from_dict(terms)
+            den[f] = k - shift
+            if not den[f]:
+                del den[f]
+    return RatFunc(num, den)
+
+
+def _sum(parts: list[RatFunc], ring: PolyRing) -> RatFunc:
+    den: dict[PolyElement, int] = {}
+    for p in parts:
+        for f, k in p.den.items():
+            den[f] = max(den.get(f, 0), k)
+    num = ring.zero
+    for p in parts:
+        term = p.num
+        for f, k in den.items():
+            missing = k - p.den.get(f, 0)
+            if missing:
+                term = term * f**missing
+        num += term
+    return _cancel_variables(RatFunc(num, den))
+
+
+def _pow(base: RatFunc, k: int, ring: PolyRing) -> RatFunc:
+    if k >= 0:
+        return RatFunc(base.num**k, {f: e * k for f, e in base.den.items()})
+    if not base.num:
+        raise ZeroDivisionError("division by an expression that is identically zero")
+    numerator = ring.one
+    for f, e in base.den.items():
+        numerator *= f ** (e * -k)
+    if base.num.is_ground:
+        return RatFunc(numerator.quo_ground(base.num.LC**-k), {})
+    lc, monic = _monic(base.num)
+    return RatFunc(numerator.quo_ground(lc**-k), {monic: -k})

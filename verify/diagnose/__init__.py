@@ -1,0 +1,1 @@
+"""Diagnoses: small named repairs of a refuted formula, each proved before it is reported."""

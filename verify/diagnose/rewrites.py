@@ -1,0 +1,123 @@
+"""Candidate corrections of a wrong formula: edits of its tree, as data.
+
+Each rule yields (words, corrected tree) pairs; nothing here decides anything.
+The search in `verify.diagnose.search` keeps a candidate only if the exact engine
+proves the corrected formula. Rules cover the slips the seeds contain: a
+transpose, a sum over the batch never taken, a size constant swapped (/n for
+/m), a term missing its 1/N, an activation derivative (a ReLU mask, f') missing,
+extra, or on the wrong layer, and operands of @ swapped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+from derive_check.derive.model.spec import ModelSpec
+from derive_check.derive.printing.text import to_text
+from derive_check.derive.tree import Apply, Const, Node, Ref
+
+Candidate = tuple[str, Node]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the rules may use from the file: size names and activation-derivative factors."""
+
+    sizes: tuple[str, ...]
+    derivatives: tuple[tuple[str, Node], ...]  # (words, factor tree), e.g. ("the ReLU mask of h1", h1 > 0)
+
+
+def vocabulary_of(spec: ModelSpec) -> Vocabulary:
+    """The rewrite vocabulary of one file."""
+    factors: list[tuple[str, Node]] = []
+    for line in spec.forward:
+        expr = line.expr
+        if isinstance(expr, Apply) and expr.op in ("relu", "leaky_relu"):
+            factors.append((f"the ReLU mask of {line.name}", Apply("gt", (Ref(line.name), Const(Fraction(0))))))
+        if isinstance(expr, Apply) and expr.op == "function" and dict(expr.options)["order"] == 0:
+            name = dict(expr.options)["name"]
+            derivative = Apply("function", expr.args, (("name", name), ("order", 1)))
+            factors.append((f"the factor {name}'({to_text(expr.args[0])}) of {line.name}", derivative))
+    factors += [(f"{w} (transposed)", Apply("transpose", (t,))) for w, t in factors]
+    return Vocabulary(tuple(n for n, v in spec.sizes.items() if v > 1), tuple(factors))
+
+
+def positions(tree: Node) -> Iterator[tuple[Node, Callable[[Node], Node]]]:
+    """Every subtree with a function that rebuilds the whole tree with that subtree replaced."""
+    yield tree, lambda new: new
+    if isinstance(tree, Apply):
+        for k, child in enumerate(tree.args):
+            for sub, rebuild in positions(child):
+
+                def put(new: Node, k: int = k, rebuild: Callable[[Node], Node] = rebuild) -> Node:
+                    args = list(tree.args)
+                    args[k] = rebuild(new)
+                    return Apply(tree.op, tuple(args), tree.options, span=tree.span)
+
+                yield sub, put
+
+
+def wrappers(tree: Node) -> Iterator[Candidate]:
+    """Whole-formula shape fixes."""
+    yield "transposed", Apply("transpose", (tree,))
+    yield "not summed over the batch (axis 0)", Apply("sum", (tree,), (("axis", 0),))
+    yield "not averaged over the batch (axis 0)", Apply("mean", (tree,), (("axis", 0),))
+
+
+def size_swaps(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
+    """One size constant written for another: '/n instead of /m'."""
+    for sub, rebuild in positions(tree):
+        if isinstance(sub, Ref) and sub.name in model.sizes:
+            for other in model.sizes:
+                if other != sub.name:
+                    yield f"divided by {sub.name} instead of {other}", rebuild(Ref(other))
+
+
+def edits(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
+    """Single local structural edits of the tree."""
+    for sub, rebuild in positions(tree):
+        if isinstance(sub, Apply) and sub.op == "mul":
+            for k in (0, 1):
+                if _is_factor(sub.args[k], model):
+                    yield "an activation derivative where none belongs", rebuild(sub.args[1 - k])
+        if isinstance(sub, Apply) and sub.op in ("sum", "mean", "softmax") and "axis" in dict(sub.options):
+            axis = dict(sub.options)["axis"]
+            for new_axis in (0, 1):
+                if new_axis != axis:
+                    yield (
+                        f"{sub.op} over axis {axis} instead of {new_axis}",
+                        rebuild(Apply(sub.op, sub.args, (("axis", new_axis),))),
+                    )
+        if isinstance(sub, Apply) and sub.op == "matmul":
+            yield "operands of @ swapped", rebuild(Apply("matmul", (sub.args[1], sub.args[0])))
+        if isinstance(sub, Apply) and sub.op in ("add", "sub"):
+            for k in (0, 1):
+                for size in model.sizes:
+                    args = list(sub.args)
+                    args[k] = Apply("div", (args[k], Ref(size)))
+                    yield f"a term is missing its 1/{size}", rebuild(Apply(sub.op, tuple(args)))
+        if not isinstance(sub, Const):
+            for words, factor in model.derivatives:
+                yield f"missing {words}", rebuild(Apply("mul", (sub, factor)))
+    yield from moved_factors(tree, model)
+
+
+def moved_factors(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
+    """A factor removed where it stands and put elsewhere: 'mask on the wrong layer'."""
+    for sub, rebuild in positions(tree):
+        if isinstance(sub, Apply) and sub.op == "mul":
+            for k in (0, 1):
+                if _is_factor(sub.args[k], model):
+                    without = rebuild(sub.args[1 - k])
+                    for other, put in positions(without):
+                        if not isinstance(other, Const):
+                            for words, factor in model.derivatives:
+                                yield f"{words} on the wrong quantity", put(Apply("mul", (other, factor)))
+
+
+def _is_factor(node: Node, model: Vocabulary) -> bool:
+    if isinstance(node, Apply) and node.op in ("gt", "function"):
+        return True
+    return isinstance(node, Apply) and node.op == "transpose" and _is_factor(node.args[0], model)

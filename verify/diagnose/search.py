@@ -1,0 +1,161 @@
+"""Diagnosis: the nearest correct reading of a wrong claim, proved, never guessed.
+
+Candidate corrected formulas come from `verify.diagnose.rewrites` (tree edits and
+whole-formula shape fixes) plus two parametric readings: a constant factor,
+recovered modulo a prime by rational reconstruction, and a missing or extra
+multiple of `scalar · parameter` (the L2 term). Candidates are screened by a
+modular fingerprint that shares its memo across candidates, and a candidate
+is reported only when the exact engine PROVES the corrected formula.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from math import isqrt
+
+import sympy as sp
+
+from derive_check.derive.errors import InputError
+from derive_check.derive.exact.network import Network
+from derive_check.derive.printing.text import to_text
+from derive_check.derive.tree import Apply, Const, Node, Ref
+from derive_check.verify.check.entries import Entry, ShapeMismatch
+from derive_check.verify.decide.equality import Equality
+from derive_check.verify.decide.modular import PRIME
+from derive_check.verify.diagnose.rewrites import Vocabulary, edits, size_swaps, wrappers
+
+SEARCH_SECONDS = 4.0
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A proved reading: what the slip is, and the corrected formula that is PROVED."""
+
+    words: str
+    formula: str
+
+
+Evaluate = Callable[[Node], list[Entry]]
+
+
+def diagnose(
+    eq: Equality,
+    model: Vocabulary,
+    tree: Node,
+    entries: list[Entry] | None,
+    evaluate: Evaluate,
+    scalars: list[str],
+    target: str,
+) -> Diagnosis | None:
+    """The first candidate reading that the exact engine proves, or None."""
+    deadline = time.perf_counter() + SEARCH_SECONDS
+    for words, candidate in _candidates(eq, tree, evaluate, model, scalars, target):
+        if time.perf_counter() > deadline:
+            return None
+        try:
+            checks = evaluate(candidate)
+        except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
+            continue
+        residuals = eq.residuals([e.truth for e in checks], [e.claimed for e in checks])
+        if eq.quick_zero(residuals) and eq.proves([e.truth for e in checks], [e.claimed for e in checks], residuals):
+            return Diagnosis(words[:1].upper() + words[1:], to_text(candidate))
+    return None
+
+
+def _candidates(
+    eq: Equality, tree: Node, evaluate: Evaluate, model: Vocabulary, scalars: list[str], target: str
+) -> Iterator[tuple[str, Node]]:
+    """Readings in order of how much they explain: a shape slip, a size swapped, a factor, a term, an edit."""
+    shaped = [("", tree), *wrappers(tree)]
+    yield from ((w, t) for w, t in shaped if w)
+    for words, edited in size_swaps(tree, model):
+        yield from ((_join(w, words), t) for w, t in [("", edited), *wrappers(edited)])
+    for words, fixed in shaped:
+        scale = _scale(eq, fixed, evaluate)
+        if scale is not None:
+            yield _join(words, f"equals the true derivative times {scale[0]}{scale[2]}"), scale[1]
+        for s in scalars:
+            term = _extra_term(eq, fixed, evaluate, s, target)
+            if term is not None:
+                yield _join(words, term[0]), term[1]
+    for words, edited in edits(tree, model):
+        yield from ((_join(w, words), t) for w, t in [("", edited), *wrappers(edited)])
+
+
+def _join(first: str, second: str) -> str:
+    return f"{first}; {second}" if first else second
+
+
+def _scale(eq: Equality, tree: Node, evaluate: Evaluate) -> tuple[str, Node, str] | None:
+    try:
+        checks = evaluate(tree)
+    except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
+        return None
+    ratio = _ratio(eq, [e.claimed for e in checks], [e.truth for e in checks])
+    if ratio is None or ratio in (0, 1):
+        return None
+    return str(ratio), Apply("div", (tree, _constant(eq.net, ratio))), _size_hint(eq.net, ratio)
+
+
+def _constant(net: Network, value: Fraction) -> Node:
+    """A constant written with the file's size name where it equals one (N rather than 2)."""
+    for name, size in net.spec.sizes.items():
+        if size > 1 and value == size:
+            return Ref(name)
+        if size > 1 and value == Fraction(1, size):
+            return Apply("div", (Const(Fraction(1)), Ref(name)))
+    return Const(value)
+
+
+def _extra_term(eq: Equality, tree: Node, evaluate: Evaluate, scalar: str, target: str) -> tuple[str, Node] | None:
+    try:
+        checks = evaluate(tree)
+        unit = evaluate(Apply("mul", (Ref(scalar), Ref(target))))
+    except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
+        return None
+    if len(unit) != len(checks):
+        return None
+    gap = _ratio(eq, [e.truth - e.claimed for e in checks], [u.claimed for u in unit])
+    if gap is None or gap == 0:
+        return None
+    unit_term: Node = Apply("mul", (Ref(scalar), Ref(target)))
+    corrected = Apply("add", (tree, unit_term if gap == 1 else Apply("mul", (Const(gap), unit_term))))
+    symbol = eq.net.symbols[scalar].item()
+    own = _ratio(eq, [e.claimed - e.claimed.xreplace({symbol: 0}) for e in checks], [u.claimed for u in unit])
+    if own == 0 or own is None:
+        return f"missing the {gap}·{scalar}·{target} term", corrected
+    return f"{scalar} factor {own} instead of {own + gap} on the {scalar}·{target} term", corrected
+
+
+def _ratio(eq: Equality, top: list[sp.Expr], bottom: list[sp.Expr]) -> Fraction | None:
+    """The constant c with top = c·bottom entry-wise at the fingerprint point, as a small fraction."""
+    for a, b in zip(top, bottom, strict=True):
+        below = eq.fingerprint(b)
+        if below:
+            return _reconstruct(eq.fingerprint(a) * pow(below, -1, PRIME) % PRIME)
+    return None
+
+
+def _reconstruct(residue: int) -> Fraction | None:
+    """The fraction a/b ≡ residue (mod PRIME) with |a|, b ≤ sqrt(PRIME/2), if one exists."""
+    bound = isqrt(PRIME // 2)
+    r0, r1, s0, s1 = PRIME, residue, 0, 1
+    while r1 > bound:
+        q = r0 // r1
+        r0, r1, s0, s1 = r1, r0 - q * r1, s1, s0 - q * s1
+    if s1 == 0 or abs(s1) > bound:
+        return None
+    return Fraction(r1, s1)
+
+
+def _size_hint(net: Network, value: Fraction) -> str:
+    """Where a factor equals a size, say so: ' (= N: a missing 1/N?)'."""
+    for name, size in net.spec.sizes.items():
+        if size > 1 and value == size:
+            return f" (= {name}: a missing 1/{name}?)"
+        if size > 1 and value == Fraction(1, size):
+            return f" (= 1/{name}: an extra 1/{name}?)"
+    return " (sign flipped)" if value == -1 else ""

@@ -1,0 +1,1 @@
+"""Refutations: real counterexample points, the float oracle that confirms them, their display."""

@@ -1,0 +1,102 @@
+"""Finding a concrete point where a claimed entry and the true derivative differ."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import numpy as np
+import sympy as sp
+
+from derive_check.derive.budget import check
+from derive_check.derive.exact.backend import NotNumeric, NumericBackend
+from derive_check.derive.exact.evaluate import evaluate
+from derive_check.derive.exact.network import Network, numeric_forward
+from derive_check.derive.model.claims import ClaimSpec
+from derive_check.derive.source import formula_location
+from derive_check.verify.check.entries import Entry
+from derive_check.verify.refute.display import readable_residual
+from derive_check.verify.refute.oracle import finite_difference, numeric_claims
+from derive_check.verify.refute.points import NoPoint, Point, draw_point, exact_decimal
+from derive_check.verify.results import Counterexample
+from derive_check.verify.witness.crosscheck import claim_trees
+
+POINTS = 4
+ENTRIES_PER_POINT = 24
+
+
+def find_counterexample(
+    net: Network,
+    claim: ClaimSpec,
+    entries: Sequence[Entry],
+    residuals: Sequence[sp.Expr],
+    first: int,
+    rng: random.Random,
+) -> Counterexample | None:
+    """A real point (masks consistent with it) where some entry differs, cross-checked by the oracle."""
+    expand = net.backend.atoms.expand
+    order = [first, *[k for k in range(len(entries)) if k != first][: ENTRIES_PER_POINT - 1]]
+    for _ in range(POINTS):
+        try:
+            point = draw_point(net, rng)
+        except NoPoint:
+            return None
+        for k in order:
+            check()  # a safe point for the time budget
+            entry = entries[k]
+            t, c = point.at(expand(entry.truth)), point.at(expand(entry.claimed))
+            if t.is_finite and c.is_finite and _differ(t, c):
+                labels = {y: point.values[y] for row in net.label_rows for y in row}
+                residual = readable_residual(entry.truth - entry.claimed, net.backend.atoms, {**labels, **entry.fixed})
+                return _report(net, claim, point, entry, t, c, residual)
+    return None
+
+
+def _differ(a: sp.Expr, b: sp.Expr) -> bool:
+    if a.is_Rational and b.is_Rational:
+        return bool(a != b)
+    gap, scale = abs(sp.N(a - b, 50)), 1 + abs(sp.N(a, 50)) + abs(sp.N(b, 50))
+    return bool(gap > sp.Float(10) ** -40 * scale)
+
+
+def _report(
+    net: Network, claim: ClaimSpec, point: Point, entry: Entry, true_value: sp.Expr, claimed: sp.Expr, residual: str
+) -> Counterexample:
+    literals = tuple((name, point.literal(net, name)) for name in net.symbols)
+    literals += tuple((str(a), exact_decimal(point.values[a])) for a in net.backend.atoms.calls if a in point.values)
+    labels = (
+        "; ".join(f"{name} rows are classes {cls}" for name, cls in point.classes.items())
+        if not entry.fixed
+        else "labels as the claim binds them"
+    )
+    oracle, oracle_claim = _oracle(net, claim, point, entry)
+    return Counterexample(
+        entry.label, literals, labels, _decimal(true_value), _decimal(claimed), residual, oracle, oracle_claim
+    )
+
+
+def _oracle(net: Network, claim: ClaimSpec, point: Point, entry: Entry) -> tuple[float | None, float | None]:
+    plain = claim.of is None and not claim.index_vars and not claim.labels and claim.layout == "denominator"
+    if not plain or claim.expr is None:
+        return None, None  # the finite-difference oracle checks gradients of the loss only
+    arrays = point.arrays(net)
+    trees = claim_trees(net.spec)  # LaTeX products and per-sample sums resolved, as the engine reads them
+    names = [c.name for c in net.spec.claims]
+    before = names[: names.index(claim.name)] if claim.name in names else names
+    earlier = {n: trees[n] for n in before if n in trees}
+    tree = trees.get(claim.name) if claim.name in names else claim_trees(net.spec, extra=claim).get(claim.name)
+    if tree is None:
+        return None, None
+    try:
+        with np.errstate(all="raise"):
+            fd = finite_difference(net.spec, arrays, claim.target, entry.index)
+            env = {**numeric_forward(net.spec, arrays), **numeric_claims(net.spec, arrays, earlier)}
+            value = evaluate(tree, env, NumericBackend(), formula_location(claim.where, claim.text))
+            numeric = float(np.asarray(value, dtype=float)[entry.index])
+    except (FloatingPointError, ValueError, KeyError, IndexError, NotNumeric, ArithmeticError):
+        return None, None
+    return fd, numeric
+
+
+def _decimal(value: sp.Expr) -> str:
+    return str(sp.N(value, 15))

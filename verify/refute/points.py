@@ -1,0 +1,121 @@
+"""Concrete real points: counterexamples a reader can type into numpy.
+
+Inputs and parameters get small rationals, labels a random class per row, and
+every mask the value its pre-activation really has at that point (points
+closer than MARGIN to a ReLU kink are redrawn, so the finite-difference oracle
+is not fooled). exp atoms get exp(argument) to 60 significant digits; every
+other quantity is computed exactly from those.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from derive_check.derive.budget import check
+from derive_check.derive.exact.atoms import SMOOTH_VALUES, as_expr
+from derive_check.derive.exact.cut import CUT_MARK
+from derive_check.derive.exact.network import Network, one_hot_groups
+
+MARGIN = sp.Rational(1, 8)
+DENOMINATORS = (1, 2, 4, 5, 10)  # every drawn value is an exact decimal a reader can paste
+DIGITS = 60
+
+
+class NoPoint(RuntimeError):
+    """No point away from the kinks was found within the tries allowed."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """Values for every symbol the network uses, consistent with the activation pattern."""
+
+    values: dict[sp.Basic, sp.Expr]
+    classes: dict[str, list[int]]  # one-hot input -> class of each row
+
+    def at(self, expr: sp.Expr) -> sp.Expr:
+        """The number `expr` takes at this point (exact rational, or a 60-digit float with exps)."""
+        return as_expr(expr).xreplace(self.values)
+
+    def arrays(self, net: Network) -> dict[str, np.ndarray]:
+        """Inputs and parameters as float64 arrays, for the numpy oracle."""
+        return {
+            name: np.vectorize(lambda s: float(self.values[s]), otypes=[float])(arr)
+            for name, arr in net.symbols.items()
+        }
+
+    def literal(self, net: Network, name: str) -> str:
+        """A numpy literal for one input or parameter; the decimals are the exact values."""
+        arr = np.vectorize(lambda s: exact_decimal(self.values[s]), otypes=[object])(net.symbols[name])
+        text = np.array2string(arr, separator=", ", formatter={"object": str}, max_line_width=10_000)
+        return f"np.array({text.replace(chr(10), '')})" if arr.ndim else text
+
+
+def exact_decimal(value: sp.Expr) -> str:
+    """An exact decimal for a rational whose denominator divides a power of ten."""
+    q = sp.Rational(value)
+    if q.q == 1:
+        return str(q.p)
+    digits = 0
+    while (q * 10**digits).q != 1 and digits < 12:
+        digits += 1
+    return f"{float(q):.{digits}f}"
+
+
+def draw_point(net: Network, rng: random.Random, tries: int = 200) -> Point:
+    """A random point whose pre-activations are all at least MARGIN away from zero."""
+    for _ in range(tries):
+        check()  # a safe point for the time budget
+        point = _attempt(net, rng)
+        if point is not None:
+            return point
+    raise NoPoint(f"no point with every pre-activation at least {MARGIN} from a kink in {tries} tries")
+
+
+def _attempt(net: Network, rng: random.Random) -> Point | None:
+    values: dict[sp.Basic, sp.Expr] = {}
+    onehot = {d.name for d in net.spec.inputs.values() if d.onehot}
+    classes: dict[str, list[int]] = {}
+    for name, arr in net.symbols.items():
+        if name in onehot:  # one class per group, the groups the normal form reduces by
+            groups = one_hot_groups(arr, net.spec.inputs[name].dims)
+            classes[name] = [rng.randrange(len(group)) for group in groups]
+            for group, hot in zip(groups, classes[name], strict=True):
+                for c, s in enumerate(group):
+                    values[s] = sp.Integer(int(c == hot))
+            continue
+        scalar = np.ndim(arr) == 0  # scalars (reg, a learning rate) are drawn positive
+        for s in arr.flat:
+            q = rng.choice(DENOMINATORS)
+            numerators = [k for k in range(-2 * q, 2 * q + 1) if k > 0 or (k < 0 and not scalar)]
+            values[s] = sp.Rational(rng.choice(numerators), q)
+    atoms = net.backend.atoms
+    for atom in atoms.created:  # oldest first: a mask's pre-activation only uses older atoms
+        if atom in atoms.definition or CUT_MARK in atom.name:  # a cut's atoms are transported away before use
+            continue
+        if atom in atoms.calls:  # a generic function's value or derivative: any value is realisable
+            q = rng.choice(DENOMINATORS)
+            values[atom] = sp.Rational(rng.choice([k for k in range(-2 * q, 2 * q + 1) if k]), q)
+            continue
+        if atom in atoms.smooth:
+            kind, u = atoms.smooth[atom]
+            values[atom] = SMOOTH_VALUES[kind](atoms.expand(u).xreplace(values)).evalf(DIGITS)
+            continue
+        if atom in atoms.exp_argument:
+            arg = atoms.expand(atoms.exp_argument[atom]).xreplace(values)
+            values[atom] = sp.exp(arg).evalf(DIGITS)
+            continue
+        if atom in atoms.indicators:  # an indicator's value is exact; only mask kinks need a margin
+            z = atoms.expand(as_expr(atoms.indicators[atom])).xreplace(values)
+            if not z.is_finite:
+                return None
+            values[atom] = sp.Integer(1 if z > 0 else 0)
+            continue
+        z = atoms.expand(as_expr(atoms.masks[atom])).xreplace(values)
+        if not z.is_finite or abs(z) < MARGIN:  # undefined here (a division by a mask that is 0): redraw
+            return None
+        values[atom] = sp.Integer(1 if z > 0 else 0)
+    return Point(values, classes)

@@ -1,0 +1,1 @@
+"""Running files: the proof cache and its replay, workers for several files, the typeset model for LaTeX."""

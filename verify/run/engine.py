@@ -1,0 +1,265 @@
+"""Checking claims: from a derivation file to one verdict per claim.
+
+Each claim becomes a list of scalar comparisons (`verify.check.entries`). Their
+residuals are routed through the modular test and then either the exact normal
+form (PROVED) or a real counterexample search (REFUTED), all inside the claim's
+time budget. A claim that fails never stops the others.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from derive_check.derive.budget import BudgetExceeded, time_budget
+from derive_check.derive.errors import InputError, Location, ShapeError
+from derive_check.derive.exact.network import build_network, shape_findings
+from derive_check.derive.model.claims import ClaimSpec
+from derive_check.derive.model.spec import Line, ModelSpec, load_file
+from derive_check.derive.tree import Node
+from derive_check.verify.check.binding import Binding, bind
+from derive_check.verify.check.entries import Entry, IndexOutOfRange, ShapeMismatch
+from derive_check.verify.check.session import Session
+from derive_check.verify.decide.equality import Equality
+from derive_check.verify.decide.general import general_proof
+from derive_check.verify.decide.randomized import RandomizedZero, randomized_or_none
+from derive_check.verify.diagnose.rewrites import vocabulary_of
+from derive_check.verify.diagnose.search import Diagnosis, diagnose
+from derive_check.verify.refute.counterexample import find_counterexample
+from derive_check.verify.results import ClaimResult, Counterexample, FileResult, GeneralProof, Verdict
+from derive_check.verify.run.cache import ProofCache, claim_keys, shapes_key
+from derive_check.verify.run.replay import assemble
+
+DEFAULT_BUDGET = 10.0
+BUILD_BUDGET = 60.0
+MAX_ENTRIES = 6000
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A verdict being assembled for one claim; `done` stamps the elapsed time."""
+
+    claim: ClaimSpec
+    started: float
+
+    def done(
+        self,
+        verdict: Verdict,
+        message: str,
+        *,
+        entries: int = 0,
+        detail: str = "",
+        counterexample: Counterexample | None = None,
+        diagnosis: Diagnosis | None = None,
+    ) -> ClaimResult:
+        c = self.claim
+        return ClaimResult(
+            name=c.name,
+            target=c.target,
+            formula=c.text,
+            verdict=verdict,
+            line=c.where.line,
+            entries=entries,
+            seconds=time.perf_counter() - self.started,
+            message=message,
+            detail=detail,
+            counterexample=counterexample,
+            diagnosis=diagnosis.words if diagnosis else "",
+            source=c.source,
+            corrected=diagnosis.formula if diagnosis else "",
+            reading=c.reading,
+        )
+
+
+def check_path(
+    path: Path,
+    budget: float = DEFAULT_BUDGET,
+    progress: Callable[[str], None] | None = None,
+    build_budget: float = BUILD_BUDGET,
+    typeset: bool = False,
+    cache: ProofCache | None = None,
+    randomized: bool = False,
+) -> FileResult:
+    """Load, build and check one derivation file; input errors become the file's error."""
+    started = time.perf_counter()
+
+    def failed(message: str) -> FileResult:
+        return FileResult(file=str(path), title=path.stem, error=message, seconds=time.perf_counter() - started)
+
+    try:
+        spec = load_file(path)
+        check_work(spec)
+    except InputError as exc:
+        return failed(exc.render())
+    keys = claim_keys(spec, budget, typeset, randomized) if cache else {}
+    try:
+        with time_budget(build_budget):
+            net = build_network(spec)
+    except InputError as exc:
+        return failed(exc.render())
+    except (BudgetExceeded, MemoryError, RecursionError) as exc:
+        why = "ran out of memory" if isinstance(exc, MemoryError) else f"took longer than {build_budget:g} s"
+        return failed(f"{path}: error: building the model {why}; use smaller sizes")
+    except Exception as exc:  # last resort, as in check_claim
+        return failed(f"{path}: error: {INTERNAL}: {type(exc).__name__}: {exc}"[:400])
+    session = Session(net, Equality(net), dict(net.values), randomized)
+    results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
+    if cache:
+        cache.put_all(shapes_key(spec), results)
+    for claim in spec.claims:
+        if progress:
+            progress(claim.name)
+        binding = bind(session, claim)  # the same step whether the verdict is cached or not
+        hit = cache.get(keys[claim.name], claim) if cache else None
+        if hit is not None:
+            results.append(hit)
+            continue
+        result = check_claim(session, claim, budget, binding=binding)
+        results.append(result)
+        if cache:
+            cache.put(keys[claim.name], result)
+    typeset_session = session if typeset else None
+    return assemble(spec, path, results, started, typeset, typeset_session)
+
+
+def check_work(spec: ModelSpec) -> None:
+    """Refuse, before any SymPy work, a model whose quantities hold more than MAX_ENTRIES entries in all."""
+    shapes = dict(spec.shapes)
+    total = sum(int(np.prod([d if isinstance(d, int) else spec.sizes[d] for d in shape])) for shape in shapes.values())
+    if total > MAX_ENTRIES:
+        raise InputError(
+            f"the model has {total} entries in its inputs, parameters and forward quantities at these "
+            f"sizes; the limit is {MAX_ENTRIES} (choose smaller sizes: small sizes already expose "
+            f"transposition slips)",
+            Location(spec.file),
+        )
+
+
+def _shape_result(line: Line, words: str) -> ClaimResult:
+    return ClaimResult(
+        name=f"shape of {line.name}",
+        target=line.name,
+        formula=line.text,
+        verdict=Verdict.SHAPE_ERROR,
+        line=line.where.line,
+        message=words,
+    )
+
+
+INTERNAL = "internal error (a bug in derive-check; please report it)"
+
+
+def check_claim(
+    session: Session, claim: ClaimSpec, budget: float, explain: bool = True, binding: Binding | None = None
+) -> ClaimResult:
+    """The verdict on one claim; `explain=False` skips the diagnosis search (for mutation runs)."""
+    try:
+        return _check_claim(session, claim, budget, explain, binding or bind(session, claim))
+    except Exception as exc:  # last resort: a verdict, never a traceback; the fuzz tests require this is unused
+        out = _Outcome(claim, time.perf_counter())
+        return out.done(Verdict.ERROR, f"{INTERNAL}: {type(exc).__name__}: {exc}"[:300])
+
+
+def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: bool, binding: Binding) -> ClaimResult:
+    out = _Outcome(claim, time.perf_counter())
+    if binding.problem is not None or binding.tree is None:
+        verdict, message, detail = binding.problem or (Verdict.ERROR, "formula could not be resolved", "")
+        return out.done(verdict, message, detail=detail)
+    try:
+        with time_budget(budget):
+            return _decide(session, claim, binding.tree, out, explain)
+    except BudgetExceeded as exc:
+        return out.done(Verdict.UNDECIDED, f"{exc}; neither a proof nor a counterexample yet")
+    except (MemoryError, RecursionError) as exc:
+        return out.done(Verdict.UNDECIDED, f"the work outgrew the machine ({type(exc).__name__}); not decided")
+
+
+def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, explain: bool) -> ClaimResult:
+    eq, net = session.eq, session.net
+
+    def entries_of(candidate: Node) -> list[Entry]:
+        return session.entries(claim, candidate)
+
+    scalars = [n for n, a in net.symbols.items() if np.ndim(a) == 0]
+    symbolic = session.gradient_mismatch(claim)
+    try:
+        entries = entries_of(tree)
+        if symbolic:
+            raise ShapeMismatch(symbolic)
+    except ShapeError as exc:
+        return out.done(Verdict.SHAPE_ERROR, exc.message, detail=exc.render())
+    except ShapeMismatch as exc:
+        reading = (
+            diagnose(eq, vocabulary_of(session.net.spec), tree, None, entries_of, scalars, claim.target)
+            if explain
+            else None
+        )
+        return out.done(Verdict.SHAPE_ERROR, str(exc), diagnosis=reading)
+    except InputError as exc:
+        return out.done(Verdict.ERROR, exc.message, detail=exc.render())
+    except IndexOutOfRange as exc:
+        return out.done(Verdict.ERROR, str(exc))
+    if not entries:
+        return out.done(
+            Verdict.ERROR,
+            "the claim checks nothing: no index assignment satisfies its condition (a claim that checks "
+            "nothing is never a pass)",
+        )
+    residuals = eq.residuals([e.truth for e in entries], [e.claimed for e in entries])
+    eq.rng.seed(zlib.crc32(claim.name.encode()))  # the decision depends on this claim only, not on how long
+    first = eq.first_nonzero(residuals)  # earlier claims' diagnosis searches (stopped by a clock) happened to run
+    if first is None and session.randomized:
+        outcome = _randomized(session, residuals)
+        if isinstance(outcome, RandomizedZero):
+            done = out.done(Verdict.PROBABLE, outcome.words(), entries=len(entries))
+            return replace(done, general=_general(session, claim, tree))
+        first = outcome
+    if first is None:
+        if eq.proves([e.truth for e in entries], [e.claimed for e in entries], residuals):
+            done = out.done(Verdict.PROVED, "every entry's residual normalises to 0", entries=len(entries))
+            return replace(done, general=_general(session, claim, tree))
+        return out.done(
+            Verdict.UNDECIDED,
+            "no counterexample at random points, but the normal form is not zero "
+            "(an identity between exponentials may be needed)",
+            entries=len(entries),
+        )
+    found = find_counterexample(net, claim, entries, residuals, first, random.Random(first))
+    diagnosis = (
+        diagnose(eq, vocabulary_of(session.net.spec), tree, entries, entries_of, scalars, claim.target)
+        if explain
+        else None
+    )
+    if found is None:
+        return out.done(
+            Verdict.UNDECIDED,
+            "the residual is not identically zero, but no real point shows a difference",
+            entries=len(entries),
+            diagnosis=diagnosis,
+        )
+    return out.done(
+        Verdict.REFUTED,
+        f"{found.entry} differs from the true derivative",
+        entries=len(entries),
+        counterexample=found,
+        diagnosis=diagnosis,
+    )
+
+
+def _general(session: Session, claim: ClaimSpec, tree: Node) -> GeneralProof:
+    """The proof for all sizes (`verify.decide.general`), given the earlier claims' formulas."""
+    return general_proof(session.net.spec, claim, tree, {k: v for k, v in session.trees.items() if k != claim.name})
+
+
+def _randomized(session: Session, residuals: list[sp.Expr]) -> RandomizedZero | int | None:
+    """The randomized verdict, the index of a certainly non-zero entry, or None where the bound would not hold."""
+    atoms, rows = session.net.backend.atoms, session.net.label_rows
+    masks = [*atoms.masks, *atoms.indicators]
+    return randomized_or_none(session.eq.reparametrised(residuals), masks, rows, random.Random(len(residuals)))

@@ -1,0 +1,59 @@
+"""The cache's fast path: a file whose every claim is cached is answered without SymPy.
+
+Reading the file and computing keys needs only the TOML parser and the formula parser, so a CI re-run of
+unchanged files never imports SymPy, builds a network or differentiates anything. Anything missing sends
+the file to the engine (`verify.run.engine.check_path`), which fills the cache.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from derive_check.derive.errors import InputError
+from derive_check.derive.model.spec import ModelSpec, load_file
+from derive_check.verify.results import ClaimResult, FileResult
+from derive_check.verify.run.cache import ProofCache, claim_keys, shapes_key
+from derive_check.verify.witness.crosscheck import crosscheck
+
+if TYPE_CHECKING:
+    from derive_check.verify.check.session import Session
+
+
+def cached_result(
+    path: Path, budget: float, typeset: bool, cache: ProofCache, randomized: bool = False
+) -> FileResult | None:
+    """The file's result from the cache alone, or None if anything has to be checked."""
+    started = time.perf_counter()
+    try:
+        spec = load_file(path)
+    except InputError:
+        return None  # the engine reports input errors
+    keys = claim_keys(spec, budget, typeset, randomized)
+    hits = [cache.get(keys[c.name], c) for c in spec.claims]
+    shapes = cache.get_all(shapes_key(spec))  # written only after the model built: evidence it does
+    if shapes is None or any(hit is None for hit in hits):
+        return None
+    return assemble(spec, path, [*shapes, *(h for h in hits if h is not None)], started, typeset, None)
+
+
+def assemble(
+    spec: ModelSpec, path: Path, results: list[ClaimResult], started: float, typeset: bool, session: Session | None
+) -> FileResult:
+    """A file's result from its claims' results: notes, timing, and (if asked) the typeset model."""
+    notes = tuple(f"not checked: {what}: {why}" for what, why in spec.unchecked)
+    result = FileResult(
+        file=str(path),
+        title=spec.title,
+        sizes=tuple(spec.sizes.items()),
+        claims=tuple(crosscheck(spec, results)),  # the witness re-checks every pass, cached or fresh
+        seconds=time.perf_counter() - started,
+        notes=((spec.note,) if spec.note else ()) + spec.notes + notes,
+        source=spec.source,
+    )
+    if typeset:
+        from derive_check.verify.run.typeset import typeset as typeset_result
+
+        result = typeset_result(result, session, spec)
+    return result

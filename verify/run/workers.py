@@ -1,0 +1,122 @@
+"""Each file is checked in a forked worker with a hard deadline and a memory cap; several run at once.
+
+Budgets inside the engine are cooperative (`derive.budget`): one runaway SymPy call cannot be interrupted by
+them. The CLI therefore checks every file in a child process (fork: the parent has already imported SymPy, so
+the child starts in milliseconds), caps its address space, and kills it when the hard deadline passes —
+generous, a multiple of the per-claim budgets, so it only ever stops work the budgets could not.
+
+Files are independent, so up to `jobs` children run at once (one per core by default). The parent forks from
+its only thread and waits on the children's pipes and process sentinels: no thread pool, so no fork while
+another thread holds a lock. The memory cap is per child, so `jobs` children may use `jobs` times as much.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from derive_check.verify.results import FileResult
+
+MEMORY_LIMIT = 8 * 2**30  # bytes of address space for a worker
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How each file is checked (the same for every file of a run)."""
+
+    budget: float
+    typeset: bool = False
+    cache_path: Path | None = None
+    randomized: bool = False
+
+
+@dataclass(frozen=True)
+class _Job:
+    path: Path
+    child: BaseProcess
+    receive: Connection
+    started: float
+    deadline: float
+
+
+def hard_deadline(claims: int, budget: float, build_budget: float) -> float:
+    """Seconds after which a worker is killed: the build, every claim's budget twice over, and slack."""
+    return build_budget + 2 * budget * max(claims, 1) + 30.0
+
+
+def check_in_workers(
+    files: Sequence[tuple[Path, int]],
+    settings: Settings,
+    jobs: int,
+    done: Callable[[Path], None] | None = None,
+) -> list[FileResult]:
+    """Every (file, number of claims) checked in forked children, at most `jobs` at a time; results in order."""
+    results: dict[int, FileResult] = {}
+    pending = list(enumerate(files))
+    running: dict[int, _Job] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < max(jobs, 1):
+                k, (path, claims) = pending.pop(0)
+                running[k] = _start(path, claims, settings)
+            now = time.perf_counter()
+            timeout = max(0.0, min(j.deadline for j in running.values()) - now)
+            wait([r for j in running.values() for r in (j.receive, j.child.sentinel)], timeout)
+            for k, job in list(running.items()):
+                if job.receive.poll() or not job.child.is_alive() or time.perf_counter() >= job.deadline:
+                    results[k] = _finish(job)
+                    del running[k]
+                    if done:
+                        done(job.path)
+    finally:  # Ctrl-C or an error here: the workers are not daemons, so they are stopped, not waited for
+        for job in running.values():
+            job.child.kill()
+            job.child.join()
+    return [results[k] for k in range(len(files))]
+
+
+def _start(path: Path, claims: int, settings: Settings) -> _Job:
+    from derive_check.verify.run.engine import BUILD_BUDGET
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    # not a daemon: a daemonic process may not start the pool `verify.decide.parallel` uses; it is always joined
+    child = context.Process(target=_work, args=(send, path, settings), daemon=False)
+    started = time.perf_counter()
+    child.start()
+    send.close()
+    return _Job(path, child, receive, started, started + hard_deadline(claims, settings.budget, BUILD_BUDGET))
+
+
+def _finish(job: _Job) -> FileResult:
+    try:
+        if job.receive.poll(max(0.0, job.deadline - time.perf_counter())):
+            result: FileResult = job.receive.recv()
+            return result
+        why = f"was stopped after {job.deadline - job.started:.0f} s (a single step ran past every budget)"
+    except EOFError:
+        why = f"stopped unexpectedly (exit code {job.child.exitcode}); this is a bug in derive-check"
+    finally:
+        if job.child.is_alive():
+            job.child.kill()
+        job.child.join()
+        job.receive.close()
+    message = f"{job.path}: error: checking this file {why}"
+    return FileResult(file=str(job.path), title=job.path.stem, error=message, seconds=time.perf_counter() - job.started)
+
+
+def _work(send: Connection, path: Path, settings: Settings) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    from derive_check.verify.run.cache import ProofCache
+    from derive_check.verify.run.engine import check_path
+
+    cache = ProofCache.open(settings.cache_path, warn=False) if settings.cache_path else None
+    result = check_path(path, settings.budget, typeset=settings.typeset, cache=cache, randomized=settings.randomized)
+    send.send(result)
+    send.close()

@@ -1,0 +1,98 @@
+"""The second line of defence: no pass without the independent witness agreeing.
+
+Every claim the engine passes (PROVED or PROBABLE, fresh or from the proof cache) is re-checked by
+`verify.witness.check`, which shares no evaluation code with the engine: at random points it compares
+the claim with high-precision central differences of the loss, and for a proof "for all sizes" it
+does so at other size tuples too. A disagreement is never a pass: the verdict becomes INCONSISTENT
+(a bug in derive-check; exit code 3) with both numbers and the point. Where the witness cannot
+evaluate the claim, the engine's word alone is not enough either: the verdict becomes UNDECIDED.
+
+This runs after a file's results exist, on both the engine's path and the cache's fast path, so a
+cached run and a fresh run go through the same check. It needs the claims' trees only, which are
+resolved here from the model without SymPy.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import replace
+
+from derive_check.derive.model.claims import ClaimSpec
+from derive_check.derive.model.shapes import SymbolicShapeError, infer, resolve_products
+from derive_check.derive.model.spec import ModelSpec
+from derive_check.derive.printing.text import to_text
+from derive_check.derive.tree import Node
+from derive_check.verify.results import ClaimResult, GeneralProof, Verdict
+
+BUG = "the proof engine and the numeric witness disagree: this is a bug in derive-check (please report it)"
+
+
+def claim_trees(spec: ModelSpec, extra: ClaimSpec | None = None) -> dict[str, Node]:
+    """Every claim's formula (and `extra`'s, after them) with LaTeX products resolved by symbolic shape, in order."""
+    shapes = dict(spec.shapes)
+    trees: dict[str, Node] = {}
+    for claim in (*spec.claims, *((extra,) if extra is not None else ())):
+        if claim.expr is None:
+            continue
+        local = {**shapes, **{v: () for v, _ in claim.index_vars}}
+        try:
+            tree = resolve_products(claim.expr, local)
+            shapes[claim.name] = infer(tree, local)
+        except SymbolicShapeError:
+            continue
+        trees[claim.name] = tree
+    return trees
+
+
+def crosscheck(spec: ModelSpec, results: list[ClaimResult]) -> list[ClaimResult]:
+    """`results` with every passing claim checked by the witness (INCONSISTENT or UNDECIDED where it does not agree)."""
+    from derive_check.verify.witness.check import witness_all_sizes, witness_claim
+
+    trees = claim_trees(spec)
+    by_name = {c.name: c for c in spec.claims}
+    out = []
+    for result in results:
+        claim = by_name.get(result.name)
+        tree = trees.get(result.name)
+        if claim is not None and tree is not None and claim.from_latex:
+            result = replace(result, read_as=to_text(tree))
+        if not result.verdict.passed or claim is None or tree is None:
+            out.append(result)
+            continue
+        earlier = {}
+        for previous in spec.claims:
+            if previous.name == claim.name:
+                break
+            if previous.name in trees and not previous.index_vars:
+                earlier[previous.name] = trees[previous.name]
+        seed = zlib.crc32(f"{spec.file}:{claim.name}".encode())
+        report = witness_claim(spec, claim, tree, earlier, seed=seed)
+        if report.agrees is False:
+            out.append(_inconsistent(result, report.message))
+            continue
+        if report.agrees is None:
+            message = (
+                f"the independent witness could not check this claim ({report.message}); "
+                f"the engine's {result.verdict.label} alone is not reported as a pass"
+            )
+            out.append(replace(result, verdict=Verdict.UNDECIDED, message=message, general=None))
+            continue
+        words = f"agrees at {report.checks} random point(s), 60 digits"
+        general = result.general
+        if general is not None and general.proved:
+            other = witness_all_sizes(spec, claim, tree, earlier, seed=seed)
+            sizes = ", ".join(f"{k}={v}" for k, v in other.sizes) or "other sizes"
+            if other.agrees is False:
+                out.append(_inconsistent(result, f"proved for all sizes, but at {sizes}: {other.message}"))
+                continue
+            if other.agrees is None:
+                general = GeneralProof(False, f"{general.summary}; not confirmed at other sizes: {other.message}")
+            else:
+                words += f"; also at other sizes ({other.checks} checks)"
+        out.append(replace(result, witness=words, general=general))
+    return out
+
+
+def _inconsistent(result: ClaimResult, message: str) -> ClaimResult:
+    text = message if message.startswith("the proof engine") else f"{BUG}: {message}"
+    return replace(result, verdict=Verdict.INCONSISTENT, message=text, general=None, diagnosis="", corrected="")
