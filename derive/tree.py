@@ -57,3 +57,12 @@ def refs(node: Node) -> set[str]:
             inner = (inner - {str(node.option("index"))}) | ({size} if size else set())
         return inner
     return set()
+
+
+def substitute(node: Node, values: dict[str, Node]) -> Node:
+    """`node` with the names in `values` replaced by trees (no binder shadows them: `_`-names are never bound)."""
+    if isinstance(node, Ref):
+        return values.get(node.name, node)
+    if isinstance(node, Apply):
+        return Apply(node.op, tuple(substitute(a, values) for a in node.args), node.options, span=node.span)
+    return node

@@ -10,7 +10,7 @@ import pytest
 import sympy as sp
 
 from derive_check.cli import main
-from derive_check.derive.index.form import Factor, IndexContext, Term
+from derive_check.derive.index.form import Factor, IndexContext, Term, delta
 from derive_check.derive.model.shapes import resolve_products
 from derive_check.derive.model.spec import load_file, parse_spec
 from derive_check.verify.decide.general import general_proof, normalize
@@ -28,7 +28,9 @@ def _ctx() -> IndexContext:
 
 
 def _term(bound: dict[str, str], *factors: tuple[str, tuple[str, ...]], coeff: int = 1) -> Term:
-    return Term(sp.Integer(coeff), tuple(bound.items()), tuple(Factor(n, i) for n, i in factors))
+    return Term(
+        sp.Integer(coeff), tuple(bound.items()), tuple(delta(*i) if n == "δ" else Factor(n, i) for n, i in factors)
+    )
 
 
 def test_a_delta_with_a_summed_index_substitutes_it() -> None:

@@ -261,7 +261,8 @@ def test_judge_all_sizes_on_generic_functions() -> None:
 
 
 def test_the_witness_imports_no_evaluation_code() -> None:
-    """Independence: the witness modules import only data types of derive, mpmath and their own modules."""
+    """Independence: the witness modules import data types of derive, mpmath, their own modules, and from the op
+    table only `witness_rule` (each op's witness facet), never an evaluation backend, SymPy or numpy."""
     import ast
 
     allowed = {
@@ -282,4 +283,11 @@ def test_the_witness_imports_no_evaluation_code() -> None:
         imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         foreign = {m for m in imported if m.split(".")[0] in ("derive_check", "sympy", "numpy", "mpmath")}
-        assert foreign <= allowed | own, (name, foreign - allowed - own)
+        table = {
+            a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module == "derive_check.derive.ops.table"
+            for a in n.names
+        }
+        assert table <= {"witness_rule"}, (name, table)
+        assert foreign - {"derive_check.derive.ops.table"} <= allowed | own, (name, foreign - allowed - own)

@@ -12,9 +12,9 @@ Five kinds, one table:
   which makes later normalisation unsound to undo; an atom never folds. In the
   normal form exp atoms are independent variables: that can only miss a true
   identity such as exp(a)exp(b) = exp(a+b), never accept a false one.
-- **smooth atoms** — `sigmoid(u)` and `tanh(u)` as symbols whose derivative is
-  written in the atom itself (σ' = σ(1 - σ), tanh' = 1 - tanh²), exactly as
-  exp' = exp. Residuals stay polynomial in them (no 1/(1 + e) denominators).
+- **smooth atoms** — `sigmoid(u)`, `tanh(u)` (any smooth element-wise op of the op table) as symbols whose
+  derivative is the op's `derivative` formula evaluated on atoms (σ' = σ(1 - σ), tanh' = 1 - tanh²), exactly
+  as exp' = exp. Residuals stay polynomial in them (no 1/(1 + e) denominators).
 - **function atoms** — `f(z[0])`, `f'(z[0])`, `dL/dy[2]`: applications of a function the
   user declares but does not define (seed 004's f, g and L). Each partial derivative
   is another atom, so a proof with them free holds for *every* smooth function.
@@ -27,6 +27,7 @@ Names are unique by construction: SymPy symbols with equal names are equal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -45,11 +46,7 @@ def as_expr(value: object) -> sp.Expr:
     return sp.Rational(value.numerator, value.denominator)
 
 
-SMOOTH_DERIVATIVES = {  # d atom / d argument, in terms of the atom: true identities of the real functions
-    "sigmoid": lambda a: a * (1 - a),
-    "tanh": lambda a: 1 - a**2,
-}
-SMOOTH_VALUES = {"sigmoid": lambda u: 1 / (1 + sp.exp(-u)), "tanh": sp.tanh}
+Slope = Callable[[str, sp.Symbol, sp.Expr], sp.Expr]  # (op, atom, argument) -> d atom / d argument
 
 
 @dataclass(frozen=True)
@@ -92,6 +89,8 @@ class Atoms:
     _opened_from: int = 0
     _shallow_memo: dict[sp.Basic, sp.Basic] = field(default_factory=dict)
     _partials: dict[tuple[sp.Expr, sp.Symbol], sp.Expr] = field(default_factory=dict)
+    slope: Slope | None = None  # a smooth op's derivative, from its op-table formula (set by the exact backend)
+    _slopes: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
 
     def fresh(self, name: str) -> sp.Symbol:
         """A symbol whose name no other invented symbol has."""
@@ -151,6 +150,16 @@ class Atoms:
             atom = self._smooth_by_key[key] = self.fresh(name)
             self.smooth[atom] = (kind, u)
         return atom
+
+    def slope_of(self, atom: sp.Symbol) -> sp.Expr:
+        """d atom / d argument for a smooth atom, in terms of atoms (σ' = σ(1 - σ)): the op table's formula."""
+        found = self._slopes.get(atom)
+        if found is None:
+            if self.slope is None:
+                raise ValueError("smooth atoms need the exact backend's slope rule")
+            kind, u = self.smooth[atom]
+            found = self._slopes[atom] = self.slope(kind, atom, u)
+        return found
 
     def mask(self, z: sp.Expr, name: str) -> sp.Symbol:
         """The mask symbol of pre-activation `z`, created on first use."""
@@ -250,8 +259,7 @@ class Atoms:
             elif atom in self.exp_argument:
                 self._accumulate(self.exp_argument[atom], weight * atom, adjoint)
             elif atom in self.smooth:
-                kind, u = self.smooth[atom]
-                self._accumulate(u, weight * SMOOTH_DERIVATIVES[kind](atom), adjoint)
+                self._accumulate(self.smooth[atom][1], weight * self.slope_of(atom), adjoint)
         return adjoint
 
     def _accumulate(self, expr: sp.Expr, weight: sp.Expr, adjoint: dict[sp.Symbol, sp.Expr]) -> None:
@@ -270,8 +278,7 @@ class Atoms:
         if atom in self.exp_argument:
             return atom * self.total_diff(self.exp_argument[atom], x, memo)
         if atom in self.smooth:
-            kind, u = self.smooth[atom]
-            return SMOOTH_DERIVATIVES[kind](atom) * self.total_diff(u, x, memo)
+            return self.slope_of(atom) * self.total_diff(self.smooth[atom][1], x, memo)
         call = self.calls[atom]  # d F_p(args)/dx = Σ_q F_{p+q}(args) · d args[q]/dx
         total = sp.Integer(0)
         for q, arg in enumerate(call.args):

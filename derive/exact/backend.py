@@ -16,9 +16,13 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from derive_check.derive.exact.atoms import Atoms
+from derive_check.derive.errors import Location
+from derive_check.derive.exact.atoms import Atoms, as_expr
+from derive_check.derive.exact.evaluate import evaluate
 from derive_check.derive.exact.functions import Log
-from derive_check.derive.ops.table import Array, OpDomainError
+from derive_check.derive.ops.spec import ARG, SELF, Array, OpDomainError
+from derive_check.derive.ops.table import OPS
+from derive_check.derive.tree import Apply, Ref
 
 
 def _elementwise(fn: Any, x: Array) -> Array:
@@ -35,7 +39,7 @@ class SymbolicBackend:
     dtype: Any = object
 
     def __init__(self) -> None:
-        self.atoms = Atoms()
+        self.atoms = Atoms(slope=self._slope)
         self.context = "expr"  # the forward line being evaluated, used to name atoms
         self._relu_calls: dict[str, int] = {}
         self.gradients: dict[str, Array] = {}  # scalar function name -> its partials, shaped like its argument
@@ -71,21 +75,23 @@ class SymbolicBackend:
             return v.exp * self._log(v.base)
         return Log(v)
 
-    def sigmoid(self, x: Array) -> Array:
-        """Element-wise sigmoid as smooth atoms (derivative s(1 - s))."""
-        return self._smooth("sigmoid", x)
-
-    def tanh(self, x: Array) -> Array:
-        """Element-wise tanh as smooth atoms (derivative 1 - t^2)."""
-        return self._smooth("tanh", x)
-
-    def _smooth(self, kind: str, x: Array) -> Array:
+    def smooth(self, kind: str, x: Array) -> Array:
+        """A smooth element-wise op (sigmoid, tanh, ...) as atoms, differentiated by the op table's formula."""
         out = np.empty(x.shape, dtype=object)
         for index in np.ndindex(x.shape):
             u = x[index]
             label = str(u) if getattr(u, "is_Symbol", False) else f"{self.context}[{_index(index)}]"
             out[index] = self.atoms.smooth_atom(kind, u, f"{kind}({label})")
         return out
+
+    def _slope(self, kind: str, atom: sp.Symbol, u: sp.Expr) -> sp.Expr:
+        """d kind(u)/du: the op's `derivative` formula evaluated with `_u` = u and `_self` = the atom."""
+        rule = OPS[kind].derivative
+        if rule is None:
+            raise ValueError(f"'{kind}' has no derivative formula")
+        env = {ARG: np.asarray(u, dtype=object), SELF: np.asarray(atom, dtype=object)}
+        value = evaluate(rule(Apply(kind, (Ref(ARG),))), env, self, Location())
+        return as_expr(np.asarray(value).item())
 
     def relu(self, x: Array) -> Array:
         """Element-wise relu(z) = mask(z) * z."""
@@ -127,7 +133,7 @@ class SymbolicBackend:
         atoms = self.atoms
         while v in atoms.definition:  # look through line atoms, one definition at a time
             v = atoms.definition[v]
-        if v in atoms.exp_argument or atoms.smooth.get(v, ("",))[0] == "sigmoid":  # exp, sigmoid > 0
+        if v in atoms.exp_argument or (v in atoms.smooth and OPS[atoms.smooth[v][0]].positive):  # exp, σ > 0
             return sp.Integer(1)
         if v in atoms.masks:  # [m > 0] = m for m in {0, 1}
             return v
@@ -189,13 +195,12 @@ class NumericBackend:
         """Element-wise natural log."""
         return np.log(x)
 
-    def sigmoid(self, x: Array) -> Array:
-        """Element-wise logistic function."""
-        return 1.0 / (1.0 + np.exp(-x))
-
-    def tanh(self, x: Array) -> Array:
-        """Element-wise tanh."""
-        return np.tanh(x)
+    def smooth(self, kind: str, x: Array) -> Array:
+        """A smooth element-wise op's float64 value, from the op table."""
+        numeric = OPS[kind].numeric
+        if numeric is None:
+            raise NotNumeric(f"'{kind}' has no float value")
+        return numeric(x)
 
     def relu(self, x: Array) -> Array:
         """Element-wise max(x, 0)."""

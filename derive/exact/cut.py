@@ -25,7 +25,7 @@ from derive_check.derive.budget import check
 from derive_check.derive.exact.atoms import Atoms, FunctionCall, as_expr
 from derive_check.derive.exact.evaluate import evaluate
 from derive_check.derive.exact.network import Network, atomize, entry_label, size_constants
-from derive_check.derive.ops.table import Array
+from derive_check.derive.ops.spec import Array
 from derive_check.derive.source import formula_location
 
 CUT_MARK = "~"  # in the names of the cut's free symbols and atoms; never in a user's identifier
@@ -101,22 +101,31 @@ class Canon:
         self._memo[expr] = result
         return result
 
-    def _key(self, atom: sp.Symbol) -> tuple[str, sp.Expr] | None:
+    def _arguments(self, atom: sp.Symbol) -> tuple[str, tuple[sp.Expr, ...]] | None:
+        """What kind of atom this is and what it is applied to (None for symbols that are not atoms)."""
         a = self.atoms
         if atom in a.exp_argument:
-            return "exp", sp.expand(self._walk(a.expand(a.exp_argument[atom])))
+            return "exp", (a.exp_argument[atom],)
         if atom in a.smooth:
-            kind, u = a.smooth[atom]
-            return kind, sp.expand(self._walk(a.expand(u)))
+            return a.smooth[atom][0], (a.smooth[atom][1],)
         if atom in a.masks:
-            return "mask", _primitive(sp.expand(self._walk(a.expand(a.masks[atom]))))
+            return "mask", (a.masks[atom],)
         if atom in a.indicators:
-            return "mask", _primitive(sp.expand(self._walk(a.expand(a.indicators[atom]))))
+            return "mask", (a.indicators[atom],)
         if atom in a.calls:
             call = a.calls[atom]
-            args = tuple(sp.expand(self._walk(a.expand(x))) for x in call.args)
-            return f"call:{call.name}:{call.partial}", sp.Tuple(*args)
+            return f"call:{call.name}:{call.partial}", tuple(call.args)
         return None
+
+    def _key(self, atom: sp.Symbol) -> tuple[str, sp.Expr] | None:
+        found = self._arguments(atom)
+        if found is None:
+            return None
+        kind, args = found
+        canonical = [sp.expand(self._walk(self.atoms.expand(x))) for x in args]
+        if kind == "mask":
+            return kind, _primitive(canonical[0])
+        return (kind, sp.Tuple(*canonical)) if kind.startswith("call:") else (kind, canonical[0])
 
     def _representative(self, atom: sp.Symbol) -> sp.Expr:
         key = self._key(atom)
@@ -139,19 +148,9 @@ class Canon:
         return self._table
 
     def _mentions_cut(self, atom: sp.Symbol) -> bool:
-        a = self.atoms
-        args: list[sp.Expr] = []
-        if atom in a.exp_argument:
-            args = [a.exp_argument[atom]]
-        elif atom in a.smooth:
-            args = [a.smooth[atom][1]]
-        elif atom in a.masks:
-            args = [a.masks[atom]]
-        elif atom in a.indicators:
-            args = [a.indicators[atom]]
-        elif atom in a.calls:
-            args = list(a.calls[atom].args)
-        return any(CUT_MARK in str(s) for x in args for s in a.expand(x).free_symbols)
+        found = self._arguments(atom)
+        args = found[1] if found else ()
+        return any(CUT_MARK in str(s) for x in args for s in self.atoms.expand(x).free_symbols)
 
     def _create(self, atom: sp.Symbol, key: tuple[str, sp.Expr]) -> sp.Expr:
         """A new atom of the network for a transported argument (so counterexample points can value it)."""
@@ -159,13 +158,13 @@ class Canon:
         name = str(atom).replace(CUT_MARK, "")
         if kind == "exp":
             made = a.exp(argument, name)
-        elif kind in ("sigmoid", "tanh"):
-            made = a.smooth_atom(kind, argument, name)
         elif kind == "mask":
             made = a.mask(argument, name)
-        else:
+        elif kind.startswith("call:"):
             call: FunctionCall = a.calls[atom]
             made = a.call(call.name, call.partial, tuple(argument.args), name)
+        else:  # a smooth op of the op table
+            made = a.smooth_atom(kind, argument, name)
         return made  # exp(0) is the number 1
 
 

@@ -1,4 +1,4 @@
-"""Evaluating an expression tree on a backend, one walker for both backends."""
+"""Evaluating an expression tree on a backend: one walker for both backends, dispatching on the op table."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import numpy as np
 
 from derive_check.derive.budget import check
 from derive_check.derive.errors import InputError, Location, ShapeError
-from derive_check.derive.ops.table import RULES, Array, Backend, OpDomainError, OpShapeError, check_finite
+from derive_check.derive.ops.spec import Array, Backend, Kind, OpDomainError, OpShapeError
+from derive_check.derive.ops.table import OPS
 from derive_check.derive.tree import Apply, Const, Node, Ref
-
-_PARTIAL = {"div", "pow", "log"}  # operations with undefined values
 
 
 def evaluate(node: Node, env: Mapping[str, Array], backend: Backend, where: Location) -> Array:
@@ -23,15 +22,15 @@ def evaluate(node: Node, env: Mapping[str, Array], backend: Backend, where: Loca
         return env[node.name]
     assert isinstance(node, Apply)
     check()  # a safe point for the time budget
-    if node.op == "index_sum":
+    op = OPS[node.op]
+    if op.kind is Kind.BINDER:
         return _index_sum(node, env, backend, where)
-    rule = RULES[node.op]
-    if rule.arity >= 0 and len(node.args) != rule.arity:
-        raise ShapeError(f"'{node.op}' takes {rule.arity} operand(s)", where)
+    if op.arity >= 0 and len(node.args) != op.arity:
+        raise ShapeError(f"'{node.op}' takes {op.arity} operand(s)", where)
     args = [evaluate(a, env, backend, where) for a in node.args]
     try:
-        value = rule.impl(backend, args, dict(node.options))
-        return check_finite(rule.name, value) if rule.name in _PARTIAL else value
+        value = op.evaluate(backend, args, dict(node.options))
+        return check_finite(op.name, value) if op.partial else value
     except OpDomainError as exc:
         raise InputError(
             str(exc), where.shifted(where.col_start + node.span[0], where.col_start + node.span[1])
@@ -40,6 +39,20 @@ def evaluate(node: Node, env: Mapping[str, Array], backend: Backend, where: Loca
         raise ShapeError(
             str(exc), where.shifted(where.col_start + node.span[0], where.col_start + node.span[1])
         ) from None
+
+
+def check_finite(op: str, value: Array) -> Array:
+    """Refuse results that are undefined numbers (1/0, 0**-1, log 0): SymPy would carry them on as zoo/nan."""
+    if value.dtype == object:
+        import sympy as sp  # only the exact backend makes object arrays
+
+        for entry in value.flat:
+            if isinstance(entry, sp.Basic) and (entry.has(sp.nan, sp.zoo, sp.oo, -sp.oo)):
+                raise OpDomainError(
+                    f"'{op}' gives an undefined value ({entry}) here: a division by zero or the "
+                    f"log of a non-positive number"
+                )
+    return value
 
 
 def _index_sum(node: Apply, env: Mapping[str, Array], backend: Backend, where: Location) -> Array:

@@ -23,7 +23,7 @@ from derive_check.derive.exact.backend import NumericBackend, SymbolicBackend
 from derive_check.derive.exact.evaluate import evaluate, shape_text
 from derive_check.derive.model.declarations import Decl
 from derive_check.derive.model.spec import Line, ModelSpec
-from derive_check.derive.ops.table import Array
+from derive_check.derive.ops.spec import Array
 from derive_check.derive.source import formula_location
 
 

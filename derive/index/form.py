@@ -2,43 +2,67 @@
 
 An entry of any tensor expression is a sum of terms `coeff · Σ_{bound indices} Π factors`,
 where a factor is a named tensor at index variables (X[i,k], W2[j,c]), a ReLU mask, a
-Kronecker delta, or an opaque atom (log(P), softmax(scores)) named by its formula. Index
+Kronecker delta, or an opaque atom (log(P), softmax(scores)); masks and atoms keep their
+tree and are identified by its formula with forward names opened, so equal ones meet. Index
 ranges are size names, never numbers, so nothing here depends on the stated sizes.
 
-Each operation has one rule (`INDEX_RULES`) saying how the entry of its result is written
-from the entries of its operands: `matmul` opens a bound index over the contracted size,
-`sum` opens one per reduced axis, broadcasting drops the indices of size-1 axes. Forward
-quantities stay atoms; `derive.index.diff` opens them through their definitions.
+Each operation's `index` facet in the op table says how the entry of its result is written
+from the entries of its operands (`matmul` opens a bound index over the contracted size,
+`sum` opens one per reduced axis, broadcasting gives size-1 axes the index 0); it asks
+`IndexContext`, which implements the table's `IndexAlgebra`. Polynomial forward quantities
+are opened through their definitions; smooth ones stay atoms (`derive.index.diff`).
 """
 
 from __future__ import annotations
 
+import enum
 import itertools
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import sympy as sp
 
-from derive_check.derive.model.shapes import Dim, Shape, infer
+from derive_check.derive.model.shapes import infer
+from derive_check.derive.ops.arith import ZERO_INDEX
+from derive_check.derive.ops.spec import Dim, Shape
+from derive_check.derive.ops.table import OPS
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply, Const, Node, Ref, refs
-
-ZERO_INDEX = "0"  # the index of a size-1 axis: a literal, not a variable
-# applications kept as atoms, each differentiated by its own rule (`derive.index.diff`)
-OPAQUE = ("softmax", "log", "exp", "tanh", "sigmoid", "function", "scalar_function")
 
 
 class NotGeneral(ValueError):
     """The formula uses something the index calculus does not cover (the message says what)."""
 
 
+class Kind(enum.IntEnum):
+    """What a factor is."""
+
+    TENSOR = 0  # a declared or forward quantity at indices: W2[j,c]
+    DELTA = 1  # a Kronecker delta δ(a, b)
+    MASK = 2  # a ReLU mask [z > 0] at indices; `node` is z
+    ATOM = 3  # an opaque application (log(P), softmax(scores)) at indices; `node` is the application
+
+
 @dataclass(frozen=True, order=True)
 class Factor:
-    """name[indices]**power; name 'δ' is a Kronecker delta, 'mask:…' a ReLU mask, other names tensors or atoms."""
+    """name[indices]**power. Masks and atoms are named by their formula (forward names opened), so equal ones
+    meet; `node` keeps the tree for printing and differentiation (not part of equality)."""
 
     name: str
     indices: tuple[str, ...]
     power: int = 1
+    kind: Kind = Kind.TENSOR
+    node: Node | None = field(default=None, compare=False, repr=False)
+
+    def at(self, indices: tuple[str, ...], power: int | None = None) -> Factor:
+        """The same factor at other indices (and power)."""
+        return replace(self, indices=indices, power=self.power if power is None else power)
+
+
+def delta(a: str, b: str) -> Factor:
+    """The Kronecker delta δ(a, b), its indices in a canonical order."""
+    return Factor("δ", tuple(sorted((a, b))), kind=Kind.DELTA)
 
 
 @dataclass(frozen=True)
@@ -66,21 +90,28 @@ def size_symbol(dim: Dim) -> sp.Expr:
     return sp.Symbol(dim, positive=True, integer=True) if isinstance(dim, str) else sp.Integer(dim)
 
 
+def product(a: Sum, b: Sum) -> Sum:
+    """The distributed product of two sums."""
+    return [x.times(y) for x in a for y in b]
+
+
 @dataclass
 class IndexContext:
-    """What conversion needs: shapes, forward lines, one-hot inputs, and a supply of fresh index names."""
+    """What conversion needs: shapes, forward lines, one-hot inputs, and a supply of fresh index names.
+
+    It implements the op table's `IndexAlgebra` (its subclass `derive.index.diff.Calculus` adds derivatives):
+    every op's index rule asks it for entries, products and sums."""
 
     shapes: Mapping[str, Shape]
-    lines: Mapping[str, Node]  # forward quantity (or earlier claim) -> definition, opened where used
+    definitions: Mapping[str, Node]  # forward quantity (or earlier claim) -> definition, opened where used
     sizes: frozenset[str]
     onehot: frozenset[str] = frozenset()
     keep: frozenset[str] = frozenset()  # names never opened (the quantity differentiated against)
     axes: dict[str, int] = field(default_factory=dict)  # one-hot input or softmax atom -> its normalised axis
-    calls: dict[str, Apply] = field(default_factory=dict)  # declared-function atom -> its application
     gradients: Mapping[str, str] = field(default_factory=dict)  # scalar function -> the name of its gradient
-    opaque: dict[str, tuple[str, Node]] = field(default_factory=dict)  # atom name -> (op, argument)
     ranges: dict[str, Dim] = field(default_factory=dict)
     bindings: dict[str, str] = field(default_factory=dict)  # index variable of a sum(... for i in range(N)) -> index
+    atoms: dict[str, Factor] = field(default_factory=dict)  # atom name -> its factor (with its tree)
     _count: itertools.count[int] = field(default_factory=itertools.count)
 
     def fresh(self, dim: Dim) -> str:
@@ -93,43 +124,132 @@ class IndexContext:
         """The symbolic shape of a node."""
         return infer(node, self.shapes)
 
+    def lines(self) -> Mapping[str, Node]:
+        """Forward quantities (and earlier claims) by name."""
+        return self.definitions
+
+    def entry(self, node: Node, out: tuple[str, ...]) -> Sum:
+        """The entry `node[out]` as a sum of terms."""
+        return entry(node, out, self)
+
+    def aligned(self, node: Node, out: tuple[str, ...]) -> Sum:
+        """An operand's entry under broadcasting to `out`: trailing axes align; size-1 axes take index 0."""
+        shape = self.shape(node)
+        if len(shape) > len(out):
+            raise NotGeneral(f"an operand of rank {len(shape)} in a result of rank {len(out)}")
+        own = out[len(out) - len(shape) :] if shape else ()
+        return entry(node, tuple(ZERO_INDEX if d == 1 else i for i, d in zip(own, shape, strict=True)), self)
+
+    def constant(self, value: Any) -> Sum:
+        """A constant as a one-term sum."""
+        return [Term(value if isinstance(value, sp.Basic) else sp.Rational(value.numerator, value.denominator))]
+
+    def plus(self, a: Sum, b: Sum) -> Sum:
+        """a + b."""
+        return a + b
+
+    def times(self, a: Sum, b: Sum) -> Sum:
+        """a · b, distributed."""
+        return product(a, b)
+
+    def scaled(self, a: Sum, factor: Any) -> Sum:
+        """a times a scalar (a number or an expression in sizes)."""
+        k = factor if isinstance(factor, sp.Basic) else sp.Rational(factor.numerator, factor.denominator)
+        return [t.scaled(k) for t in a]
+
+    def power(self, base: Sum, k: int, node: Node) -> Sum:
+        """base ** k (see `power`)."""
+        return power(base, k, node, self)
+
+    def summed(self, terms: Sum, index: str, dim: Dim) -> Sum:
+        """Σ over `index` < dim of every term."""
+        return [Term(t.coeff, ((index, dim), *t.bound), t.factors) for t in terms]
+
+    def size(self, dim: Dim) -> sp.Expr:
+        """A size as a SymPy value."""
+        return size_symbol(dim)
+
+    def factor(self, name: str, indices: tuple[str, ...]) -> Sum:
+        """One factor: a tensor, or an atom this context already knows by name."""
+        return [Term(sp.Integer(1), (), (self.atoms.get(name, Factor(name, ())).at(indices),))]
+
+    def mask(self, z: Node, out: tuple[str, ...]) -> Sum:
+        """The ReLU mask [z > 0] at `out`, named by z's formula with forward names opened (so equal masks meet)."""
+        opened = self.opened(z)
+        return [Term(sp.Integer(1), (), (Factor(to_text(opened), out, kind=Kind.MASK, node=z),))]
+
+    def atom(self, node: Apply, out: tuple[str, ...]) -> Sum:
+        """An opaque application as one factor, named by its line where a line is exactly it."""
+        self.per_sample(node)
+        name = to_text(node)
+        for line, definition in self.definitions.items():  # written out in full, a named atom is still that atom...
+            if to_text(definition) == name and line not in self.keep:  # ...but not the quantity held as the variable
+                name = line
+        return [Term(sp.Integer(1), (), (self.register(name, node).at(out),))]
+
+    def register(self, name: str, node: Apply) -> Factor:
+        """Record an atom (and the axis along which a softmax's entries sum to one)."""
+        found = self.atoms.get(name)
+        if found is None:
+            found = self.atoms[name] = Factor(name, (), kind=Kind.ATOM, node=node)
+            simplex = OPS[node.op].simplex_axis
+            if simplex is not None:
+                rank = len(self.shape(node))
+                if rank == 0:
+                    raise NotGeneral(f"{node.op} of a scalar")
+                self.axes[name] = simplex(node, rank)
+        return found
+
+    def per_sample(self, node: Node) -> None:
+        """An atom named by its formula stands at the result's indices only: refuse one of a summed index variable.
+
+        exp(X[i]) inside sum(... for i in range(N)) varies with i, but the atom named "exp(X[i])" carries only the
+        result's indices, so the sum would collapse to N copies of one term.
+        """
+        bound = refs(node) & self.bindings.keys()
+        if bound:
+            raise NotGeneral(f"{to_text(node)} depends on the summed index {', '.join(sorted(bound))}")
+
+    def opened(self, node: Node) -> Node:
+        """`node` with polynomial forward quantities replaced by their definitions (atoms stay names)."""
+        if isinstance(node, Ref) and node.name in self.definitions:
+            definition = self.definitions[node.name]
+            if not (isinstance(definition, Apply) and OPS[definition.op].atom):
+                return self.opened(definition)
+        if isinstance(node, Apply):
+            return Apply(node.op, tuple(self.opened(a) for a in node.args), node.options)
+        return node
+
+    def not_general(self, message: str, node: Node) -> Exception:
+        """The error for what the index calculus does not cover."""
+        return NotGeneral(f"{message} ({to_text(node)})")
+
+    def gradient_name(self, function: str) -> str | None:
+        """The name the file gives the gradient of a declared scalar function."""
+        return self.gradients.get(function)
+
 
 def entry(node: Node, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    """The entry `node[out]` as a sum of terms."""
+    """The entry `node[out]` as a sum of terms, by the op table's index rules."""
     if isinstance(node, Const):
         return [Term(sp.Rational(node.value.numerator, node.value.denominator))]
     if isinstance(node, Ref):
         if node.name in ctx.sizes:
             return [Term(size_symbol(node.name))]
-        definition = ctx.lines.get(node.name)
+        if node.name in ctx.atoms:  # an atom met before, by its name (a derivative formula's `_self`)
+            return [Term(sp.Integer(1), (), (ctx.atoms[node.name].at(out),))]
+        definition = ctx.definitions.get(node.name)
         if definition is not None and node.name not in ctx.keep:
-            if isinstance(definition, Apply) and definition.op in OPAQUE:
-                ctx.opaque[node.name] = (definition.op, definition.args[0])  # an atom named by its line
-                ctx.calls[node.name] = definition
-                if definition.op == "softmax":
-                    ctx.axes[node.name] = softmax_axis(definition, ctx)
-            else:
-                return entry(definition, out, ctx)  # polynomial lines are opened: both sides meet in leaves
+            if isinstance(definition, Apply) and OPS[definition.op].atom:
+                return [Term(sp.Integer(1), (), (ctx.register(node.name, definition).at(out),))]
+            return entry(definition, out, ctx)  # polynomial lines are opened: both sides meet in leaves
         return [Term(sp.Integer(1), (), (Factor(node.name, out),))]
     assert isinstance(node, Apply)
-    rule = INDEX_RULES.get(node.op)
-    if rule is None:
-        raise NotGeneral(f"'{node.op}' has no index-notation rule yet")
-    return rule(node, out, ctx)
-
-
-def _aligned(node: Node, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    """An operand's entry under broadcasting to `out`: trailing axes align; size-1 axes take index 0."""
-    shape = ctx.shape(node)
-    if len(shape) > len(out):
-        raise NotGeneral(f"an operand of rank {len(shape)} in a result of rank {len(out)}")
-    own = out[len(out) - len(shape) :] if shape else ()
-    return entry(node, tuple(ZERO_INDEX if d == 1 else i for i, d in zip(own, shape, strict=True)), ctx)
-
-
-def product(a: Sum, b: Sum) -> Sum:
-    """The distributed product of two sums."""
-    return [x.times(y) for x in a for y in b]
+    op = OPS[node.op]
+    if op.index is None:
+        raise NotGeneral(f"'{node.op}' has no index-notation rule: {op.index_gap or 'not yet'}")
+    result: Sum = op.index(node, out, ctx)
+    return result
 
 
 def renamed(terms: Sum, ctx: IndexContext) -> Sum:
@@ -137,7 +257,7 @@ def renamed(terms: Sum, ctx: IndexContext) -> Sum:
     out: Sum = []
     for t in terms:
         rename = {i: ctx.fresh(d) for i, d in t.bound}
-        factors = tuple(Factor(f.name, tuple(rename.get(i, i) for i in f.indices), f.power) for f in t.factors)
+        factors = tuple(f.at(tuple(rename.get(i, i) for i in f.indices)) for f in t.factors)
         out.append(Term(t.coeff, tuple((rename[i], d) for i, d in t.bound), factors))
     return out
 
@@ -157,194 +277,4 @@ def power(base: Sum, k: int, node: Node, ctx: IndexContext | None = None) -> Sum
     if len(base) != 1 or base[0].bound:
         raise NotGeneral(f"division by a sum or a reduction ({to_text(node)}) is not in the index calculus")
     [t] = base
-    return [Term(t.coeff**k, (), tuple(Factor(f.name, f.indices, f.power * k) for f in t.factors))]
-
-
-def _add(sign: int) -> Callable[[Apply, tuple[str, ...], IndexContext], Sum]:
-    def rule(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-        left, right = (_aligned(a, out, ctx) for a in node.args)
-        return left + [t.scaled(sp.Integer(sign)) for t in right]
-
-    return rule
-
-
-def _mul(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    return product(_aligned(node.args[0], out, ctx), _aligned(node.args[1], out, ctx))
-
-
-def _div(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    return product(_aligned(node.args[0], out, ctx), power(_aligned(node.args[1], out, ctx), -1, node))
-
-
-def _pow(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    exponent = node.args[1]
-    if not (isinstance(exponent, Const) and exponent.value.denominator == 1 and abs(exponent.value) <= 8):
-        raise NotGeneral(f"only small integer powers are in the index calculus ({to_text(node)})")
-    return power(entry(node.args[0], out, ctx), int(exponent.value), node, ctx)
-
-
-def _neg(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    return [t.scaled(sp.Integer(-1)) for t in entry(node.args[0], out, ctx)]
-
-
-def _matmul(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    a, b = node.args
-    sa, sb = ctx.shape(a), ctx.shape(b)
-    if not sa or not sb:
-        return _mul(node, out, ctx)
-    j = ZERO_INDEX if sa[-1] == 1 else ctx.fresh(sa[-1])  # a contraction over one entry sums nothing
-    left = entry(a, (*out[: len(sa) - 1], j), ctx)
-    right = entry(b, (j, *out[len(sa) - 1 :]), ctx)
-    bound = () if j == ZERO_INDEX else ((j, sa[-1]),)
-    return [Term(t.coeff, (*bound, *t.bound), t.factors) for t in product(left, right)]
-
-
-def _transpose(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    return entry(node.args[0], tuple(reversed(out)), ctx)
-
-
-def _reduce(mean: bool) -> Callable[[Apply, tuple[str, ...], IndexContext], Sum]:
-    def rule(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-        shape = ctx.shape(node.args[0])
-        axis = node.option("axis")
-        axes = range(len(shape)) if axis is None else [int(axis) % max(len(shape), 1)]
-        inner, bound, rest = [], [], iter(out)
-        for k, dim in enumerate(shape):
-            if k in axes and dim == 1:
-                inner.append(ZERO_INDEX)
-            elif k in axes:
-                i = ctx.fresh(dim)
-                inner.append(i)
-                bound.append((i, dim))
-            else:
-                inner.append(next(rest))
-        scale = sp.Integer(1)
-        if mean:
-            for _, dim in bound:
-                scale /= size_symbol(dim)
-        return [Term(t.coeff * scale, (*bound, *t.bound), t.factors) for t in entry(node.args[0], tuple(inner), ctx)]
-
-    return rule
-
-
-def _per_sample(node: Node, ctx: IndexContext) -> None:
-    """An atom named by its formula stands at the result's indices only: refuse one of a summed index variable.
-
-    exp(X[i]) inside sum(... for i in range(N)) varies with i, but the atom named "exp(X[i])" carries only the
-    result's indices, so the sum would collapse to N copies of one term.
-    """
-    bound = refs(node) & ctx.bindings.keys()
-    if bound:
-        raise NotGeneral(f"{to_text(node)} depends on the summed index {', '.join(sorted(bound))}")
-
-
-def _relu(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    _per_sample(node, ctx)
-    z = node.args[0]
-    return [t.times(Term(sp.Integer(1), (), (Factor(mask_name(z, ctx), out),))) for t in entry(z, out, ctx)]
-
-
-def _gt(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    _per_sample(node, ctx)
-    a, b = node.args
-    if not (isinstance(b, Const) and b.value == 0):
-        raise NotGeneral("only comparisons with 0 (ReLU masks) are in the index calculus")
-    definition = ctx.lines.get(a.name) if isinstance(a, Ref) else None
-    if isinstance(definition, Apply) and definition.op == "relu":
-        a = definition.args[0]  # relu(z) > 0 exactly when z > 0
-    return [Term(sp.Integer(1), (), (Factor(mask_name(a, ctx), out),))]
-
-
-def mask_name(z: Node, ctx: IndexContext) -> str:
-    """The mask of pre-activation `z`, named by its formula with forward names opened (so equal masks meet)."""
-    return f"mask:{to_text(_opened(z, ctx))}"
-
-
-def _opened(node: Node, ctx: IndexContext) -> Node:
-    if isinstance(node, Ref) and node.name in ctx.lines:
-        definition = ctx.lines[node.name]
-        if not (isinstance(definition, Apply) and definition.op in OPAQUE):
-            return _opened(definition, ctx)
-    if isinstance(node, Apply):
-        return Apply(node.op, tuple(_opened(a, ctx) for a in node.args), node.options)
-    return node
-
-
-def _opaque(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    _per_sample(node, ctx)
-    name = to_text(node)
-    for line, definition in ctx.lines.items():  # written out in full, a named atom is still that atom...
-        if to_text(definition) == name and line not in ctx.keep:  # ...but not the quantity held as the variable
-            name = line
-    ctx.opaque[name] = (node.op, node.args[0])
-    ctx.calls[name] = node
-    if node.op == "softmax":
-        ctx.axes[name] = softmax_axis(node, ctx)
-    return [Term(sp.Integer(1), (), (Factor(name, out),))]
-
-
-def softmax_axis(node: Apply, ctx: IndexContext) -> int:
-    """The axis a softmax normalises over, as a non-negative position (the last one by default)."""
-    rank = len(ctx.shape(node))
-    if rank == 0:
-        raise NotGeneral("softmax of a scalar")
-    return int(node.option("axis", rank - 1)) % rank  # type: ignore[arg-type]
-
-
-def _index_sum(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    """sum(body for i in range(N)): a summed index over N standing for i inside the body."""
-    index, size = str(node.option("index")), str(node.option("size"))
-    k = ctx.fresh(size)
-    previous = ctx.bindings.get(index)
-    ctx.bindings[index] = k
-    try:
-        body = entry(node.args[0], out, ctx)
-    finally:
-        if previous is None:
-            del ctx.bindings[index]
-        else:
-            ctx.bindings[index] = previous
-    return [Term(t.coeff, ((k, size), *t.bound), t.factors) for t in body]
-
-
-def _entry(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    """x[i] at a summed index i: the entry's leading indices are fixed, the rest are the result's."""
-    base, *indices = node.args
-    fixed = []
-    for index in indices:
-        if not (isinstance(index, Ref) and index.name in ctx.bindings):
-            raise NotGeneral("an entry at a fixed position or a claim's index variable is not in the index calculus")
-        fixed.append(ctx.bindings[index.name])
-    rest = ctx.shape(base)[len(indices) :]
-    tail = tuple(ZERO_INDEX for _ in rest) if all(d == 1 for d in rest) else out
-    return entry(base, (*fixed, *tail), ctx)
-
-
-def _identity(node: Apply, out: tuple[str, ...], ctx: IndexContext) -> Sum:
-    return entry(node.args[0], out, ctx)
-
-
-INDEX_RULES: dict[str, Callable[[Apply, tuple[str, ...], IndexContext], Sum]] = {
-    "add": _add(1),
-    "sub": _add(-1),
-    "mul": _mul,
-    "div": _div,
-    "pow": _pow,
-    "neg": _neg,
-    "matmul": _matmul,
-    "transpose": _transpose,
-    "sum": _reduce(mean=False),
-    "mean": _reduce(mean=True),
-    "relu": _relu,
-    "gt": _gt,
-    "softmax": _opaque,
-    "log": _opaque,
-    "exp": _opaque,
-    "tanh": _opaque,
-    "sigmoid": _opaque,
-    "function": _opaque,
-    "scalar_function": _opaque,
-    "identity": _identity,
-    "index_sum": _index_sum,
-    "entry": _entry,
-}
+    return [Term(t.coeff**k, (), tuple(f.at(f.indices, f.power * k) for f in t.factors))]

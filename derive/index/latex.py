@@ -6,10 +6,9 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from derive_check.derive.errors import InputError, Location
-from derive_check.derive.index.form import Factor, IndexContext, Sum, mask_name
-from derive_check.derive.lang.formula import parse_formula
+from derive_check.derive.index.form import Factor, IndexContext, Kind, Sum
 from derive_check.derive.printing.latex import name_latex, to_latex
+from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply
 
 MAX_TERMS = 24  # terms shown; longer normal forms are cut with a count
@@ -47,33 +46,27 @@ def _terms(items: list[tuple[list[tuple[str, str]], tuple[Factor, ...], sp.Expr]
 
 
 def _mask_labels(ctx: IndexContext) -> dict[str, str]:
+    """A mask's LaTeX by its name: the ReLU line that applies it, where there is one."""
     labels = {}
-    for name, definition in ctx.lines.items():
+    for name, definition in ctx.definitions.items():
         if isinstance(definition, Apply) and definition.op == "relu":
-            labels[mask_name(definition.args[0], ctx)] = name_latex(name)
+            labels[to_text(ctx.opened(definition.args[0]))] = name_latex(name)
     return labels
 
 
 def _factor(f: Factor, masks: Mapping[str, str]) -> str:
     indices = ",".join(_index(i) for i in f.indices)
-    if f.name == "δ":
+    if f.kind is Kind.DELTA:
         return rf"\delta_{{{indices}}}"
-    if f.name in masks:
+    if f.kind is Kind.MASK and f.name in masks:
         return rf"\mathbf{{1}}[{{{masks[f.name]}}}_{{{indices}}} > 0]"
-    if f.name.isidentifier():  # a declared or forward name: W_1 at its indices
+    if f.kind is Kind.MASK and f.node is not None:
+        text = rf"\mathbf{{1}}[{to_latex(f.node)} > 0]_{{{indices}}}"
+    elif f.kind is Kind.TENSOR or f.name.isidentifier():  # a declared or forward name: W_1 at its indices
         text = rf"{{{name_latex(f.name)}}}_{{{indices}}}" if indices else name_latex(f.name)
-    elif f.name.startswith("mask:"):
-        text = rf"\mathbf{{1}}[{_formula(f.name.removeprefix('mask:'))} > 0]_{{{indices}}}"
     else:  # an atom named by its formula: (log(P))_{i,c}
-        text = rf"\left({_formula(f.name)}\right)_{{{indices}}}"
+        text = rf"\left({to_latex(f.node) if f.node is not None else name_latex(f.name)}\right)_{{{indices}}}"
     return text + (rf"^{{{f.power}}}" if f.power != 1 else "")
-
-
-def _formula(text: str) -> str:
-    try:
-        return to_latex(parse_formula(text, Location()))
-    except InputError:  # a name printed by this program always parses; plain text is the safe fallback
-        return rf"\mathrm{{{text}}}"
 
 
 def _index(i: str) -> str:

@@ -16,7 +16,8 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from derive_check.derive.errors import InputError, Location
-from derive_check.derive.ops.table import FUNCTIONS, RULES
+from derive_check.derive.ops.spec import Kind
+from derive_check.derive.ops.table import FUNCTIONS, INFIX, OPS
 from derive_check.derive.tree import Apply, Const, Node, Ref
 
 MAX_FORMULA_CHARS = 4000
@@ -24,14 +25,7 @@ MAX_DEPTH = 60
 MAX_EXPONENT = 12
 MAX_DECIMAL_EXPONENT = 400  # 1e-400 is read exactly; 1e999999 would be a number of a million digits
 
-_BINOPS: dict[type[ast.operator], str] = {
-    ast.Add: "add",
-    ast.Sub: "sub",
-    ast.Mult: "mul",
-    ast.Div: "div",
-    ast.Pow: "pow",
-    ast.MatMult: "matmul",
-}
+_ARITHMETIC = " ".join(op.infix[0] for op in OPS.values() if op.infix and op.kind is not Kind.PIECEWISE)  # + - * / ** @
 
 
 def parse_formula(text: str, where: Location, functions: Mapping[str, str] | None = None) -> Node:
@@ -83,9 +77,9 @@ class _Walker:
         return handler(self, node, depth + 1)
 
     def binop(self, node: ast.BinOp, depth: int) -> Node:
-        op = _BINOPS.get(type(node.op))
+        op = INFIX.get(type(node.op))
         if op is None:
-            raise self.fail(f"operator {type(node.op).__name__} is not supported (use + - * / ** @)", node)
+            raise self.fail(f"operator {type(node.op).__name__} is not supported (use {_ARITHMETIC})", node)
         left, right = self.walk(node.left, depth), self.walk(node.right, depth)
         if op == "pow":
             _check_exponent(right, self.fail("", node.right))
@@ -106,10 +100,11 @@ class _Walker:
             raise self.fail("chained comparisons are not supported; write one indicator per comparison", node)
         left, right = self.walk(node.left, depth), self.walk(node.comparators[0], depth)
         op = node.ops[0]
-        if isinstance(op, ast.Gt):
-            return Apply("gt", (left, right), span=self.span(node))
-        if isinstance(op, ast.Lt):
-            return Apply("gt", (right, left), span=self.span(node))
+        if isinstance(op, ast.Lt):  # a < b is [b > a]
+            op, left, right = ast.Gt(), right, left
+        name = INFIX.get(type(op))
+        if name is not None:
+            return Apply(name, (left, right), span=self.span(node))
         raise self.fail("only strict indicators '>' and '<' are supported (relu'(0) = 0 is the convention)", node)
 
     def call(self, node: ast.Call, depth: int) -> Node:
@@ -124,7 +119,7 @@ class _Walker:
             op, given = declared
             return Apply(op, (self.walk(node.args[0], depth),), given, span=self.span(node))
         rule = FUNCTIONS.get(node.func.id)
-        if rule is None:
+        if rule is None or rule.kind is Kind.BINDER:
             known = ", ".join(sorted([*FUNCTIONS, *self.functions]))
             raise self.fail(f"unknown function '{node.func.id}' (known: {known})", node.func)
         if len(node.args) != rule.arity:
@@ -258,6 +253,3 @@ def _check_exponent(node: Node, error: InputError) -> None:
 def _describe(node: ast.AST) -> str:
     kinds = {ast.Lambda: "lambda", ast.IfExp: "conditional expression", ast.Slice: "slicing"}
     return kinds.get(type(node), f"syntax '{type(node).__name__}'")
-
-
-assert set(_BINOPS.values()) <= set(RULES)

@@ -24,6 +24,7 @@ from lark import Lark, Token, Transformer, Tree, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
 from derive_check.derive.errors import InputError, Location
+from derive_check.derive.ops.table import LATEX_COMMANDS, LATEX_WORDS, OPS, derivative_at
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply, Const, Node, Ref
 
@@ -67,8 +68,8 @@ PARTIAL: "\\partial"
 GREEK: /\\(lambda|eta|alpha|beta|gamma|delta|theta|Theta|mu|rho|tau|omega|epsilon)(?![A-Za-z])/
 PRIMES: /'+/
 INDICATOR: "\\mathbb{1}" | "\\mathbf{1}" | "\\mathbb 1" | "1"
-FUNCTION: /\\(exp|log|sigma|tanh)\b/
-        | /\\(text|operatorname|mathrm)\{(ReLU|relu|softmax|sigmoid|exp|log|tanh)\}/
+FUNCTION: /\\(@COMMANDS@)\b/
+        | /\\(text|operatorname|mathrm)\{(@WORDS@)\}/
         | /\\fn\{[A-Za-z]\w*\}/
 ALIAS: /\\alias\{\d+\}/
 comparison: expr COMPARE expr
@@ -84,6 +85,7 @@ NUMBER: /\d+(\.\d+)?/
 %ignore /\s+/
 """
 
+GRAMMAR = GRAMMAR.replace("@COMMANDS@", "|".join(LATEX_COMMANDS)).replace("@WORDS@", "|".join(LATEX_WORDS))
 _PARSER = Lark(GRAMMAR, parser="earley", propagate_positions=True, maybe_placeholders=False)
 _TYPOGRAPHY = [
     (r"\\left\s*([(\[]|\\\{)", r"\1"),
@@ -98,16 +100,6 @@ _TYPOGRAPHY = [
     ("ᵀ", "^T"),
     (r"\\mathbb\s*\{\s*1\s*\}", r"\\mathbb{1}"),
 ]
-WORDS = {
-    "ReLU": "relu",
-    "relu": "relu",
-    "softmax": "softmax",
-    "sigmoid": "sigmoid",
-    "exp": "exp",
-    "log": "log",
-    "tanh": "tanh",
-    "sigma": "sigmoid",
-}
 
 
 @dataclass(frozen=True)
@@ -169,7 +161,7 @@ def _prepare(text: str, functions: Mapping[str, str], aliases: Mapping[str, Node
     # \text{reg}, \mathrm{scores}: a word that is not a function is just a name
     out = re.sub(
         r"\\(text|mathrm|operatorname)\s*\{([A-Za-z][A-Za-z0-9]*)\}",
-        lambda m: m.group(0) if m.group(2) in WORDS else f" {m.group(2)} ",
+        lambda m: m.group(0) if m.group(2) in LATEX_WORDS else f" {m.group(2)} ",
         out,
     )
     return out, placeholders
@@ -331,11 +323,14 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         if declared:
             name = declared.group(1)
             return Apply("function", (body,), (("name", name), ("order", primes)))
-        word = WORDS[re.sub(r"^\\(text|operatorname|mathrm)\{|^\\|\}$", "", function)]
+        wrapped = re.fullmatch(r"\\(?:text|operatorname|mathrm)\{(\w+)\}", function)
+        word = LATEX_WORDS[wrapped.group(1)] if wrapped else LATEX_COMMANDS[function[1:]]
         if primes and word == "relu":
             return Apply("gt", (body, Const(Fraction(0))))  # ReLU'(z) = 1[z > 0]
+        if primes == 1 and OPS[word].derivative is not None:  # \sigma'(z): the op table's derivative at z
+            return derivative_at(Apply(word, (body,)))
         if primes:
-            raise self.fail(f"the derivative {word}' is not built in; write it out (e.g. sigma(z) (1 - sigma(z)))")
+            raise self.fail(f"the derivative {word}{chr(39) * primes} is not built in; write it out")
         return Apply(word, (body,))
 
     def superscript(self, args: list[object]) -> Node:

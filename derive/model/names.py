@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from derive_check.derive.errors import InputError, Location
+from derive_check.derive.ops.table import RESERVED
 
 KINDS = {
     "size": "a size",
@@ -25,9 +26,6 @@ KINDS = {
     "claim": "a claim",
     "index": "an index variable",
 }
-RESERVED = {
-    "sum", "mean", "exp", "log", "relu", "softmax", "sigmoid", "tanh", "leaky_relu", "identity", "range",
-}  # fmt: skip
 
 
 @dataclass

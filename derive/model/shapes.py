@@ -11,25 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from derive_check.derive.ops.spec import Kind, Shape, SymbolicShapeError, shape_text
+from derive_check.derive.ops.table import OPS
 from derive_check.derive.tree import Apply, Const, Node, Ref
-
-Dim = str | int
-Shape = tuple[Dim, ...]
-_SAME = {"exp", "log", "relu", "leaky_relu", "sigmoid", "tanh", "identity", "softmax", "neg", "function"}
-_BROADCAST = {"add": "+", "sub": "-", "mul": "*", "div": "/", "gt": ">"}
-
-
-class SymbolicShapeError(ValueError):
-    """Operands whose shapes disagree for symbolic sizes; `node` is the failing operation."""
-
-    def __init__(self, message: str, node: Node) -> None:
-        super().__init__(message)
-        self.node = node
 
 
 def text(shape: Shape) -> str:
     """A symbolic shape as people write it: 'scalar', 'H', 'N x C'."""
-    return " x ".join(map(str, shape)) if shape else "scalar"
+    return shape_text(shape)
 
 
 def infer(node: Node, shapes: Mapping[str, Shape]) -> Shape:
@@ -39,74 +28,11 @@ def infer(node: Node, shapes: Mapping[str, Shape]) -> Shape:
     if isinstance(node, Ref):
         return shapes.get(node.name, ())
     assert isinstance(node, Apply)
-    if node.op == "index_sum":
+    op = OPS[node.op]
+    if op.kind is Kind.BINDER:  # sum(body for i in range(N)): the body's shape, with i a scalar over N
         index = str(node.option("index"))
         return infer(node.args[0], {**shapes, index: (), f"range:{index}": (str(node.option("size")),)})
-    args = [infer(a, shapes) for a in node.args]
-    if node.op in _SAME:
-        return args[0]
-    if node.op in _BROADCAST:
-        return _broadcast(args[0], args[1], _BROADCAST[node.op], node)
-    if node.op == "pow":
-        return args[0]
-    if node.op == "transpose":
-        return tuple(reversed(args[0]))
-    if node.op == "matmul":
-        return _matmul(args[0], args[1], node)
-    if node.op == "product":  # LaTeX juxtaposition: scalar product or matrix product, by shape
-        return (
-            _broadcast(args[0], args[1], "*", node) if not args[0] or not args[1] else _matmul(args[0], args[1], node)
-        )
-    if node.op in ("sum", "mean"):
-        axis = node.option("axis")
-        if axis is None:
-            return ()
-        k = int(axis) % max(len(args[0]), 1)
-        return args[0][:k] + args[0][k + 1 :]
-    if node.op == "entry":  # as evaluation does: x[j] of a column vector is x[j, 0], a scalar; X[i] is a row
-        if len(node.args) - 1 > len(args[0]):
-            raise SymbolicShapeError(f"{len(node.args) - 1} index(es) for shape {text(args[0])}", node)
-        for k, position in enumerate(node.args[1:]):
-            ranges = shapes.get(f"range:{position.name}") if isinstance(position, Ref) else None
-            if isinstance(position, Ref) and ranges is not None and args[0][k] != ranges[0]:
-                raise SymbolicShapeError(
-                    f"the index {position.name} runs over {ranges[0]}, but axis {k} of this quantity has size "
-                    f"{args[0][k]}",
-                    node,
-                )
-        rest = args[0][len(node.args) - 1 :]
-        return () if all(d == 1 for d in rest) else rest
-    if node.op == "scalar_function":
-        return ()
-    return args[0]
-
-
-def _broadcast(a: Shape, b: Shape, op: str, node: Node) -> Shape:
-    out: list[Dim] = []
-    for k in range(1, max(len(a), len(b)) + 1):
-        x = a[-k] if k <= len(a) else 1
-        y = b[-k] if k <= len(b) else 1
-        if x == y or y == 1:
-            out.append(x)
-        elif x == 1:
-            out.append(y)
-        else:
-            raise SymbolicShapeError(
-                f"operands of '{op}' have shapes {text(a)} and {text(b)}, which do not "
-                f"broadcast for all sizes ({x} vs {y})",
-                node,
-            )
-    return tuple(reversed(out))
-
-
-def _matmul(a: Shape, b: Shape, node: Node) -> Shape:
-    if not a or not b:
-        return _broadcast(a, b, "@", node)
-    if a[-1] != b[0]:
-        raise SymbolicShapeError(
-            f"'@' contracts {a[-1]} with {b[0]} ({text(a)} @ {text(b)}): equal only if {a[-1]} = {b[0]}", node
-        )
-    return a[:-1] + b[1:]
+    return op.shape([infer(a, shapes) for a in node.args], node, shapes)
 
 
 def resolve_products(node: Node, shapes: Mapping[str, Shape]) -> Node:

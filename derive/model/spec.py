@@ -32,7 +32,8 @@ from derive_check.derive.model.declarations import (
     table,
 )
 from derive_check.derive.model.names import Namespace
-from derive_check.derive.model.shapes import Shape, SymbolicShapeError, infer
+from derive_check.derive.model.shapes import infer
+from derive_check.derive.ops.spec import Shape, SymbolicShapeError
 from derive_check.derive.source import formula_location, locate
 from derive_check.derive.tree import Apply, Node, refs
 

@@ -17,11 +17,11 @@ from fractions import Fraction
 
 import sympy as sp
 
-from derive_check.derive.ops.table import RULES
+from derive_check.derive.ops.spec import ATOM, Form
+from derive_check.derive.ops.table import OPS
+from derive_check.derive.printing.walker import Printed, Printer
 from derive_check.derive.tree import Apply, Const, Node, Ref
 
-_PREC = {"add": 1, "sub": 1, "mul": 2, "matmul": 2, "product": 2, "neg": 3, "pow": 4}
-_ATOM = 5
 _GREEK = {
     "lam": r"\lambda",
     "lambda": r"\lambda",
@@ -52,59 +52,58 @@ def name_latex(name: str, bold: bool = False) -> str:
 
 
 def to_latex(node: Node, bold: Iterable[str] = (), scalars: Iterable[str] = ()) -> str:
-    """A formula tree as LaTeX, through the registry's templates; `bold` names are matrices or vectors."""
-    return _latex(node, frozenset(bold), frozenset(scalars))[0]
+    """A formula tree as LaTeX, through the op table's LaTeX forms; `bold` names are matrices or vectors."""
+    return LatexPrinter(frozenset(bold), frozenset(scalars)).doprint(node)
 
 
-def _scalar(node: Node, scalars: frozenset[str]) -> bool:
-    if isinstance(node, Const):
-        return True
-    if isinstance(node, Ref):
-        return node.name in scalars
-    return (
-        isinstance(node, Apply)
-        and node.op in ("mul", "div", "neg", "add", "sub")
-        and all(_scalar(a, scalars) for a in node.args)
-    )
+class LatexPrinter(Printer):
+    """LaTeX: bold matrices and vectors, \\left( \\right) parentheses, a claimed gradient dh1 as ∂h1."""
 
+    def __init__(self, bold: frozenset[str] = frozenset(), scalars: frozenset[str] = frozenset()) -> None:
+        self.bold, self.scalars = bold, scalars
 
-def _latex(node: Node, bold: frozenset[str], scalars: frozenset[str]) -> tuple[str, int]:
-    if isinstance(node, Const):
-        value = node.value
-        text = (
-            str(value.numerator) if value.denominator == 1 else rf"\tfrac{{{value.numerator}}}{{{value.denominator}}}"
-        )
-        return text, _ATOM if value >= 0 else 3
-    if isinstance(node, Ref):
-        if node.name not in bold and node.name.startswith("d") and node.name[1:] in bold:
-            return r"\partial " + name_latex(node.name[1:], True), _ATOM  # a claimed gradient dh1: ∂h1
-        return name_latex(node.name, node.name in bold), _ATOM
-    assert isinstance(node, Apply)
-    rule = RULES[node.op]
-    prec = _PREC.get(node.op, _ATOM)
-    parts = []
-    for k, arg in enumerate(node.args):
-        text, inner = _latex(arg, bold, scalars)
-        needs = (
-            node.op in _PREC and (inner < prec or (k == 1 and inner == prec and node.op in ("sub", "matmul", "mul")))
-        ) or (node.op in ("transpose", "pow", "entry") and k == 0 and inner < _ATOM)
-        parts.append(rf"\left({text}\right)" if needs else text)
-    options = {k: v for k, v in node.options}
-    if node.op == "entry":
-        return rf"{{{parts[0]}}}_{{{','.join(parts[1:])}}}", _ATOM
-    if node.op in ("function", "scalar_function"):
-        primes = "'" * int(options.get("order", 0))
-        return rf"{name_latex(str(options['name']))}{primes}\left({parts[0]}\right)", _ATOM
-    if node.op == "mul" and (_scalar(node.args[0], scalars) or _scalar(node.args[1], scalars)):
-        return rf"{parts[0]} \, {parts[1]}", prec  # a scalar times anything: juxtaposition, not ⊙
-    if node.op in ("sum", "mean", "softmax") and "axis" in options:
-        word = {"sum": r"\operatorname{sum}", "mean": r"\operatorname{mean}", "softmax": r"\operatorname{softmax}"}
-        return rf"{word[node.op]}_{{{options['axis']}}}\left({parts[0]}\right)", _ATOM
-    text = rule.latex.format(*parts, **{k: v for k, v in options.items() if isinstance(k, str)})
-    alpha = options.get("alpha")
-    if node.op == "leaky_relu" and isinstance(alpha, Fraction):
-        text = text[:-1] + rf";\,{sp.latex(sp.Rational(alpha.numerator, alpha.denominator))})"
-    return text, prec
+    def form(self, node: Apply) -> Form:
+        """The op's LaTeX form."""
+        return OPS[node.op].latex
+
+    def const(self, value: Fraction) -> Printed:
+        """An integer or \\tfrac{p}{q}; a negative one binds like a negation."""
+        if value.denominator == 1:
+            return str(value.numerator), ATOM if value >= 0 else 3
+        return rf"\tfrac{{{value.numerator}}}{{{value.denominator}}}", ATOM if value >= 0 else 3
+
+    def ref(self, name: str) -> str:
+        """A name: W1 -> W_{1}, bold when it is a matrix or vector, dh1 -> ∂h1 for a claimed gradient."""
+        if name not in self.bold and name.startswith("d") and name[1:] in self.bold:
+            return r"\partial " + name_latex(name[1:], True)
+        return name_latex(name, name in self.bold)
+
+    def name(self, name: str) -> str:
+        """A declared function's name."""
+        return name_latex(name)
+
+    def parens(self, text: str) -> str:
+        """\\left( text \\right)."""
+        return rf"\left({text}\right)"
+
+    def apply(self, node: Apply, parts: list[Printed]) -> Printed:
+        """As the walker does, except that a scalar times anything is juxtaposition (a \\, B), not ⊙."""
+        if node.op == "mul" and any(self.is_scalar(a) for a in node.args):
+            return rf"{self.wrap(parts[0], 2)} \, {self.wrap(parts[1], 3)}", 2
+        return super().apply(node, parts)
+
+    def is_scalar(self, node: Node) -> bool:
+        """Whether `node` is a scalar by its operands alone: constants, declared scalars, element-wise ops of them."""
+        if isinstance(node, Const):
+            return True
+        if isinstance(node, Ref):
+            return node.name in self.scalars
+        if not isinstance(node, Apply) or not all(self.is_scalar(a) for a in node.args):
+            return False
+        try:
+            return OPS[node.op].shape([() for _ in node.args], node, {}) == ()
+        except ValueError:
+            return False
 
 
 def symbol_latex(name: str) -> str:

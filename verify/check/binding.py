@@ -16,7 +16,8 @@ import numpy as np
 from derive_check.derive.errors import InputError
 from derive_check.derive.exact.evaluate import evaluate
 from derive_check.derive.model.claims import ClaimSpec
-from derive_check.derive.model.shapes import SymbolicShapeError, infer, resolve_products
+from derive_check.derive.model.shapes import infer, resolve_products
+from derive_check.derive.ops.spec import SymbolicShapeError
 from derive_check.derive.source import formula_location
 from derive_check.derive.tree import Node, refs
 from derive_check.verify.check.session import Session

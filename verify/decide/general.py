@@ -24,12 +24,24 @@ from collections import Counter
 import sympy as sp
 
 from derive_check.derive.budget import BudgetExceeded, check
-from derive_check.derive.index.diff import derivative
-from derive_check.derive.index.form import ZERO_INDEX, Factor, IndexContext, NotGeneral, Sum, Term, entry, size_symbol
+from derive_check.derive.index.diff import Calculus, derivative
+from derive_check.derive.index.form import (
+    Factor,
+    IndexContext,
+    Kind,
+    NotGeneral,
+    Sum,
+    Term,
+    delta,
+    entry,
+    size_symbol,
+)
 from derive_check.derive.index.latex import normal_form_latex, raw_latex
 from derive_check.derive.model.claims import ClaimSpec
-from derive_check.derive.model.shapes import SymbolicShapeError, infer, resolve_products
+from derive_check.derive.model.shapes import infer, resolve_products
 from derive_check.derive.model.spec import ModelSpec
+from derive_check.derive.ops.arith import ZERO_INDEX
+from derive_check.derive.ops.spec import SymbolicShapeError
 from derive_check.derive.tree import Node, Ref
 from derive_check.verify.results import GeneralProof
 
@@ -59,9 +71,7 @@ def _prove(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Nod
     if set(lines) & set(earlier):
         raise NotGeneral(f"claims named like forward quantities: {sorted(set(lines) & set(earlier))}")
     onehot = {d.name: _class_axis(d.dims) for d in spec.inputs.values() if d.onehot}
-    ctx = IndexContext(
-        shapes, {**lines, **earlier}, frozenset(spec.sizes), frozenset(onehot), frozenset({claim.target})
-    )
+    ctx = Calculus(shapes, {**lines, **earlier}, frozenset(spec.sizes), frozenset(onehot), frozenset({claim.target}))
     ctx.axes.update(onehot)
     ctx.gradients = {function: gradient for gradient, function in spec.gradients.items()}
     dims = shapes.get(claim.target, ())
@@ -130,25 +140,26 @@ def _simplify(t: Term, ctx: IndexContext, used: Counter[str]) -> Term | None:
 
 
 def _merged(t: Term) -> Term:
-    powers: dict[tuple[str, tuple[str, ...]], int] = {}
+    powers: dict[Factor, int] = {}
     for f in t.factors:
-        powers[(f.name, f.indices)] = powers.get((f.name, f.indices), 0) + f.power
+        base = f.at(f.indices, 1)
+        powers[base] = powers.get(base, 0) + f.power
     factors = []
-    for (name, indices), k in sorted(powers.items()):
+    for base, k in sorted(powers.items()):
         if k == 0:
             continue
-        if name.startswith("mask:") or name == "δ":
+        if base.kind in (Kind.MASK, Kind.DELTA):
             if k < 0:
                 raise NotGeneral("division by a ReLU mask")
             k = 1  # m^k = m; δ^k = δ
-        factors.append(Factor(name, indices, k))
+        factors.append(base.at(base.indices, k))
     return Term(t.coeff, t.bound, tuple(factors))
 
 
 def _deltas(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
     bound = dict(t.bound)
     for f in t.factors:
-        if f.name != "δ":
+        if f.kind is not Kind.DELTA:
             continue
         a, b = f.indices
         rest = tuple(g for g in t.factors if g is not f)
@@ -161,7 +172,7 @@ def _deltas(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
         if stays != ZERO_INDEX and ctx.ranges.get(stays, bound.get(stays)) != bound[gone]:
             raise NotGeneral(f"a Kronecker delta joins indices over {bound[gone]} and {ctx.ranges.get(stays)}")
         used["Σ_k δ(k,p) f(k) = f(p)"] += 1
-        renamed = tuple(Factor(g.name, tuple(stays if i == gone else i for i in g.indices), g.power) for g in rest)
+        renamed = tuple(g.at(tuple(stays if i == gone else i for i in g.indices)) for g in rest)
         return Term(t.coeff, tuple((i, d) for i, d in t.bound if i != gone), renamed)
     return t
 
@@ -169,16 +180,15 @@ def _deltas(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
 def _one_hot_pairs(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
     for f, g in itertools.combinations(t.factors, 2):
         axis = ctx.axes.get(f.name, 0)
-        if f.name == g.name and f.name in ctx.onehot and _row(f, axis) == _row(g, axis):
+        if f.name == g.name and f.kind is g.kind and _one_hot(f, ctx) and _row(f, axis) == _row(g, axis):
             used["y[i,c] y[i,c'] = δ(c,c') y[i,c]"] += 1
             rest = tuple(h for h in t.factors if h is not f and h is not g)
-            delta = Factor("δ", tuple(sorted((f.indices[axis], g.indices[axis]))))
-            return Term(t.coeff, t.bound, (*rest, Factor(f.name, f.indices), delta))
+            return Term(t.coeff, t.bound, (*rest, f.at(f.indices, 1), delta(f.indices[axis], g.indices[axis])))
     for f in t.factors:
-        if f.name in ctx.onehot and f.power > 1:
+        if _one_hot(f, ctx) and f.power > 1:
             used["y^k = y"] += 1
             rest = tuple(h for h in t.factors if h is not f)
-            return Term(t.coeff, t.bound, (*rest, Factor(f.name, f.indices)))
+            return Term(t.coeff, t.bound, (*rest, f.at(f.indices, 1)))
     return t
 
 
@@ -188,9 +198,9 @@ def _row_sums(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
         if len(holders) != 1:
             continue
         [f] = holders
-        axis = ctx.axes.get(f.name)
+        axis = ctx.axes.get(f.name) if f.kind in (Kind.TENSOR, Kind.ATOM) else None  # one-hot rows, softmax rows
         if axis is not None and f.power == 1 and f.indices[axis] == index and f.indices.count(index) == 1:
-            used["Σ_c y[i,c] = 1" if f.name in ctx.onehot else "Σ_c softmax[i,c] = 1"] += 1
+            used["Σ_c y[i,c] = 1" if _one_hot(f, ctx) else "Σ_c softmax[i,c] = 1"] += 1
             rest = tuple(h for h in t.factors if h is not f)
             return Term(t.coeff, tuple((i, d) for i, d in t.bound if i != index), rest)
     return t
@@ -199,6 +209,10 @@ def _row_sums(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
 def _class_axis(dims: tuple[str | int, ...]) -> int:
     """The axis along which a one-hot input is one-hot: the last, unless it is a K x 1 column."""
     return 0 if len(dims) == 1 or dims[-1] == 1 else len(dims) - 1
+
+
+def _one_hot(f: Factor, ctx: IndexContext) -> bool:
+    return f.kind is Kind.TENSOR and f.name in ctx.onehot
 
 
 def _row(f: Factor, axis: int) -> tuple[str, ...]:
@@ -225,7 +239,7 @@ def _canonical(t: Term) -> Key:
     names = [i for i, _ in t.bound]
     for order in itertools.permutations(range(len(names))):
         rename = {names[k]: f"s{n}" for n, k in enumerate(order)}
-        factors = tuple(sorted(Factor(f.name, tuple(rename.get(i, i) for i in f.indices), f.power) for f in t.factors))
+        factors = tuple(sorted(f.at(tuple(rename.get(i, i) for i in f.indices)) for f in t.factors))
         ranges = tuple(str(t.bound[k][1]) for k in order)
         key = (ranges, factors)
         text = repr(key)

@@ -1,12 +1,12 @@
 """The independent numeric witness: a second check of every claim the engine proves.
 
-Independence. The witness reads the parsed model and claim trees (`derive.tree`, `derive.model.spec`,
-`derive.model.claims` data types) and nothing else of the engine: it has its own interpreter
-(`verify.witness.interp`) and array rules (`verify.witness.arrays`) over mpmath at 60 digits, written
-from the language's stated semantics and numpy's documented shape rules, never calling
-`derive.exact.evaluate`, `derive.ops.table`, the backends or SymPy. A slip in the engine's evaluation, its
-simplifier or its differentiation is therefore not repeated here, and a disagreement between the
-two is a bug in derive-check.
+Independence. The witness reads the parsed model and claim trees (`derive.tree`, `derive.model` data types) and,
+from the op table, only each op's `witness` facet (`derive.ops.table.witness_rule`): a second implementation of
+the op's meaning over the witness's own mpmath arrays (`verify.witness.interp`, `verify.witness.arrays`,
+written from the language's stated semantics and numpy's documented shape rules). It never calls an op's
+`evaluate` facet, `derive.exact`, the backends or SymPy, and uses no derivative rule at all. A slip in the
+engine's evaluation, its simplifier or its differentiation is therefore not repeated here, and a disagreement
+between the two is a bug in derive-check.
 
 Why a directional central difference is a valid check. The true value of dL/dV is the derivative
 with V's own value as the variable: V's entries are perturbed and only what depends on V is

@@ -18,8 +18,9 @@ import zlib
 from dataclasses import replace
 
 from derive_check.derive.model.claims import ClaimSpec
-from derive_check.derive.model.shapes import SymbolicShapeError, infer, resolve_products
+from derive_check.derive.model.shapes import infer, resolve_products
 from derive_check.derive.model.spec import ModelSpec
+from derive_check.derive.ops.spec import SymbolicShapeError
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Node
 from derive_check.verify.results import ClaimResult, GeneralProof, Verdict

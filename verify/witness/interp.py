@@ -1,7 +1,9 @@
 """The numeric witness's own interpreter of the parsed expression tree, over mpmath.
 
-It reads only the data types of `derive.tree` and implements every op's meaning itself (see
-`verify.witness.arrays` for the array rules), so it shares no evaluation code with the proof engine.
+It reads the tree's data types and, from the op table, only each op's `witness` facet: the op's meaning written
+a second time, over this interpreter's own mpmath arrays (`verify.witness.arrays`, numpy's documented rules
+re-implemented), never the `evaluate` facet, the backends or SymPy. So the witness shares no evaluation code with
+the proof engine, and adding an op to the table gives the witness its meaning in the same place.
 Declared generic functions are instantiated as concrete random smooth functions with exact
 derivatives: a claim proved for every f must hold for this f too.
 """
@@ -13,6 +15,7 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
+from derive_check.derive.ops.table import witness_rule
 from derive_check.derive.tree import Apply, Const, Node, Ref
 from derive_check.verify.witness.arrays import (
     Arr,
@@ -116,13 +119,13 @@ class Interp:
             raise WitnessError(f"'{node.name}' has no value here")
         if not isinstance(node, Apply):
             raise WitnessError(f"unknown node {type(node).__name__}")
-        if node.op == "index_sum":
+        if node.op == "index_sum":  # the one op that binds an index: its body is evaluated once per value
             return self.index_sum(node, env, local)
-        args = [self.value(a, env, local) for a in node.args]
-        handler = _HANDLERS.get(node.op)
-        if handler is None:
+        rule = witness_rule(node.op)
+        if rule is None:
             raise WitnessError(f"the witness does not know the operation '{node.op}'")
-        return handler(self, node, args)
+        result: Arr = rule(self, node, [self.value(a, env, local) for a in node.args])
+        return result
 
     def index_sum(self, node: Apply, env: Mapping[str, Arr], local: Mapping[str, int]) -> Arr:
         """The sum over k < size of args[0] with the index variable bound to k."""
@@ -138,9 +141,7 @@ class Interp:
 
     def integer(self, a: Arr) -> int:
         """An index value: a rank-0 integer."""
-        if a.shape:
-            raise WitnessError(f"an index must be a scalar, got shape {fmt(a.shape)}")
-        value = a.data[0]
+        value = self.scalar(a, "an index must be a scalar")
         if value != int(value):
             raise WitnessError(f"an index must be an integer, got {value}")
         return int(value)
@@ -160,134 +161,68 @@ class Interp:
             raise PointRejected("a division by a number smaller than 1e-30")
         return x
 
-
-def _div(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-    return binary(xs[0], xs[1], "/", lambda a, b: a / it.denominator(b))
-
-
-def _pow(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-    base, exponent = xs
-    if exponent.shape:
-        raise WitnessError(f"'**' needs a scalar exponent, got shape {fmt(exponent.shape)}")
-    e = exponent.data[0]
-    if e == int(e):
-        n = int(e)
-        if n < 0:
-            return unary(base, lambda x: 1 / it.denominator(x) ** (-n))
-        return unary(base, lambda x: x**n)
-    return unary(base, lambda x: it.ctx.power(x, e))
-
-
-def _gt(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-    one, zero = it.ctx.mpf(1), it.ctx.mpf(0)
-
-    def indicator(a: Num, b: Num) -> Num:
-        it.kink(a - b)
-        return one if a > b else zero
-
-    return binary(xs[0], xs[1], ">", indicator)
-
-
-def _reduce(kind: str) -> Callable[[Interp, Apply, list[Arr]], Arr]:
-    def impl(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-        axis = node.option("axis")
-        total = reduce_sum(it.ctx, xs[0], None if axis is None else int(axis))
-        if kind == "mean":
-            count = size_of(xs[0].shape) if axis is None else xs[0].shape[norm_axis(xs[0], int(axis))]
-            total = unary(total, lambda v: v / count)
-        return total
-
-    return impl
-
-
-def _softmax(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-    x = xs[0]
-    if x.ndim == 0:
-        raise WitnessError("softmax of a scalar")
-    axis = norm_axis(x, int(node.option("axis", -1) or 0))
-    e = unary(x, it.ctx.exp)
-    return binary(e, reduce_sum(it.ctx, e, axis, keep=True), "/", lambda a, b: a / b)
-
-
-def _log(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-    def log(x: Num) -> Num:
+    def log(self, x: Num) -> Num:
+        """The natural log; a non-positive argument rejects the point."""
         if x <= 0:
-            raise PointRejected(f"log of a non-positive number ({it.ctx.nstr(x, 3)})")
-        return it.ctx.log(x)
+            raise PointRejected(f"log of a non-positive number ({self.ctx.nstr(x, 3)})")
+        return self.ctx.log(x)
 
-    return unary(xs[0], log)
+    # The arithmetic the op table's `witness` facets use (`derive.ops.spec.WitnessArith`), on this module's arrays.
 
+    def unary(self, x: Arr, fn: Callable[[Num], Num]) -> Arr:
+        """An element-wise function."""
+        return unary(x, fn)
 
-def _relu(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-    zero = it.ctx.mpf(0)
+    def binary(self, a: Arr, b: Arr, symbol: str, fn: Callable[[Num, Num], Num]) -> Arr:
+        """An element-wise binary operation with numpy's broadcasting."""
+        return binary(a, b, symbol, fn)
 
-    def relu(x: Num) -> Num:
-        it.kink(x)
-        return x if x > 0 else zero
+    def matmul(self, a: Arr, b: Arr) -> Arr:
+        """numpy's @ on vectors and matrices."""
+        return matmul(self.ctx, a, b)
 
-    return unary(xs[0], relu)
+    def transpose(self, a: Arr) -> Arr:
+        """Axes reversed."""
+        return transpose(a)
 
+    def reduce_sum(self, a: Arr, axis: int | None, keep: bool = False) -> Arr:
+        """The sum over an axis, or of all entries."""
+        return reduce_sum(self.ctx, a, axis, keep)
 
-def _leaky(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-    alpha = it.const(Fraction(node.option("alpha", Fraction(1, 100)) or 0)).data[0]
+    def count(self, a: Arr, axis: int | None) -> int:
+        """How many entries a reduction over `axis` adds up."""
+        return size_of(a.shape) if axis is None else a.shape[norm_axis(a, axis)]
 
-    def leaky(x: Num) -> Num:
-        it.kink(x)
-        return x if x > 0 else alpha * x
+    def rank(self, a: Arr) -> int:
+        """The number of axes."""
+        return a.ndim
 
-    return unary(xs[0], leaky)
+    def axis(self, a: Arr, axis: int) -> int:
+        """A possibly negative axis as a position."""
+        return norm_axis(a, axis)
 
+    def entry(self, a: Arr, indices: list[Arr]) -> Arr:
+        """a[i, j, ...] at integer index values."""
+        return entry(a, [self.integer(i) for i in indices])
 
-def _product(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-    if not xs[0].shape or not xs[1].shape:
-        return binary(xs[0], xs[1], "*", lambda a, b: a * b)
-    return matmul(it.ctx, xs[0], xs[1])
+    def scalar(self, a: Arr, message: str) -> Num:
+        """The value of a rank-0 array."""
+        if a.shape:
+            raise WitnessError(f"{message}, got shape {fmt(a.shape)}")
+        return a.data[0]
 
+    def declared(self, name: str, order: int, x: Num) -> Num:
+        """A declared element-wise function's random concrete instance (or its derivative)."""
+        return self.functions.apply(name, order, x)
 
-def _entry(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-    return entry(xs[0], [it.integer(i) for i in xs[1:]])
+    def declared_scalar(self, name: str, y: Arr) -> Arr:
+        """A declared scalar function's random concrete instance; its exact gradient is kept for the file's name."""
+        value, grad = self.functions.scalar_value(name, y)
+        gradient = self.functions.gradient_names.get(name)
+        if gradient is not None:
+            self.gradients[gradient] = grad
+        return Arr((), [value])
 
-
-def _function(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-    name, order = str(node.option("name")), int(node.option("order", 0) or 0)
-    return unary(xs[0], lambda x: it.functions.apply(name, order, x))
-
-
-def _scalar_function(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-    name = str(node.option("name"))
-    value, grad = it.functions.scalar_value(name, xs[0])
-    gradient = it.functions.gradient_names.get(name)
-    if gradient is not None:
-        it.gradients[gradient] = grad
-    return Arr((), [value])
-
-
-def _sigmoid(it: Interp, node: Apply, xs: list[Arr]) -> Arr:
-    return unary(xs[0], lambda x: 1 / (1 + it.ctx.exp(-x)))
-
-
-_HANDLERS: dict[str, Callable[[Interp, Apply, list[Arr]], Arr]] = {
-    "add": lambda it, n, xs: binary(xs[0], xs[1], "+", lambda a, b: a + b),
-    "sub": lambda it, n, xs: binary(xs[0], xs[1], "-", lambda a, b: a - b),
-    "mul": lambda it, n, xs: binary(xs[0], xs[1], "*", lambda a, b: a * b),
-    "div": _div,
-    "pow": _pow,
-    "matmul": lambda it, n, xs: matmul(it.ctx, xs[0], xs[1]),
-    "product": _product,
-    "neg": lambda it, n, xs: unary(xs[0], lambda a: -a),
-    "transpose": lambda it, n, xs: transpose(xs[0]),
-    "gt": _gt,
-    "sum": _reduce("sum"),
-    "mean": _reduce("mean"),
-    "exp": lambda it, n, xs: unary(xs[0], it.ctx.exp),
-    "log": _log,
-    "relu": _relu,
-    "leaky_relu": _leaky,
-    "sigmoid": _sigmoid,
-    "tanh": lambda it, n, xs: unary(xs[0], it.ctx.tanh),
-    "identity": lambda it, n, xs: xs[0],
-    "softmax": _softmax,
-    "entry": _entry,
-    "function": _function,
-    "scalar_function": _scalar_function,
-}
+    def fail(self, message: str) -> Exception:
+        """The error for a formula the witness cannot evaluate at these sizes."""
+        return WitnessError(message)

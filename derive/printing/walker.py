@@ -1,0 +1,76 @@
+"""One printing walker for expression trees; one subclass per output format (text, LaTeX).
+
+The walker knows trees, precedence and parentheses; the op table's `Form` of each op says how its application
+prints (a template with the operands' minimal precedences, a call, or a custom function), and a subclass says
+how constants, names, parentheses and option values look in its format. This is SymPy's printer design
+(`_print_<Class>` on one walker) with the per-op part kept in the op table instead of in methods.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from derive_check.derive.ops.spec import ATOM, Form
+from derive_check.derive.tree import Apply, Const, Node, Ref
+
+Printed = tuple[str, int]  # text and its precedence
+
+
+class Printer:
+    """Trees to text in some format; subclasses pick the `Form` and the spelling of leaves."""
+
+    def doprint(self, node: Node) -> str:
+        """The printed form of `node`."""
+        return self.walk(node)[0]
+
+    def walk(self, node: Node) -> Printed:
+        """The printed form of `node` with its precedence."""
+        if isinstance(node, Const):
+            return self.const(node.value)
+        if isinstance(node, Ref):
+            return self.ref(node.name), ATOM
+        assert isinstance(node, Apply)
+        return self.apply(node, [self.walk(a) for a in node.args])
+
+    def apply(self, node: Apply, parts: list[Printed]) -> Printed:
+        """An application, by its op's form in this format."""
+        form = self.form(node)
+        if form.custom is not None:
+            return form.custom(self, node, parts)
+        if form.call:
+            given = [f"{key}={self.option(value)}" for key, value in node.options]
+            return f"{form.call}({', '.join([*(text for text, _ in parts), *given])})", ATOM
+        texts = [self.wrap(part, form.needs[k] if k < len(form.needs) else 0) for k, part in enumerate(parts)]
+        options = {key: value for key, value in node.options}
+        return form.template.format(*texts, **options), form.prec
+
+    def wrap(self, part: Printed, needs: int) -> str:
+        """An operand's text, in parentheses when its precedence is below what its place needs."""
+        text, prec = part
+        return self.parens(text) if prec < needs else text
+
+    def form(self, node: Apply) -> Form:
+        """The op table's form of this application in this format."""
+        raise NotImplementedError
+
+    def const(self, value: Fraction) -> Printed:
+        """An exact constant."""
+        raise NotImplementedError
+
+    def ref(self, name: str) -> str:
+        """A name."""
+        return name
+
+    def name(self, name: str) -> str:
+        """A declared function's name."""
+        return name
+
+    def parens(self, text: str) -> str:
+        """Parenthesised text."""
+        return f"({text})"
+
+    def option(self, value: object) -> str:
+        """A keyword option's value."""
+        if isinstance(value, Fraction) and value.denominator != 1:
+            return str(float(value))
+        return str(value)
