@@ -40,6 +40,13 @@ CASES = {
         Verdict.PROVED,
     ),
     "identity' = 1": ("identity(z)", "1", Verdict.PROVED),
+    "softplus' = sigmoid": ("softplus(z)", "sigmoid(z)", Verdict.PROVED),
+    "softplus' = 1 - sigmoid(-z) is true: never refuted (sigmoid(-z) is an atom of its own)": (
+        "softplus(z)",
+        "1 - sigmoid(-z)",
+        Verdict.UNDECIDED,
+    ),
+    "softplus' is not softplus": ("softplus(z)", "h", Verdict.REFUTED),
     "relu' = [z > 0], also written [h > 0]": ("relu(z)", "(h > 0)", Verdict.PROVED),
     "sigmoid' is not 1 - s^2 (tanh's)": ("sigmoid(z)", "1 - h**2", Verdict.REFUTED),
     "tanh' is not t (1 - t) (sigmoid's)": ("tanh(z)", "h * (1 - h)", Verdict.REFUTED),

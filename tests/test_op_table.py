@@ -143,3 +143,43 @@ def _names(node: object) -> set[str]:
     if isinstance(node, Apply):
         return set().union(*(_names(a) for a in node.args)) if node.args else set()
     return set()
+
+
+SOFTPLUS = """
+[sizes]
+N = 2
+D = 3
+H = 2
+[inputs]
+X = "N x D"
+[params]
+W = "D x H"
+[forward]
+h = "softplus(X @ W)"
+L = "sum(h) / N"
+[claims]
+dW = "X.T @ sigmoid(X @ W) / N"
+dW_latex = { wrt = "W", latex = "\\\\frac{1}{N} X^T \\\\sigma(X W)" }
+dh = { wrt = "h", formula = "1 / N + 0 * h" }
+dW_wrong = { wrt = "W", formula = "X.T @ softplus(X @ W) / N" }
+"""
+
+
+def test_an_op_added_as_one_entry_works_in_every_engine() -> None:
+    """softplus is one entry of the op table: parsed from formulas and LaTeX, its derivative sigmoid proved at the
+    stated sizes and for all sizes, a wrong derivative refuted with a counterexample, every verdict re-checked by
+    the witness (an INCONSISTENT verdict would fail here)."""
+    from derive_check.verify.results import Verdict
+    from tests.conftest import check_text
+
+    results = {r.name: r for r in check_text(SOFTPLUS)}
+    assert {n: r.verdict for n, r in results.items()} == {
+        "dW": Verdict.PROVED,
+        "dW_latex": Verdict.PROVED,
+        "dh": Verdict.PROVED,
+        "dW_wrong": Verdict.REFUTED,
+    }
+    for name in ("dW", "dW_latex"):
+        general = results[name].general
+        assert general is not None and general.proved, general
+    assert results["dW_wrong"].counterexample is not None
