@@ -137,3 +137,19 @@ def test_a_fixed_formula_gets_the_verdict_of_a_fresh_run(tmp_path: Path) -> None
             ("db1", Verdict.PROVED),
         ]
     )
+
+
+def test_the_engine_version_covers_every_module_that_decides() -> None:
+    """Any edit of any module under derive/ or verify/ (sub-packages included) invalidates every cached proof:
+    the version digest reads exactly the modules found on disk (a module missing from it could change a verdict
+    that the cache would then replay)."""
+    from derive_check.verify.run.cache import engine_sources
+
+    on_disk = {
+        f"derive_check.{package}/{p.relative_to(ROOT / package).as_posix()}"
+        for package in ("derive", "verify")
+        for p in (ROOT / package).rglob("*.py")
+    }
+    hashed = set(engine_sources())
+    assert hashed == on_disk
+    assert {"derive_check.derive/ops/table.py", "derive_check.verify/decide/general.py"} <= hashed

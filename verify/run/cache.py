@@ -29,12 +29,24 @@ from derive_check.derive.tree import refs
 from derive_check.verify.results import ClaimResult, Counterexample, GeneralProof, Verdict, WorkedEntry
 
 
+def engine_sources() -> dict[str, Path]:
+    """Every module of the layers that decide verdicts (derive and verify, every sub-package), by its name."""
+    import derive_check.derive
+    import derive_check.verify
+
+    found = {}
+    for package in (derive_check.derive, derive_check.verify):
+        root = Path(package.__file__ or "").parent
+        for source in root.rglob("*.py"):
+            found[f"{package.__name__}/{source.relative_to(root).as_posix()}"] = source
+    return dict(sorted(found.items()))
+
+
 def _engine_version() -> str:
     """A digest of the engine's own source: any change to derive/ or verify/ invalidates every cached proof."""
     digest = hashlib.sha256()
-    for package in ("derive", "verify"):
-        for source in sorted((Path(__file__).resolve().parent.parent / package).glob("*.py")):
-            digest.update(source.name.encode() + source.read_bytes())
+    for name, source in engine_sources().items():
+        digest.update(name.encode() + source.read_bytes())
     return digest.hexdigest()[:16]
 
 
