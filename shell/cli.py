@@ -214,18 +214,23 @@ def _run(
 ) -> list[FileResult]:
     from rich.progress import Progress
 
+    from derive_check.verify.results import FileResult
+    from derive_check.verify.run.load import load
     from derive_check.verify.run.replay import cached_result
 
-    known: dict[Path, FileResult | None] = {}
+    models = {f: load(f) for f in files}  # each file is parsed once; the model goes on to the cache and a worker
+    known: dict[Path, FileResult | None] = {f: m for f, m in models.items() if isinstance(m, FileResult)}
     if cache:
-        known = {f: cached_result(f, settings.budget, settings.typeset, cache, settings.randomized) for f in files}
+        for f, spec in models.items():
+            if not isinstance(spec, FileResult):
+                known[f] = cached_result(spec, f, settings.budget, settings.typeset, cache, settings.randomized)
     if all(known.get(f) for f in files):  # everything answered from the cache: SymPy is never imported
         return [r for r in known.values() if r is not None]
 
-    import derive_check.verify.run.engine  # noqa: F401 - imported before forking, so workers start without importing SymPy
+    import derive_check.verify.run.engine  # noqa: F401 - imported before forking: workers start without importing
     from derive_check.verify.run.workers import check_in_workers
 
-    todo = [(f, _claims(f)) for f in files if not known.get(f)]
+    todo = [(f, spec) for f, spec in models.items() if not known.get(f) and not isinstance(spec, FileResult)]
     if not err.is_terminal:
         checked = check_in_workers(todo, settings, jobs)
     else:
@@ -234,16 +239,6 @@ def _run(
             checked = check_in_workers(todo, settings, jobs, done=lambda _: bar.advance(task))
     fresh = dict(zip([f for f, _ in todo], checked, strict=True))
     return [known.get(f) or fresh[f] for f in files]
-
-
-def _claims(path: Path) -> int:
-    from derive_check.derive.errors import InputError
-    from derive_check.derive.model.spec import load_file
-
-    try:
-        return len(load_file(path).claims)
-    except InputError:
-        return 1
 
 
 def entry() -> None:

@@ -31,26 +31,36 @@ class DerivationFile(pytest.File):
     """One derivation file: its claims are the tests."""
 
     _result: Any = None
+    _model: Any = None
 
     def collect(self) -> Iterator[pytest.Item]:
-        """One item per claim (or one for the file, if it cannot be read)."""
+        """One item per claim (or one for the file, if it cannot be read); the file is parsed here, once."""
         from derive_check.derive.errors import InputError
         from derive_check.derive.model.spec import load_file
 
         try:
-            spec = load_file(self.path)
+            self._model = load_file(self.path)
         except InputError as exc:
             yield ClaimItem.from_parent(self, name="(file)", line=exc.where.line or 1)
             return
-        for claim in spec.claims:
+        for claim in self._model.claims:
             yield ClaimItem.from_parent(self, name=claim.name, line=claim.where.line or 1)
 
     def result(self) -> Any:
-        """The file's results, computed once."""
+        """The file's results, computed once from the model collection read."""
         if self._result is None:
-            from derive_check.verify.run.engine import check_path
+            from derive_check.derive.errors import InputError
+            from derive_check.verify.run.engine import check_model, check_path
+            from derive_check.verify.run.load import check_work, failed_result
 
-            self._result = check_path(self.path)
+            if self._model is None:
+                self._result = check_path(self.path)  # reports why the file cannot be read
+            else:
+                try:
+                    check_work(self._model)
+                    self._result = check_model(self._model, self.path)
+                except InputError as exc:
+                    self._result = failed_result(self.path, exc.render(), 0.0)
         return self._result
 
 

@@ -133,3 +133,26 @@ def test_every_bundled_claim_knows_its_line() -> None:
                     path.name,
                     claim.name,
                 )
+
+
+def test_a_file_is_read_once_per_run(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The command line parses each file once; the model goes on to the cache lookup and to the forked worker,
+    which never reads the file again (each read appends a line to a log shared across processes)."""
+    import derive_check.verify.run.load as loading
+
+    log = tmp_path / "reads.log"
+    original = loading.load_file
+
+    def counted(path: Path, depth: int = 0) -> object:
+        with log.open("a") as out:
+            out.write(f"{path}\n")
+        return original(path, depth)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loading, "load_file", counted)
+        code = main([str(EXAMPLES / "two_layer.toml"), str(EXAMPLES / "two_layer_wrong.toml"), "--jobs", "2"])
+    capsys.readouterr()
+    assert code == 1
+    assert sorted(log.read_text().splitlines()) == sorted(
+        [str(EXAMPLES / "two_layer.toml"), str(EXAMPLES / "two_layer_wrong.toml")]
+    )

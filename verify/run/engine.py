@@ -19,10 +19,10 @@ import numpy as np
 import sympy as sp
 
 from derive_check.derive.budget import BudgetExceeded, time_budget
-from derive_check.derive.errors import InputError, Location, ShapeError
+from derive_check.derive.errors import InputError, ShapeError
 from derive_check.derive.exact.network import build_network, shape_findings
 from derive_check.derive.model.claims import ClaimSpec
-from derive_check.derive.model.spec import Line, ModelSpec, load_file
+from derive_check.derive.model.spec import Line, ModelSpec
 from derive_check.derive.tree import Node
 from derive_check.verify.check.binding import Binding, bind
 from derive_check.verify.check.entries import Entry, IndexOutOfRange, ShapeMismatch
@@ -35,11 +35,11 @@ from derive_check.verify.diagnose.search import Diagnosis, diagnose
 from derive_check.verify.refute.counterexample import find_counterexample
 from derive_check.verify.results import ClaimResult, Counterexample, FileResult, GeneralProof, Verdict
 from derive_check.verify.run.cache import ProofCache, claim_keys, shapes_key
+from derive_check.verify.run.load import failed_result, load
 from derive_check.verify.run.replay import assemble
 
 DEFAULT_BUDGET = 10.0
 BUILD_BUDGET = 60.0
-MAX_ENTRIES = 6000
 
 
 @dataclass(frozen=True)
@@ -88,27 +88,35 @@ def check_path(
     randomized: bool = False,
 ) -> FileResult:
     """Load, build and check one derivation file; input errors become the file's error."""
+    loaded = load(path)
+    if isinstance(loaded, FileResult):
+        return loaded
+    return check_model(loaded, path, budget, progress, build_budget, typeset, cache, randomized)
+
+
+def check_model(
+    spec: ModelSpec,
+    path: Path,
+    budget: float = DEFAULT_BUDGET,
+    progress: Callable[[str], None] | None = None,
+    build_budget: float = BUILD_BUDGET,
+    typeset: bool = False,
+    cache: ProofCache | None = None,
+    randomized: bool = False,
+) -> FileResult:
+    """Build and check one resolved model (what `load` returns): every claim, in order."""
     started = time.perf_counter()
-
-    def failed(message: str) -> FileResult:
-        return FileResult(file=str(path), title=path.stem, error=message, seconds=time.perf_counter() - started)
-
-    try:
-        spec = load_file(path)
-        check_work(spec)
-    except InputError as exc:
-        return failed(exc.render())
     keys = claim_keys(spec, budget, typeset, randomized) if cache else {}
     try:
         with time_budget(build_budget):
             net = build_network(spec)
     except InputError as exc:
-        return failed(exc.render())
+        return failed_result(path, exc.render(), started)
     except (BudgetExceeded, MemoryError, RecursionError) as exc:
         why = "ran out of memory" if isinstance(exc, MemoryError) else f"took longer than {build_budget:g} s"
-        return failed(f"{path}: error: building the model {why}; use smaller sizes")
+        return failed_result(path, f"{path}: error: building the model {why}; use smaller sizes", started)
     except Exception as exc:  # last resort, as in check_claim
-        return failed(f"{path}: error: {INTERNAL}: {type(exc).__name__}: {exc}"[:400])
+        return failed_result(path, f"{path}: error: {INTERNAL}: {type(exc).__name__}: {exc}"[:400], started)
     session = Session(net, Equality(net), dict(net.values), randomized)
     results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
     if cache:
@@ -127,19 +135,6 @@ def check_path(
             cache.put(keys[claim.name], result)
     typeset_session = session if typeset else None
     return assemble(spec, path, results, started, typeset, typeset_session)
-
-
-def check_work(spec: ModelSpec) -> None:
-    """Refuse, before any SymPy work, a model whose quantities hold more than MAX_ENTRIES entries in all."""
-    shapes = dict(spec.shapes)
-    total = sum(int(np.prod([d if isinstance(d, int) else spec.sizes[d] for d in shape])) for shape in shapes.values())
-    if total > MAX_ENTRIES:
-        raise InputError(
-            f"the model has {total} entries in its inputs, parameters and forward quantities at these "
-            f"sizes; the limit is {MAX_ENTRIES} (choose smaller sizes: small sizes already expose "
-            f"transposition slips)",
-            Location(spec.file),
-        )
 
 
 def _shape_result(line: Line, words: str) -> ClaimResult:

@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from derive_check.derive.model.spec import ModelSpec
 from derive_check.verify.results import FileResult
 
 MEMORY_LIMIT = 8 * 2**30  # bytes of address space for a worker
@@ -51,20 +52,22 @@ def hard_deadline(claims: int, budget: float, build_budget: float) -> float:
 
 
 def check_in_workers(
-    files: Sequence[tuple[Path, int]],
+    files: Sequence[tuple[Path, ModelSpec]],
     settings: Settings,
     jobs: int,
     done: Callable[[Path], None] | None = None,
 ) -> list[FileResult]:
-    """Every (file, number of claims) checked in forked children, at most `jobs` at a time; results in order."""
+    """Every (file, its resolved model) checked in forked children, at most `jobs` at a time; results in order.
+
+    The model was parsed once, by the caller: a forked child inherits it and never reads the file again."""
     results: dict[int, FileResult] = {}
     pending = list(enumerate(files))
     running: dict[int, _Job] = {}
     try:
         while pending or running:
             while pending and len(running) < max(jobs, 1):
-                k, (path, claims) = pending.pop(0)
-                running[k] = _start(path, claims, settings)
+                k, (path, spec) = pending.pop(0)
+                running[k] = _start(path, spec, settings)
             now = time.perf_counter()
             timeout = max(0.0, min(j.deadline for j in running.values()) - now)
             wait([r for j in running.values() for r in (j.receive, j.child.sentinel)], timeout)
@@ -81,17 +84,17 @@ def check_in_workers(
     return [results[k] for k in range(len(files))]
 
 
-def _start(path: Path, claims: int, settings: Settings) -> _Job:
+def _start(path: Path, spec: ModelSpec, settings: Settings) -> _Job:
     from derive_check.verify.run.engine import BUILD_BUDGET
 
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     # not a daemon: a daemonic process may not start the pool `verify.decide.parallel` uses; it is always joined
-    child = context.Process(target=_work, args=(send, path, settings), daemon=False)
+    child = context.Process(target=_work, args=(send, path, spec, settings), daemon=False)
     started = time.perf_counter()
     child.start()
     send.close()
-    return _Job(path, child, receive, started, started + hard_deadline(claims, settings.budget, BUILD_BUDGET))
+    return _Job(path, child, receive, started, started + hard_deadline(len(spec.claims), settings.budget, BUILD_BUDGET))
 
 
 def _finish(job: _Job) -> FileResult:
@@ -111,12 +114,14 @@ def _finish(job: _Job) -> FileResult:
     return FileResult(file=str(job.path), title=job.path.stem, error=message, seconds=time.perf_counter() - job.started)
 
 
-def _work(send: Connection, path: Path, settings: Settings) -> None:
+def _work(send: Connection, path: Path, spec: ModelSpec, settings: Settings) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     from derive_check.verify.run.cache import ProofCache
-    from derive_check.verify.run.engine import check_path
+    from derive_check.verify.run.engine import check_model
 
     cache = ProofCache.open(settings.cache_path, warn=False) if settings.cache_path else None
-    result = check_path(path, settings.budget, typeset=settings.typeset, cache=cache, randomized=settings.randomized)
+    result = check_model(
+        spec, path, settings.budget, typeset=settings.typeset, cache=cache, randomized=settings.randomized
+    )
     send.send(result)
     send.close()

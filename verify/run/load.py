@@ -1,0 +1,48 @@
+"""Reading a derivation file once into its resolved model, before any SymPy work.
+
+This is all the command line needs to answer a file from the proof cache (`verify.run.replay`), to count its
+claims for the workers' deadlines, and to hand the model to a worker, which never reads the file again. It
+imports only the parsers and numpy: a run answered from the cache never imports SymPy.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from derive_check.derive.errors import InputError, Location
+from derive_check.derive.model.spec import ModelSpec, load_file
+from derive_check.verify.results import FileResult
+
+MAX_ENTRIES = 6000
+
+
+def load(path: Path) -> ModelSpec | FileResult:
+    """The file parsed once into its resolved model (within the work limit), or the file's error result."""
+    started = time.perf_counter()
+    try:
+        spec = load_file(path)
+        check_work(spec)
+    except InputError as exc:
+        return failed_result(path, exc.render(), started)
+    return spec
+
+
+def check_work(spec: ModelSpec) -> None:
+    """Refuse, before any SymPy work, a model whose quantities hold more than MAX_ENTRIES entries in all."""
+    shapes = dict(spec.shapes)
+    total = sum(int(np.prod([d if isinstance(d, int) else spec.sizes[d] for d in shape])) for shape in shapes.values())
+    if total > MAX_ENTRIES:
+        raise InputError(
+            f"the model has {total} entries in its inputs, parameters and forward quantities at these "
+            f"sizes; the limit is {MAX_ENTRIES} (choose smaller sizes: small sizes already expose "
+            f"transposition slips)",
+            Location(spec.file),
+        )
+
+
+def failed_result(path: Path, message: str, started: float) -> FileResult:
+    """A file's result that is only an error (it could not be read, built or checked)."""
+    return FileResult(file=str(path), title=path.stem, error=message, seconds=time.perf_counter() - started)
