@@ -96,7 +96,7 @@ def _save(generated: Generated, out: Path, why: list[str]) -> str:
 
 def _judge(path: Path, all_sizes: bool) -> tuple[Judge, str]:
     try:
-        from derive_check.verify.witness.check import judge_all_sizes, judge_file
+        from derive_check.verify.witness.sizes import judge_all_sizes, judge_file
 
         return (judge_all_sizes(path) if all_sizes else judge_file(path, points=3)), ""
     except Exception as exc:  # the witness could not read the file: nothing is judged

@@ -12,7 +12,8 @@ import pytest
 
 from derive_check.cli import main
 from derive_check.derive.printing.latex import name_latex, symbol_latex
-from derive_check.reports.latex import tex_text, to_latex_document
+from derive_check.reports.latex import to_latex_document
+from derive_check.reports.tex_text import tex_text
 from derive_check.verify.run.engine import check_path
 from tests.conftest import EXAMPLES
 

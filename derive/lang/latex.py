@@ -20,86 +20,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import cast
 
-from lark import Lark, Token, Transformer, Tree, UnexpectedInput, v_args
+from lark import Token, Transformer, Tree, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
 from derive_check.derive.errors import InputError, Location
+from derive_check.derive.lang.latex_grammar import PARSER, prepare, source_column
 from derive_check.derive.ops.table import LATEX_COMMANDS, LATEX_WORDS, OPS, derivative_at
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply, Const, Node, Ref
-
-GRAMMAR = r"""
-?start: relation | expr
-relation: expr EQUALS expr
-EQUALS: "+=" | "="
-
-?expr: term
-     | expr "+" term           -> add
-     | expr "-" term           -> sub
-     | "-" term                -> neg
-?term: postfix
-     | term CDOT postfix       -> product
-     | term HADAMARD postfix   -> hadamard
-     | term "/" postfix        -> div
-     | term postfix            -> product
-CDOT: "\\cdot" | "\\times" | "*"
-HADAMARD: "\\odot" | "\\circ"
-
-?postfix: atomic
-     | postfix "^" sup         -> superscript
-     | postfix "_" sub_index   -> subscripted
-?atomic: NAME                  -> name
-     | GREEK                   -> greek
-     | NUMBER                  -> number
-     | ALIAS                   -> alias
-     | "(" expr ")"            -> paren
-     | "[" expr "]"            -> paren
-     | "{" expr "}"            -> paren
-     | "\\frac" "{" expr "}" "{" expr "}"                 -> frac
-     | "\\frac" "{" PARTIAL expr "}" "{" PARTIAL expr "}"  -> derivative
-     | "\\sum" bounds? term                             -> total
-     | INDICATOR "[" comparison "]"                     -> indicator
-     | INDICATOR "\\{" comparison "\\}"                 -> indicator
-     | INDICATOR "_" "{" comparison "}"                 -> indicator
-     | FUNCTION PRIMES? "(" expr ")"                    -> call
-     | "\\hat" "{" NAME "}"                              -> hat
-     | "\\hat" NAME                                      -> hat
-PARTIAL: "\\partial"
-GREEK: /\\(lambda|eta|alpha|beta|gamma|delta|theta|Theta|mu|rho|tau|omega|epsilon)(?![A-Za-z])/
-PRIMES: /'+/
-INDICATOR: "\\mathbb{1}" | "\\mathbf{1}" | "\\mathbb 1" | "1"
-FUNCTION: /\\(@COMMANDS@)\b/
-        | /\\(text|operatorname|mathrm)\{(@WORDS@)\}/
-        | /\\fn\{[A-Za-z]\w*\}/
-ALIAS: /\\alias\{\d+\}/
-comparison: expr COMPARE expr
-COMPARE: ">" | "<" | "\\gt" | "\\lt"
-?bounds: "_" "{" NAME "=" expr "}" ("^" sup)?   -> bounds_from
-      | "_" "{" NAME "}" ("^" sup)?               -> bounds_upper
-      | "_" NAME ("^" sup)?                       -> bounds_upper
-sup: TRANSPOSE | "{" TRANSPOSE "}" | NUMBER | "{" NUMBER "}" | NAME | "{" expr "}"
-TRANSPOSE.2: "T" | "\\top" | "\\intercal" | "\\mathsf{T}" | "\\mathsf T"
-sub_index: NAME | NUMBER | "{" NAME "}" | "{" NUMBER "}" | "{" NAME "," NAME "}" | "{" NUMBER "," NUMBER "}"
-NAME: /[A-Za-z][A-Za-z0-9]*/
-NUMBER: /\d+(\.\d+)?/
-%ignore /\s+/
-"""
-
-GRAMMAR = GRAMMAR.replace("@COMMANDS@", "|".join(LATEX_COMMANDS)).replace("@WORDS@", "|".join(LATEX_WORDS))
-_PARSER = Lark(GRAMMAR, parser="earley", propagate_positions=True, maybe_placeholders=False)
-_TYPOGRAPHY = [
-    (r"\\left\s*([(\[]|\\\{)", r"\1"),
-    (r"\\right\s*([)\]]|\\\})", r"\1"),
-    (r"\\[bB]igg?[lr]?", ""),
-    (r"\\[,;:!]|\\q?quad\b|~", " "),
-    (r"\\(mathbf|boldsymbol|bm|mathit|vec)\s*\{([A-Za-z][A-Za-z0-9]*)\}", r"\2"),
-    (r"\\left\.|\\right\.", ""),
-    ("−", "-"),
-    ("·", r" \\cdot "),
-    ("⊙", r" \\odot "),
-    ("ᵀ", "^T"),
-    (r"\\mathbb\s*\{\s*1\s*\}", r"\\mathbb{1}"),
-]
 
 
 @dataclass(frozen=True)
@@ -122,12 +50,12 @@ def read_latex(
     sizes: set[str] | None = None,
 ) -> LatexClaim:
     """Parse a LaTeX claim (`\\frac{\\partial L}{\\partial W_2} = ...` or just the right side)."""
-    prepared, placeholders = _prepare(text, functions, aliases)
+    prepared, placeholders = prepare(text, functions, aliases)
     try:
-        tree = _PARSER.parse(prepared)
+        tree = PARSER.parse(prepared)
     except UnexpectedInput as exc:
         at_end = not (getattr(exc, "column", -1) or 0) > 0
-        column = len(text.rstrip()) if at_end else _source_column(text, prepared, exc.column - 1)
+        column = len(text.rstrip()) if at_end else source_column(text, prepared, exc.column - 1)
         expected = sorted(getattr(exc, "expected", set()) or getattr(exc, "allowed", set()))[:6]
         hint = f"; expected one of: {', '.join(expected)}" if expected else ""
         raise InputError(f"cannot read the LaTeX here{hint}", _at(where, text, column, column + 1)) from None
@@ -145,33 +73,6 @@ def read_latex(
         if isinstance(exc.orig_exc, InputError):
             raise exc.orig_exc from None
         raise InputError(f"cannot read the LaTeX: {exc.orig_exc}", where) from None
-
-
-def _prepare(text: str, functions: Mapping[str, str], aliases: Mapping[str, Node]) -> tuple[str, dict[int, Node]]:
-    out = text
-    placeholders: dict[int, Node] = {}
-    for k, (key, node) in enumerate(sorted(aliases.items(), key=lambda kv: -len(kv[0]))):
-        if key in out:
-            out = out.replace(key, rf" \alias{{{k}}} ")
-            placeholders[k] = node
-    for pattern, replacement in _TYPOGRAPHY:
-        out = re.sub(pattern, replacement, out)
-    for name in functions:
-        out = re.sub(rf"(?<![\\\w]){re.escape(name)}(?=\s*'*\s*\()", rf"\\fn{{{name}}}", out)
-    # \text{reg}, \mathrm{scores}: a word that is not a function is just a name
-    out = re.sub(
-        r"\\(text|mathrm|operatorname)\s*\{([A-Za-z][A-Za-z0-9]*)\}",
-        lambda m: m.group(0) if m.group(2) in LATEX_WORDS else f" {m.group(2)} ",
-        out,
-    )
-    return out, placeholders
-
-
-def _source_column(original: str, prepared: str, column: int) -> int:
-    """Map a column of the prepared text back to the original, by the longest common prefix of tokens."""
-    fragment = prepared[column : column + 12].strip()
-    found = original.find(fragment[:4]) if fragment else -1
-    return found if found >= 0 else min(column, len(original))
 
 
 def _at(where: Location, text: str, start: int, end: int) -> Location:

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from derive_check.derive.ops.activations import atom_index
 from derive_check.derive.ops.arith import ZERO_INDEX
+from derive_check.derive.ops.smooth import atom_index
 from derive_check.derive.ops.spec import ARG, ATOM, Form, Kind, Op, same_shape
 from derive_check.derive.tree import Apply, Ref
 

@@ -1,23 +1,25 @@
 """The op table: every operation of the language, keyed by name, and the indexes parsers read.
 
-Adding an op is adding one `Op` to one of the groups below (and its tests): the formula parser, the LaTeX
-reader, the namespace's reserved words, symbolic shapes, both evaluation backends, the fixed-size and index
-engines, the witness and both printers all dispatch on this table. `tests/test_op_table.py` fails when an op
-lacks a facet an engine needs.
+Adding an op is adding one `Op` to one of the groups (`arith`, `reduce`, `smooth`, `piecewise`, `declared`) and
+its tests: the formula parser, the LaTeX reader, the namespace's reserved words, symbolic shapes, both evaluation
+backends, the fixed-size and index engines, the witness and both printers all dispatch on this table.
+`tests/test_op_table.py` fails when an op lacks a facet an engine needs, or when two facets of one op disagree.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from derive_check.derive.ops.activations import ACTIVATIONS
 from derive_check.derive.ops.arith import ARITHMETIC
 from derive_check.derive.ops.declared import DECLARED
+from derive_check.derive.ops.piecewise import PIECEWISE
 from derive_check.derive.ops.reduce import REDUCTIONS
+from derive_check.derive.ops.smooth import SMOOTH
 from derive_check.derive.ops.spec import ARG, SELF, Op, WitnessRule
 from derive_check.derive.tree import Apply, Node, substitute
 
-OPS: dict[str, Op] = {op.name: op for op in (*ARITHMETIC, *REDUCTIONS, *ACTIVATIONS, *DECLARED)}
+GROUPS = (ARITHMETIC, REDUCTIONS, SMOOTH, PIECEWISE, DECLARED)
+OPS: dict[str, Op] = {op.name: op for group in GROUPS for op in group}
 FUNCTIONS: dict[str, Op] = {op.spelling: op for op in OPS.values() if op.spelling}  # called like f(x) in formulas
 INFIX: dict[type[Any], str] = {op.infix[1]: op.name for op in OPS.values() if op.infix}  # ast operator -> op
 LATEX_COMMANDS: dict[str, str] = {c: op.name for op in OPS.values() for c in op.latex_commands}  # \exp -> exp
@@ -40,4 +42,6 @@ def witness_rule(name: str) -> WitnessRule | None:
     return op.witness if op is not None else None
 
 
-assert len(OPS) == len(ARITHMETIC) + len(REDUCTIONS) + len(ACTIVATIONS) + len(DECLARED), "an op name is used twice"
+assert len(OPS) == len(ARITHMETIC) + len(REDUCTIONS) + len(SMOOTH) + len(PIECEWISE) + len(DECLARED), (
+    "an op name is used twice"
+)

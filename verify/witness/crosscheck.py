@@ -47,7 +47,8 @@ def claim_trees(spec: ModelSpec, extra: ClaimSpec | None = None) -> dict[str, No
 
 def crosscheck(spec: ModelSpec, results: list[ClaimResult]) -> list[ClaimResult]:
     """`results` with every passing claim checked by the witness (INCONSISTENT or UNDECIDED where it does not agree)."""
-    from derive_check.verify.witness.check import witness_all_sizes, witness_claim
+    from derive_check.verify.witness.check import witness_claim
+    from derive_check.verify.witness.sizes import witness_all_sizes
 
     trees = claim_trees(spec)
     by_name = {c.name: c for c in spec.claims}
