@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from derive_check.cli import main
-from derive_check.derive.printing.latex import name_latex, symbol_latex
+from derive_check.derive.printing.names import name_latex
+from derive_check.derive.printing.symbols import Label, symbol_latex
 from derive_check.reports.latex import to_latex_document
 from derive_check.reports.tex_text import tex_text
 from derive_check.verify.run.engine import check_path
@@ -85,6 +86,11 @@ def test_names_and_invented_symbols_read_as_mathematics() -> None:
     assert name_latex("W1", bold=True) == r"\mathbf{W}_{1}"
     assert name_latex("yhat") == r"\hat{y}"
     assert name_latex("lam") == r"\lambda"
-    assert symbol_latex("mask(h1)[0,1]") == r"\mathbf{1}[{h_{1}}_{0,1} > 0]"
-    assert symbol_latex("exp(scores[0,1])") == r"e^{{\mathrm{scores}}_{0,1}}"
-    assert symbol_latex("f'(z1[0,0])") == r"f'({z_{1}}_{0,0})"
+    mask, scores, z1 = Label("mask", "h1", (0, 1)), Label("entry", "scores", (0, 1)), Label("entry", "z1", (0, 0))
+    assert (mask.text(), mask.latex()) == ("mask(h1)[0,1]", r"\mathbf{1}[{h_{1}}_{0,1} > 0]")
+    exp = Label("apply", "exp", of=scores)
+    assert (exp.text(), exp.latex()) == ("exp(scores[0,1])", r"e^{{\mathrm{scores}}_{0,1}}")
+    derivative = Label("call", "f", primes=1, of=z1)
+    assert (derivative.text(), derivative.latex()) == ("f'(z1[0,0])", r"f'({z_{1}}_{0,0})")
+    assert Label("apply", "tanh", of=z1).latex() == r"\tanh({z_{1}}_{0,0})"  # through the op table's LaTeX form
+    assert symbol_latex("W1~[0,2]") == r"{W_{1}}_{0,2}"

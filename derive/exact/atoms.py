@@ -35,6 +35,7 @@ import sympy as sp
 
 from derive_check.derive.budget import check
 from derive_check.derive.exact.walk import substitute
+from derive_check.derive.printing.symbols import Label
 
 
 def as_expr(value: object) -> sp.Expr:
@@ -57,13 +58,13 @@ class FunctionCall:
     partial: tuple[int, ...]
     args: tuple[sp.Expr, ...]
 
-    def label(self, arg_labels: tuple[str, ...]) -> str:
+    def label(self, arg_labels: tuple[Label, ...]) -> Label:
         """How the atom reads: f(z[0]), f'(z[0]), or d(L)/d(y[2]) for a scalar function's partials."""
         if len(self.args) == 1:
-            return f"{self.name}{chr(39) * len(self.partial)}({arg_labels[0]})"
+            return Label("call", self.name, primes=len(self.partial), of=arg_labels[0])
         if not self.partial:
-            return f"{self.name}(...)"
-        return f"d({self.name})/" + "".join(f"d({arg_labels[p]})" for p in self.partial)
+            return Label("call", self.name, of=Label("text", "..."))
+        return Label("text", f"d({self.name})/" + "".join(f"d({arg_labels[p].text()})" for p in self.partial))
 
 
 @dataclass
@@ -91,9 +92,12 @@ class Atoms:
     _partials: dict[tuple[sp.Expr, sp.Symbol], sp.Expr] = field(default_factory=dict)
     slope: Slope | None = None  # a smooth op's derivative, from its op-table formula (set by the exact backend)
     _slopes: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    labels: dict[sp.Symbol, Label] = field(default_factory=dict)  # how each symbol reads (text and LaTeX)
 
-    def fresh(self, name: str) -> sp.Symbol:
-        """A symbol whose name no other invented symbol has."""
+    def fresh(self, label: Label | str) -> sp.Symbol:
+        """A symbol named by its label, with a name no other invented symbol has."""
+        label = Label("text", label) if isinstance(label, str) else label
+        name = label.text()
         candidate, k = name, 1
         while candidate in self.used_names:
             k += 1
@@ -101,9 +105,16 @@ class Atoms:
         self.used_names.add(candidate)
         symbol = sp.Symbol(candidate)
         self.created.append(symbol)
+        self.labels[symbol] = label
         return symbol
 
-    def define(self, value: sp.Expr, name: str) -> sp.Expr:
+    def label_of(self, u: sp.Expr, fallback: Label) -> Label:
+        """How `u` reads: its label if it is a labelled symbol, else `fallback` (the entry being computed)."""
+        if getattr(u, "is_Symbol", False):
+            return self.labels.get(u, Label("text", str(u)))
+        return fallback
+
+    def define(self, value: sp.Expr, name: Label | str) -> sp.Expr:
         """A line atom standing for `value` (symbols and numbers are returned as they are)."""
         if value.is_Symbol or value.is_number:
             return value
@@ -121,7 +132,7 @@ class Atoms:
             u = self.definition[u]
         return sp.expand(u)
 
-    def exp(self, u: sp.Expr, name: str) -> sp.Expr:
+    def exp(self, u: sp.Expr, name: Label | str) -> sp.Expr:
         """The exp atom of argument `u` (exp(0) is 1)."""
         key = self.key(u)
         if key == 0:
@@ -133,7 +144,7 @@ class Atoms:
             self.exp_argument[atom] = u
         return atom
 
-    def call(self, name: str, partial: tuple[int, ...], args: tuple[sp.Expr, ...], label: str) -> sp.Symbol:
+    def call(self, name: str, partial: tuple[int, ...], args: tuple[sp.Expr, ...], label: Label | str) -> sp.Symbol:
         """The atom for a declared function's (partial derivative's) value at `args`."""
         key = (name, tuple(sorted(partial)), tuple(self.key(a) for a in args))
         atom = self._call_by_key.get(key)
@@ -142,7 +153,7 @@ class Atoms:
             self.calls[atom] = FunctionCall(name, key[1], args)
         return atom
 
-    def smooth_atom(self, kind: str, u: sp.Expr, name: str) -> sp.Symbol:
+    def smooth_atom(self, kind: str, u: sp.Expr, name: Label | str) -> sp.Symbol:
         """The atom for sigmoid(u) or tanh(u)."""
         key = (kind, self.key(u))
         atom = self._smooth_by_key.get(key)
@@ -161,7 +172,7 @@ class Atoms:
             found = self._slopes[atom] = self.slope(kind, atom, u)
         return found
 
-    def mask(self, z: sp.Expr, name: str) -> sp.Symbol:
+    def mask(self, z: sp.Expr, name: Label | str) -> sp.Symbol:
         """The mask symbol of pre-activation `z`, created on first use."""
         key = self.key(z)
         mask = self.mask_by_preactivation.get(key)
@@ -176,7 +187,7 @@ class Atoms:
         for symbol, expr in self.indicators.items():
             if expr == key:
                 return symbol
-        symbol = self.fresh(f"[{str(key)[:40]} > 0]")
+        symbol = self.fresh(Label("text", f"[{str(key)[:40]} > 0]"))
         self.indicators[symbol] = key
         return symbol
 
@@ -284,7 +295,7 @@ class Atoms:
         for q, arg in enumerate(call.args):
             inner = self.total_diff(arg, x, memo)
             if inner != 0:
-                labels = tuple(str(a) for a in call.args)
+                labels = tuple(self.label_of(a, Label("text", str(a))) for a in call.args)
                 higher = FunctionCall(call.name, (*call.partial, q), call.args)
                 total += self.call(call.name, higher.partial, call.args, higher.label(labels)) * inner
         return total

@@ -22,15 +22,12 @@ from derive_check.derive.exact.evaluate import evaluate
 from derive_check.derive.exact.functions import Log
 from derive_check.derive.ops.spec import ARG, SELF, Array, OpDomainError
 from derive_check.derive.ops.table import OPS
+from derive_check.derive.printing.symbols import Label
 from derive_check.derive.tree import Apply, Ref
 
 
 def _elementwise(fn: Any, x: Array) -> Array:
     return np.asarray(np.frompyfunc(fn, 1, 1)(x), dtype=object)
-
-
-def _index(index: tuple[int, ...]) -> str:
-    return ",".join(map(str, index))
 
 
 class SymbolicBackend:
@@ -45,6 +42,10 @@ class SymbolicBackend:
         self.gradients: dict[str, Array] = {}  # scalar function name -> its partials, shaped like its argument
         self.names: dict[sp.Expr, str] = {}  # entry -> the first forward entry it is, e.g. "y[0,0]"
 
+    def _of(self, u: sp.Expr, index: tuple[int, ...]) -> Label:
+        """How the argument of an atom reads: its own label, or the entry of the line being evaluated."""
+        return self.atoms.label_of(u, Label("entry", self.context, index))
+
     def const(self, value: Fraction) -> Array:
         """An exact rational constant as a 0-d array."""
         return np.asarray(sp.Rational(value.numerator, value.denominator), dtype=object)
@@ -54,8 +55,7 @@ class SymbolicBackend:
         out = np.empty(x.shape, dtype=object)
         for index in np.ndindex(x.shape):
             u = x[index]
-            label = str(u) if getattr(u, "is_Symbol", False) else f"{self.context}[{_index(index)}]"
-            out[index] = self.atoms.exp(u, f"exp({label})")
+            out[index] = self.atoms.exp(u, Label("apply", "exp", of=self._of(u, index)))
         return out
 
     def log(self, x: Array) -> Array:
@@ -80,8 +80,7 @@ class SymbolicBackend:
         out = np.empty(x.shape, dtype=object)
         for index in np.ndindex(x.shape):
             u = x[index]
-            label = str(u) if getattr(u, "is_Symbol", False) else f"{self.context}[{_index(index)}]"
-            out[index] = self.atoms.smooth_atom(kind, u, f"{kind}({label})")
+            out[index] = self.atoms.smooth_atom(kind, u, Label("apply", kind, of=self._of(u, index)))
         return out
 
     def _slope(self, kind: str, atom: sp.Symbol, u: sp.Expr) -> sp.Expr:
@@ -101,7 +100,7 @@ class SymbolicBackend:
         out = np.empty(x.shape, dtype=object)
         for index in np.ndindex(x.shape):
             z = x[index]
-            out[index] = self.atoms.mask(z, f"mask({tag})[{_index(index)}]") * z
+            out[index] = self.atoms.mask(z, Label("mask", tag, index)) * z
         return out
 
     def function(self, name: str, order: int, x: Array) -> Array:
@@ -109,8 +108,8 @@ class SymbolicBackend:
         out = np.empty(x.shape, dtype=object)
         for index in np.ndindex(x.shape):
             u = x[index]
-            label = str(u) if getattr(u, "is_Symbol", False) else f"{self.context}[{_index(index)}]"
-            out[index] = self.atoms.call(name, (0,) * order, (u,), f"{name}{chr(39) * order}({label})")
+            label = Label("call", name, primes=order, of=self._of(u, index))
+            out[index] = self.atoms.call(name, (0,) * order, (u,), label)
         return out
 
     def scalar_function(self, name: str, x: Array) -> Array:
@@ -118,8 +117,11 @@ class SymbolicBackend:
         args = tuple(x.flat)
         labels = tuple(self.names.get(a, f"arg{k}") for k, a in enumerate(args))
         whole = labels[0].split("[")[0] if labels and labels[0].endswith("]") else "..."
-        value = self.atoms.call(name, (), args, f"{name}({whole})")
-        partials = [self.atoms.call(name, (k,), args, f"d{name}/d{labels[k]}") for k in range(len(args))]
+        value = self.atoms.call(name, (), args, Label("call", name, of=Label("text", whole)))
+        partials = [
+            self.atoms.call(name, (k,), args, Label("partial", name, of=Label("text", labels[k])))
+            for k in range(len(args))
+        ]
         self.gradients[name] = np.asarray(partials, dtype=object).reshape(x.shape)
         return np.asarray(value, dtype=object)
 

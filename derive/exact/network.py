@@ -24,6 +24,7 @@ from derive_check.derive.exact.evaluate import evaluate, shape_text
 from derive_check.derive.model.declarations import Decl
 from derive_check.derive.model.spec import Line, ModelSpec
 from derive_check.derive.ops.spec import Array
+from derive_check.derive.printing.symbols import Label
 from derive_check.derive.source import formula_location
 
 
@@ -88,6 +89,9 @@ def build_network(spec: ModelSpec) -> Network:
     """Evaluate the forward pass exactly, each forward entry a line atom."""
     backend = SymbolicBackend()
     symbols = declared_symbols(spec)
+    for name, array in symbols.items():
+        for index, symbol in np.ndenumerate(array):
+            backend.atoms.labels[symbol] = Label("entry", name, index)
     values = run_forward(spec, backend, {**size_constants(spec, backend), **symbols}, {})
     loss = values[spec.loss]
     for gradient, function in spec.gradients.items():
@@ -129,7 +133,7 @@ def atomize(value: Array, name: str, backend: SymbolicBackend) -> Array:
     """Replace each entry of a forward quantity by a line atom named like the entry."""
     out = np.empty(np.shape(value), dtype=object)
     for index, entry in np.ndenumerate(value):
-        out[index] = backend.atoms.define(as_expr(entry), entry_label(name, index))
+        out[index] = backend.atoms.define(as_expr(entry), Label("entry", name, index))
     return out
 
 

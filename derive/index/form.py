@@ -49,10 +49,10 @@ class Factor:
     """name[indices]**power. Masks and atoms are named by their formula (forward names opened), so equal ones
     meet; `node` keeps the tree for printing and differentiation (not part of equality)."""
 
+    kind: Kind = field(default=Kind.TENSOR, kw_only=True)  # compared first: tensors, then deltas, masks, atoms
     name: str
     indices: tuple[str, ...]
     power: int = 1
-    kind: Kind = Kind.TENSOR
     node: Node | None = field(default=None, compare=False, repr=False)
 
     def at(self, indices: tuple[str, ...], power: int | None = None) -> Factor:

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 import sympy as sp
 
 from derive_check.derive.index.form import Factor, IndexContext, Kind, Sum
-from derive_check.derive.printing.latex import name_latex, to_latex
+from derive_check.derive.printing.latex import to_latex
+from derive_check.derive.printing.names import name_latex
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply
 

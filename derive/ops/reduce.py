@@ -28,6 +28,7 @@ from derive_check.derive.ops.spec import (
     SymbolicShapeError,
     WitnessArith,
     fmt,
+    operator_latex,
     shape_text,
 )
 from derive_check.derive.tree import Apply, Ref
@@ -97,15 +98,6 @@ def _reduce_witness(mean: bool) -> Callable[[WitnessArith, Apply, list[Any]], An
         return total
 
     return witness
-
-
-def _reduce_latex(word: str) -> Callable[[Any, Apply, list[tuple[str, int]]], tuple[str, int]]:
-    def custom(printer: Any, node: Apply, parts: list[tuple[str, int]]) -> tuple[str, int]:
-        axis = node.option("axis")
-        below = f"_{{{axis}}}" if axis is not None else ""
-        return rf"\operatorname{{{word}}}{below}\left({parts[0][0]}\right)", ATOM
-
-    return custom
 
 
 def _entry(be: Backend, xs: list[Array], opts: Options) -> Array:
@@ -202,7 +194,7 @@ REDUCTIONS = (
         index=_reduce_index(mean=False),
         witness=_reduce_witness(mean=False),
         text=Form(call="sum"),
-        latex=Form(custom=_reduce_latex("sum")),
+        latex=Form(custom=operator_latex("sum")),
     ),
     Op(
         name="mean",
@@ -216,7 +208,7 @@ REDUCTIONS = (
         index=_reduce_index(mean=True),
         witness=_reduce_witness(mean=True),
         text=Form(call="mean"),
-        latex=Form(custom=_reduce_latex("mean")),
+        latex=Form(custom=operator_latex("mean")),
     ),
     Op(
         name="entry",

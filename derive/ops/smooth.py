@@ -26,6 +26,7 @@ from derive_check.derive.ops.spec import (
     Options,
     WitnessArith,
     fmt,
+    operator_latex,
     same_shape,
 )
 from derive_check.derive.tree import Apply, Const, Node, Ref
@@ -202,6 +203,6 @@ SMOOTH = (
         simplex_axis=softmax_axis,
         witness=_softmax_witness,
         text=_call("softmax"),
-        latex=Form(template="\\operatorname{{softmax}}({0})"),
+        latex=Form(custom=operator_latex("softmax")),
     ),
 )

@@ -213,3 +213,15 @@ def broadcast(a: Shape, b: Shape, symbol: str, node: Node) -> Shape:
 def fmt(a: Array) -> str:
     """A concrete array's shape as people write it."""
     return "scalar" if a.ndim == 0 else " x ".join(map(str, a.shape))
+
+
+def operator_latex(word: str) -> CustomPrint:
+    """\\operatorname{word}(x), with an axis option as a subscript: \\operatorname{sum}_{1}\\left(x\\right)."""
+
+    def custom(printer: Any, node: Apply, parts: list[tuple[str, int]]) -> tuple[str, int]:
+        axis = node.option("axis")
+        if axis is None:
+            return rf"\operatorname{{{word}}}({parts[0][0]})", ATOM
+        return rf"\operatorname{{{word}}}_{{{axis}}}\left({parts[0][0]}\right)", ATOM
+
+    return custom

@@ -1,54 +1,24 @@
-"""Typesetting: expression trees, names and invented symbols as LaTeX.
+"""Typesetting: expression trees and SymPy expressions as LaTeX.
 
-Trees print through each operation's LaTeX template in the op registry, with
-parentheses where precedence needs them. Names keep the file's spelling with
-trailing digits as subscripts (W1 -> W_{1}); matrices and vectors are bold.
-Invented symbols are named so that their LaTeX can be read back from the name:
-`W1[0,2]`, `mask(h1)[0,1]`, `exp(scores[0,1])`, `f'(z1[0,0])`, `dL/dy[2,0]`.
-No SymPy internal names (Dummy, _e12, Mul(...)) can leak: every symbol goes
-through `symbol_latex`.
+Trees print through each operation's LaTeX form in the op table, with parentheses where precedence needs
+them (`LatexPrinter`, the LaTeX subclass of the one printing walker). Names keep the file's spelling with
+trailing digits as subscripts (W1 -> W_{1}); matrices and vectors are bold. In SymPy expressions every symbol
+prints from its `Label` (`derive.printing.symbols`), so no SymPy internal name (Dummy, _e12, Mul(...)) can leak.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
 import sympy as sp
 
 from derive_check.derive.ops.spec import ATOM, Form
 from derive_check.derive.ops.table import OPS
+from derive_check.derive.printing.names import name_latex
+from derive_check.derive.printing.symbols import Label, symbol_latex
 from derive_check.derive.printing.walker import Printed, Printer
 from derive_check.derive.tree import Apply, Const, Node, Ref
-
-_GREEK = {
-    "lam": r"\lambda",
-    "lambda": r"\lambda",
-    "eta": r"\eta",
-    "alpha": r"\alpha",
-    "delta": r"\delta",
-    "theta": r"\theta",
-    "Theta": r"\Theta",
-    "sigma": r"\sigma",
-}
-
-
-def name_latex(name: str, bold: bool = False) -> str:
-    """An identifier as LaTeX: W1 -> W_{1}, yhat -> \\hat{y}, scores -> \\mathrm{scores}, lam -> \\lambda."""
-    match = re.fullmatch(r"([A-Za-z]+?)(hat)?_?(\d+)?", name)
-    if not match:
-        return r"\mathrm{" + name.replace("_", r"\_") + "}"
-    stem, hat, digits = match.groups()
-    if stem in _GREEK:
-        core = _GREEK[stem]
-    elif len(stem) == 1:
-        core = r"\mathbf{" + stem + "}" if bold else stem
-    else:
-        core = r"\mathrm{" + stem + "}"
-    if hat:
-        core = r"\hat{" + core + "}"
-    return core + (f"_{{{digits}}}" if digits else "")
 
 
 def to_latex(node: Node, bold: Iterable[str] = (), scalars: Iterable[str] = ()) -> str:
@@ -106,30 +76,11 @@ class LatexPrinter(Printer):
             return False
 
 
-def symbol_latex(name: str) -> str:
-    """The LaTeX of an invented or declared symbol, read from its name."""
-    entry = re.fullmatch(r"([A-Za-z_]\w*)(~)?\[([\d,]+)\]", name)
-    if entry:
-        return rf"{{{name_latex(entry.group(1))}}}_{{{entry.group(3)}}}"
-    mask = re.fullmatch(r"mask\((\w+)\)\[([\d,]+)\](#\d+)?", name)
-    if mask:
-        return rf"\mathbf{{1}}[{{{name_latex(mask.group(1))}}}_{{{mask.group(2)}}} > 0]"
-    wrapped = re.fullmatch(r"(exp|sigmoid|tanh)\((.+)\)(#\d+)?", name)
-    if wrapped:
-        inner = symbol_latex(wrapped.group(2))
-        return {"exp": rf"e^{{{inner}}}", "sigmoid": rf"\sigma({inner})", "tanh": rf"\tanh({inner})"}[wrapped.group(1)]
-    call = re.fullmatch(r"(\w+)('*)\((.+)\)(#\d+)?", name)
-    if call:
-        return rf"{name_latex(call.group(1))}{call.group(2)}({symbol_latex(call.group(3))})"
-    partial = re.fullmatch(r"d(\w+)/d(.+)", name)
-    if partial:
-        return rf"\partial {name_latex(partial.group(1))} / \partial {symbol_latex(partial.group(2))}"
-    if re.fullmatch(r"[A-Za-z_]\w*", name):
-        return name_latex(name)
-    return r"\texttt{" + re.sub(r"([#$%&_{}])", r"\\\1", name).replace("~", r"\textasciitilde{}") + "}"
-
-
-def expr_latex(expr: sp.Expr) -> str:
-    """A SymPy expression as LaTeX with every symbol named through `symbol_latex`."""
-    names = {s: symbol_latex(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
+def expr_latex(expr: sp.Expr, labels: Mapping[sp.Symbol, Label]) -> str:
+    """A SymPy expression as LaTeX, every symbol printed from its label (never from SymPy's own naming)."""
+    names = {
+        s: labels[s].latex() if s in labels else symbol_latex(s.name)
+        for s in expr.free_symbols
+        if isinstance(s, sp.Symbol)
+    }
     return str(sp.latex(expr, symbol_names=names))

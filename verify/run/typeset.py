@@ -6,13 +6,16 @@ kept as LaTeX strings in the frozen results so that `reports/` renders without t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 import sympy as sp
 
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.spec import ModelSpec
-from derive_check.derive.printing.latex import expr_latex, name_latex, symbol_latex, to_latex
+from derive_check.derive.printing.latex import expr_latex, to_latex
+from derive_check.derive.printing.names import name_latex
+from derive_check.derive.printing.symbols import Label, symbol_latex
 from derive_check.verify.check.entries import Entry
 from derive_check.verify.check.session import Session
 from derive_check.verify.refute.display import readable_expr
@@ -86,33 +89,35 @@ def worked_entry(session: Session, claim: ClaimSpec, result: ClaimResult, entrie
     label = chosen.label.split(" ")[0].replace(claim.name, claim.target, 1)
     entry = rf"\frac{{\partial}}{{\partial\, {symbol_latex(label)}}}"
     residual = session.eq.residuals([chosen.truth], [chosen.claimed])[0]
+    labels = session.net.backend.atoms.labels
     denominator: str = "1"
     numerator: tuple[str, ...] = ("0",)
     try:
         value = session.eq.normal_form([residual]).convert(residual)
         denominator = (
             r" \cdot ".join(
-                rf"\left({expr_latex(f.as_expr())}\right)" + (f"^{{{k}}}" if k > 1 else "")
+                rf"\left({expr_latex(f.as_expr(), labels)}\right)" + (f"^{{{k}}}" if k > 1 else "")
                 for f, k in value.den.items()
             )
             or "1"
         )
         if result.verdict is not Verdict.PROVED:
-            numerator = _lines(readable_expr(chosen.truth - chosen.claimed, session.net.backend.atoms, chosen.fixed))
+            numerator = _lines(
+                readable_expr(chosen.truth - chosen.claimed, session.net.backend.atoms, chosen.fixed), labels
+            )
     except Exception:  # the normal form cannot be shown (a mask in a denominator): keep the other parts
         denominator = r"\text{(not shown)}"
-    atoms = session.net.backend.atoms
-    truth = readable_expr(chosen.truth, atoms, {})
-    return WorkedEntry(entry, _lines(truth), _lines(chosen.claimed), denominator, numerator)
+    truth = readable_expr(chosen.truth, session.net.backend.atoms, {})
+    return WorkedEntry(entry, _lines(truth, labels), _lines(chosen.claimed, labels), denominator, numerator)
 
 
-def _lines(expr: sp.Expr) -> tuple[str, ...]:
+def _lines(expr: sp.Expr, labels: Mapping[sp.Symbol, Label]) -> tuple[str, ...]:
     terms = list(sp.Add.make_args(sp.expand(expr)))  # a product of sums too: one long line would be unreadable
     shown, hidden = terms[:MAX_TERMS], len(terms) - MAX_TERMS
     lines = []
     for start in range(0, len(shown), TERMS_PER_LINE):
         chunk = sp.Add(*shown[start : start + TERMS_PER_LINE], evaluate=False) if len(shown) > 1 else shown[0]
-        lines.append(expr_latex(chunk))
+        lines.append(expr_latex(chunk, labels))
     if hidden > 0:
         lines.append(rf"\dots\ \text{{({hidden} more term{'s' if hidden > 1 else ''})}}")
     return tuple(lines)
