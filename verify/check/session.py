@@ -26,6 +26,7 @@ class Session:
     env: dict[str, Array]
     randomized: bool = False  # opt-in: random-point evaluation with a stated bound instead of the normal form
     trees: dict[str, Node] = field(default_factory=dict)  # earlier claims' formulas, for the general proofs
+    checked: dict[str, list[Entry]] = field(default_factory=dict)  # each claim's entries, as the engine compared them
     derivatives: Derivatives = field(init=False)
 
     shapes: dict[str, Shape] = field(init=False)

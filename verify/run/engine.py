@@ -185,7 +185,7 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
     scalars = [n for n, a in net.symbols.items() if np.ndim(a) == 0]
     symbolic = session.gradient_mismatch(claim)
     try:
-        entries = entries_of(tree)
+        entries = session.checked[claim.name] = entries_of(tree)
         if symbolic:
             raise ShapeMismatch(symbolic)
     except ShapeError as exc:

@@ -136,7 +136,7 @@ def typeset(result: FileResult, session: Session | None, spec: ModelSpec) -> Fil
             claims.append(replace(claim_result, statement=statement(spec, claim) if claim and claim.expr else ""))
             continue
         try:
-            entries = session.entries(claim, claim.expr)
+            entries = session.checked.get(claim.name) or session.entries(claim, claim.expr)  # the engine's own
             worked = worked_entry(session, claim, claim_result, entries)
         except Exception:
             worked = None
