@@ -215,29 +215,32 @@ def _run(
     from rich.progress import Progress
 
     from derive_check.verify.results import FileResult
+    from derive_check.verify.run.cache import Keys, file_keys
     from derive_check.verify.run.load import load
     from derive_check.verify.run.replay import cached_result
 
     models = {f: load(f) for f in files}  # each file is parsed once; the model goes on to the cache and a worker
     known: dict[Path, FileResult | None] = {f: m for f, m in models.items() if isinstance(m, FileResult)}
+    keys: dict[Path, Keys] = {}
     if cache:
         for f, spec in models.items():
             if not isinstance(spec, FileResult):
-                known[f] = cached_result(spec, f, settings.budget, settings.typeset, cache, settings.randomized)
+                keys[f] = file_keys(spec, settings.budget, settings.typeset, settings.randomized)
+                known[f] = cached_result(spec, f, keys[f], settings.typeset, cache)
     if all(known.get(f) for f in files):  # everything answered from the cache: SymPy is never imported
         return [r for r in known.values() if r is not None]
 
     import derive_check.verify.run.engine  # noqa: F401 - imported before forking: workers start without importing
     from derive_check.verify.run.workers import check_in_workers
 
-    todo = [(f, spec) for f, spec in models.items() if not known.get(f) and not isinstance(spec, FileResult)]
+    todo = [(f, m, keys.get(f)) for f, m in models.items() if not known.get(f) and not isinstance(m, FileResult)]
     if not err.is_terminal:
         checked = check_in_workers(todo, settings, jobs)
     else:
         with Progress(console=err, transient=True) as bar:
             task = bar.add_task(f"checking {len(todo)} file(s) on {min(jobs, len(todo))} worker(s)", total=len(todo))
             checked = check_in_workers(todo, settings, jobs, done=lambda _: bar.advance(task))
-    fresh = dict(zip([f for f, _ in todo], checked, strict=True))
+    fresh = dict(zip([f for f, _, _ in todo], checked, strict=True))
     return [known.get(f) or fresh[f] for f in files]
 
 

@@ -13,18 +13,22 @@ import pytest
 from derive_check.derive.model.spec import load_file
 from derive_check.reports.machine import to_json
 from derive_check.verify.results import FileResult, Verdict
-from derive_check.verify.run.cache import ProofCache
+from derive_check.verify.run.cache import ProofCache, file_keys
 from derive_check.verify.run.engine import check_path
 from derive_check.verify.run.replay import cached_result
 from tests.conftest import EXAMPLES, ROOT, SOFTMAX_HEAD, two_layer
 
 
+def _cached(path: Path, budget: float, cache: ProofCache) -> FileResult | None:
+    """The file's result from the cache alone, as the command line asks for it."""
+    spec = load_file(path)
+    return cached_result(spec, path, file_keys(spec, budget, False), False, cache)
+
+
 def test_a_cached_run_gives_the_same_results(tmp_path: Path) -> None:
     cache = ProofCache(tmp_path / "c.sqlite")
     first = check_path(EXAMPLES / "two_layer_wrong.toml", cache=cache)
-    again = cached_result(
-        load_file(EXAMPLES / "two_layer_wrong.toml"), EXAMPLES / "two_layer_wrong.toml", 10.0, False, cache
-    )
+    again = _cached(EXAMPLES / "two_layer_wrong.toml", 10.0, cache)
     assert again is not None
     strip = lambda r: [(c.name, c.verdict, c.message, c.diagnosis, c.corrected, c.counterexample) for c in r.claims]  # noqa: E731
     assert strip(again) == strip(first)
@@ -68,7 +72,7 @@ def test_undecided_claims_are_not_cached(tmp_path: Path) -> None:
     path.write_text(two_layer({"dW1": "X.T @ (((P - Y) @ W2.T / N) * (h1 > 0)) + 2 * reg * W1"}))
     [slow] = check_path(path, budget=0.001, cache=cache).claims
     assert slow.verdict.label == "UNDECIDED"
-    assert cached_result(load_file(path), path, 0.001, False, cache) is None
+    assert _cached(path, 0.001, cache) is None
 
 
 def _record(results: list[FileResult]) -> object:
@@ -93,7 +97,7 @@ def test_a_cached_run_is_indistinguishable_from_a_fresh_one(tmp_path: Path, name
     cache = ProofCache(tmp_path / "c.sqlite")
     filled = check_path(EXAMPLES / name, cache=cache)
     engine_hit = check_path(EXAMPLES / name, cache=cache)  # every claim from the cache, through the engine
-    fast = cached_result(load_file(EXAMPLES / name), EXAMPLES / name, 10.0, False, cache)  # the SymPy-free path
+    fast = _cached(EXAMPLES / name, 10.0, cache)  # the SymPy-free path
     assert fast is not None
     assert _record([fresh]) == _record([filled]) == _record([engine_hit]) == _record([fast])
 

@@ -12,7 +12,7 @@ from derive_check.derive.printing.names import name_latex
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply
 
-MAX_TERMS = 24  # terms shown; longer normal forms are cut with a count
+NORMAL_FORM_TERMS = 24  # terms shown; longer normal forms are cut with a count
 TERMS_PER_LINE = 3
 
 
@@ -32,7 +32,7 @@ def _terms(items: list[tuple[list[tuple[str, str]], tuple[Factor, ...], sp.Expr]
         return "0"
     masks = _mask_labels(ctx)
     parts = []
-    for bound, factors, coeff in items[:MAX_TERMS]:
+    for bound, factors, coeff in items[:NORMAL_FORM_TERMS]:
         sums = "".join(rf"\sum_{{{_index(i)} < {name_latex(r)}}}" for i, r in bound)
         body = " ".join(_factor(f, masks) for f in factors) or "1"
         sign = "-" if coeff.could_extract_minus_sign() else "+"
@@ -41,8 +41,8 @@ def _terms(items: list[tuple[list[tuple[str, str]], tuple[Factor, ...], sp.Expr]
         parts.append(f"{sign} {scale}{sums} {body}")
     lines = [" ".join(parts[k : k + TERMS_PER_LINE]).removeprefix("+ ") for k in range(0, len(parts), TERMS_PER_LINE)]
     text = "\n".join(lines)  # a continuation line starts with '-' or with the '+' the report adds
-    if len(items) > MAX_TERMS:
-        text += rf" + \dots\ (\text{{{len(items) - MAX_TERMS} more terms}})"
+    if len(items) > NORMAL_FORM_TERMS:
+        text += rf" + \dots\ (\text{{{len(items) - NORMAL_FORM_TERMS} more terms}})"
     return text
 
 

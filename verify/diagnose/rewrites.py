@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from derive_check.derive.model.spec import ModelSpec
+from derive_check.derive.ops.spec import Kind
+from derive_check.derive.ops.table import OPS
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply, Const, Node, Ref
 
@@ -34,7 +36,7 @@ def vocabulary_of(spec: ModelSpec) -> Vocabulary:
     factors: list[tuple[str, Node]] = []
     for line in spec.forward:
         expr = line.expr
-        if isinstance(expr, Apply) and expr.op in ("relu", "leaky_relu"):
+        if isinstance(expr, Apply) and OPS[expr.op].kind is Kind.PIECEWISE and OPS[expr.op].arity == 1:  # relu, leaky
             factors.append((f"the ReLU mask of {line.name}", Apply("gt", (Ref(line.name), Const(Fraction(0))))))
         if isinstance(expr, Apply) and expr.op == "function" and dict(expr.options)["order"] == 0:
             name = dict(expr.options)["name"]

@@ -17,7 +17,7 @@ import hashlib
 import json
 import sqlite3
 import sys
-from dataclasses import asdict, fields, is_dataclass, replace
+from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -85,12 +85,15 @@ def model_key(spec: ModelSpec) -> str:
     return _digest([ENGINE_VERSION, canonical(replace(spec, claims=()))])
 
 
-def shapes_key(spec: ModelSpec) -> str:
-    """The key of a model's declared-shape findings."""
-    return "shapes:" + model_key(spec)
+@dataclass(frozen=True)
+class Keys:
+    """A file's cache keys, computed once per run: its declared-shape findings' and each claim's."""
+
+    shapes: str
+    claims: dict[str, str]
 
 
-def claim_keys(spec: ModelSpec, budget: float, typeset: bool, randomized: bool = False) -> dict[str, str]:
+def file_keys(spec: ModelSpec, budget: float, typeset: bool, randomized: bool = False) -> Keys:
     """The cache key of every claim, in order: the model, the whole resolved claim, the keys of the claims it
     uses (so an edit of dz re-checks dW1 = X.T @ dz), and the options that change a verdict."""
     base = model_key(spec)
@@ -102,7 +105,7 @@ def claim_keys(spec: ModelSpec, budget: float, typeset: bool, randomized: bool =
                 used |= refs(tree) & keys.keys()
         fields_ = [base, canonical(claim), [keys[u] for u in sorted(used)], budget, typeset, randomized]
         keys[claim.name] = _digest(fields_)
-    return keys
+    return Keys(shapes="shapes:" + base, claims=keys)
 
 
 def _digest(value: Any) -> str:
@@ -110,7 +113,7 @@ def _digest(value: Any) -> str:
 
 
 class ProofCache:
-    """Claim results on disk, keyed by `claim_keys`."""
+    """Claim results on disk, keyed by `file_keys`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

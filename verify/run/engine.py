@@ -34,7 +34,7 @@ from derive_check.verify.diagnose.rewrites import vocabulary_of
 from derive_check.verify.diagnose.search import Diagnosis, diagnose
 from derive_check.verify.refute.counterexample import find_counterexample
 from derive_check.verify.results import ClaimResult, Counterexample, FileResult, GeneralProof, Verdict
-from derive_check.verify.run.cache import ProofCache, claim_keys, shapes_key
+from derive_check.verify.run.cache import Keys, ProofCache, file_keys
 from derive_check.verify.run.load import failed_result, load
 from derive_check.verify.run.replay import assemble
 
@@ -103,10 +103,13 @@ def check_model(
     typeset: bool = False,
     cache: ProofCache | None = None,
     randomized: bool = False,
+    keys: Keys | None = None,
 ) -> FileResult:
-    """Build and check one resolved model (what `load` returns): every claim, in order."""
+    """Build and check one resolved model (what `load` returns): every claim, in order (`keys`: its cache keys,
+    if the caller has computed them already)."""
     started = time.perf_counter()
-    keys = claim_keys(spec, budget, typeset, randomized) if cache else {}
+    if cache and keys is None:
+        keys = file_keys(spec, budget, typeset, randomized)
     try:
         with time_budget(build_budget):
             net = build_network(spec)
@@ -119,20 +122,20 @@ def check_model(
         return failed_result(path, f"{path}: error: {INTERNAL}: {type(exc).__name__}: {exc}"[:400], started)
     session = Session(net, Equality(net), dict(net.values), randomized)
     results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
-    if cache:
-        cache.put_all(shapes_key(spec), results)
+    if cache and keys:
+        cache.put_all(keys.shapes, results)
     for claim in spec.claims:
         if progress:
             progress(claim.name)
         binding = bind(session, claim)  # the same step whether the verdict is cached or not
-        hit = cache.get(keys[claim.name], claim) if cache else None
+        hit = cache.get(keys.claims[claim.name], claim) if cache and keys else None
         if hit is not None:
             results.append(hit)
             continue
         result = check_claim(session, claim, budget, binding=binding)
         results.append(result)
-        if cache:
-            cache.put(keys[claim.name], result)
+        if cache and keys:
+            cache.put(keys.claims[claim.name], result)
     typeset_session = session if typeset else None
     return assemble(spec, path, results, started, typeset, typeset_session)
 

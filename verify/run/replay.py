@@ -13,21 +13,18 @@ from typing import TYPE_CHECKING
 
 from derive_check.derive.model.spec import ModelSpec
 from derive_check.verify.results import ClaimResult, FileResult
-from derive_check.verify.run.cache import ProofCache, claim_keys, shapes_key
+from derive_check.verify.run.cache import Keys, ProofCache
 from derive_check.verify.witness.crosscheck import crosscheck
 
 if TYPE_CHECKING:
     from derive_check.verify.check.session import Session
 
 
-def cached_result(
-    spec: ModelSpec, path: Path, budget: float, typeset: bool, cache: ProofCache, randomized: bool = False
-) -> FileResult | None:
+def cached_result(spec: ModelSpec, path: Path, keys: Keys, typeset: bool, cache: ProofCache) -> FileResult | None:
     """The file's result from the cache alone, or None if anything has to be checked."""
     started = time.perf_counter()
-    keys = claim_keys(spec, budget, typeset, randomized)
-    hits = [cache.get(keys[c.name], c) for c in spec.claims]
-    shapes = cache.get_all(shapes_key(spec))  # written only after the model built: evidence it does
+    hits = [cache.get(keys.claims[c.name], c) for c in spec.claims]
+    shapes = cache.get_all(keys.shapes)  # written only after the model built: evidence it does
     if shapes is None or any(hit is None for hit in hits):
         return None
     return assemble(spec, path, [*shapes, *(h for h in hits if h is not None)], started, typeset, None)

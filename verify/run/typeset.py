@@ -22,7 +22,7 @@ from derive_check.verify.refute.display import readable_expr
 from derive_check.verify.results import ClaimResult, FileResult, ModelSummary, Verdict, WorkedEntry
 
 TERMS_PER_LINE = 3
-MAX_TERMS = 9
+WORKED_TERMS = 9  # terms of a worked entry shown; the rest are counted
 
 
 def vocabulary(spec: ModelSpec) -> tuple[set[str], set[str]]:
@@ -113,7 +113,7 @@ def worked_entry(session: Session, claim: ClaimSpec, result: ClaimResult, entrie
 
 def _lines(expr: sp.Expr, labels: Mapping[sp.Symbol, Label]) -> tuple[str, ...]:
     terms = list(sp.Add.make_args(sp.expand(expr)))  # a product of sums too: one long line would be unreadable
-    shown, hidden = terms[:MAX_TERMS], len(terms) - MAX_TERMS
+    shown, hidden = terms[:WORKED_TERMS], len(terms) - WORKED_TERMS
     lines = []
     for start in range(0, len(shown), TERMS_PER_LINE):
         chunk = sp.Add(*shown[start : start + TERMS_PER_LINE], evaluate=False) if len(shown) > 1 else shown[0]

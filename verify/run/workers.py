@@ -23,6 +23,7 @@ from pathlib import Path
 
 from derive_check.derive.model.spec import ModelSpec
 from derive_check.verify.results import FileResult
+from derive_check.verify.run.cache import Keys
 
 MEMORY_LIMIT = 8 * 2**30  # bytes of address space for a worker
 
@@ -52,22 +53,22 @@ def hard_deadline(claims: int, budget: float, build_budget: float) -> float:
 
 
 def check_in_workers(
-    files: Sequence[tuple[Path, ModelSpec]],
+    files: Sequence[tuple[Path, ModelSpec, Keys | None]],
     settings: Settings,
     jobs: int,
     done: Callable[[Path], None] | None = None,
 ) -> list[FileResult]:
-    """Every (file, its resolved model) checked in forked children, at most `jobs` at a time; results in order.
-
-    The model was parsed once, by the caller: a forked child inherits it and never reads the file again."""
+    """Every (file, its resolved model, its cache keys) checked in forked children, at most `jobs` at a time;
+    results in order. The caller parsed the model and computed the keys once: a forked child inherits them and
+    never reads the file again."""
     results: dict[int, FileResult] = {}
     pending = list(enumerate(files))
     running: dict[int, _Job] = {}
     try:
         while pending or running:
             while pending and len(running) < max(jobs, 1):
-                k, (path, spec) = pending.pop(0)
-                running[k] = _start(path, spec, settings)
+                k, (path, spec, keys) = pending.pop(0)
+                running[k] = _start(path, spec, keys, settings)
             now = time.perf_counter()
             timeout = max(0.0, min(j.deadline for j in running.values()) - now)
             wait([r for j in running.values() for r in (j.receive, j.child.sentinel)], timeout)
@@ -84,13 +85,13 @@ def check_in_workers(
     return [results[k] for k in range(len(files))]
 
 
-def _start(path: Path, spec: ModelSpec, settings: Settings) -> _Job:
+def _start(path: Path, spec: ModelSpec, keys: Keys | None, settings: Settings) -> _Job:
     from derive_check.verify.run.engine import BUILD_BUDGET
 
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     # not a daemon: a daemonic process may not start the pool `verify.decide.parallel` uses; it is always joined
-    child = context.Process(target=_work, args=(send, path, spec, settings), daemon=False)
+    child = context.Process(target=_work, args=(send, path, spec, keys, settings), daemon=False)
     started = time.perf_counter()
     child.start()
     send.close()
@@ -114,14 +115,14 @@ def _finish(job: _Job) -> FileResult:
     return FileResult(file=str(job.path), title=job.path.stem, error=message, seconds=time.perf_counter() - job.started)
 
 
-def _work(send: Connection, path: Path, spec: ModelSpec, settings: Settings) -> None:
+def _work(send: Connection, path: Path, spec: ModelSpec, keys: Keys | None, settings: Settings) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     from derive_check.verify.run.cache import ProofCache
     from derive_check.verify.run.engine import check_model
 
     cache = ProofCache.open(settings.cache_path, warn=False) if settings.cache_path else None
     result = check_model(
-        spec, path, settings.budget, typeset=settings.typeset, cache=cache, randomized=settings.randomized
+        spec, path, settings.budget, typeset=settings.typeset, cache=cache, randomized=settings.randomized, keys=keys
     )
     send.send(result)
     send.close()
