@@ -377,3 +377,151 @@ def test_an_unusable_cache_is_skipped_with_a_warning_never_a_traceback(tmp_path:
         assert cache is None  # refused, so the run goes on uncached instead of failing
     (tmp_path / "f.toml").write_text(BASE)
     assert [c.verdict for c in check_path(tmp_path / "f.toml", cache=cache).claims] == [P]
+
+
+# Found by an adversarial review of the op-table refactor (all five predate it).
+
+LEAKY_TINY = """
+[sizes]
+N = 2
+D = 2
+[inputs]
+X = "N x D"
+[params]
+w = "D"
+[forward]
+z = "X @ w"
+a = "exp(leaky_relu(z, alpha=0.5))"
+L = "sum(a)"
+[claims]
+dw = "X.T @ (a * (0.5 + 0.5 * (z > 0))) + (2 - N) * 1e400 * DIFFERENCE"
+""".replace("DIFFERENCE", "X.T @ (exp(leaky_relu(z, alpha=1e-400)) - exp(leaky_relu(z, alpha=3e-400)))")
+
+
+def test_options_that_differ_never_print_alike_so_their_atoms_never_merge() -> None:
+    """leaky_relu(z, alpha=1e-400) and leaky_relu(z, alpha=3e-400) are different functions: printed as floats both
+    were 'alpha=0.0', one index-notation atom, and a false claim was 'proved for all sizes' (the 100-digit witness
+    cannot see a 1e-400 difference)."""
+    [result] = check_text(LEAKY_TINY)
+    assert result.general is None or not result.general.proved, result.general
+
+
+INDEX_AS_VALUE = """
+[sizes]
+N = 3
+D = 4
+B = 5
+C = 6
+[inputs]
+X = "N x D"
+[params]
+w = "D"
+[forward]
+s = "sum(sum(i * (i - 1) * (i - 2) * X[i] * w) for i in range(N))"
+t = "sum(sum(i * (i - 1) * (i - 2) * i * (i - 1) * (i - 2) * X[i] * w) for i in range(N))"
+u = "sum(sum(X[i] * w) for i in range(N))"
+L = "s * s - t * u"
+[claims]
+dw = "0 * w"
+"""
+
+
+def test_a_summed_index_used_as_a_number_is_not_a_tensor_constant_in_index_notation() -> None:
+    """In sum(i * x[i] for i in range(N)) the number i varies with the sum; read as a constant factor 'i' the index
+    engine found the loss identically 0 and 'proved' dw = 0 for all sizes (false at N = 4)."""
+    [result] = check_text(INDEX_AS_VALUE)
+    assert result.general is None or not result.general.proved, result.general
+
+
+RELU_TWICE = """
+[sizes]
+N = 2
+D = 3
+H = 2
+[inputs]
+X = "N x D"
+T = "N x H"
+[params]
+W = "D x H"
+[forward]
+z = "X @ W"
+h = "relu(z)"
+L = "sum(h * T)"
+[claims.dW]
+latex = '''\\frac{\\partial L}{\\partial W} = X^T (T \\odot \\text{ReLU}''(z))'''
+"""
+
+
+def test_a_second_derivative_in_latex_is_not_read_as_the_first() -> None:
+    """ReLU''(z) is 0 almost everywhere, not [z > 0]: it was read as ReLU'(z) and the claim was PROVED."""
+    [result] = check_text(RELU_TWICE)
+    assert result.verdict is E and "not built in" in result.message
+
+
+LATEX_COUNT = """
+[sizes]
+N = 2
+D = 3
+[inputs]
+X = "N x D"
+[params]
+w = "D"
+[forward]
+L = "sum(i * (X[i] @ w) for i in range(N))"
+[aliases]
+'x' = "X"
+[claims.dw_one]
+wrt = "w"
+latex = '''\\frac{\\partial L}{\\partial w} = \\sum_{i=1}^{N} i x_i'''
+[claims.dw_zero]
+wrt = "w"
+latex = '''\\frac{\\partial L}{\\partial w} = \\sum_{i=0}^{N-1} i x_i'''
+[claims.dw_shifted]
+wrt = "w"
+latex = '''\\frac{\\partial L}{\\partial w} = \\sum_{i=1}^{N} (i - 1) x_i'''
+"""
+
+
+def test_a_latex_sum_from_1_counts_its_index_from_1() -> None:
+    """Σ_{i=1}^N i x_i is Σ_r (r + 1) X[r] with rows r from 0: the index as a number was read 0-based and a false
+    claim PROVED. As a subscript x_i is row i - 1 either way."""
+    results = {r.name: r.verdict for r in check_text(LATEX_COUNT)}
+    assert results == {"dw_one": R, "dw_zero": P, "dw_shifted": P}
+
+
+def test_a_latex_sum_without_a_range_may_not_use_its_index_as_a_number() -> None:
+    """Σ_i i x_i: whether i starts at 0 or 1 changes the value, so the claim must say (an ERROR with a caret)."""
+    text = LATEX_COUNT.replace("\\sum_{i=1}^{N} i x_i", "\\sum_{i} i x_i")
+    assert text != LATEX_COUNT
+    assert {r.name: r.verdict for r in check_text(text)}["dw_one"] is E
+
+
+LOG_SPLIT = """
+[sizes]
+N = 1
+[inputs]
+X = "N"
+Y = "N"
+[params]
+W = "N"
+[forward]
+L = "sum(W * log(X * Y))"
+[claims]
+dW = "log(X) + log(Y)"
+dW_same = { wrt = "W", formula = "log(X * Y)" }
+"""
+
+
+def test_log_of_a_product_is_split_only_where_both_sides_have_one_domain() -> None:
+    """log(X Y) = log X + log Y only for X, Y > 0; the model is defined at X = -1, Y = -2 where the claim is not,
+    so 'log(X) + log(Y)' is not dL/dW. The engine split every log of a product, and the witness skipped the points
+    where the claim was undefined; it now counts them against the claim."""
+    results = {r.name: r.verdict for r in check_text(LOG_SPLIT)}
+    assert results["dW_same"] is P
+    assert results["dW"] is not P
+
+
+def test_log_of_a_softmax_still_cancels_its_exp_atoms() -> None:
+    """log(e_c / Σ e) = u_c - log Σ e: every factor is positive, so the split is sound and keeps softmax
+    cross-entropy proofs exact."""
+    assert [r.verdict for r in check_text(SOFTMAX + 'dscores = "(P - Y) / N"\n')] == [P]

@@ -41,6 +41,7 @@ class SymbolicBackend:
         self._relu_calls: dict[str, int] = {}
         self.gradients: dict[str, Array] = {}  # scalar function name -> its partials, shaped like its argument
         self.names: dict[sp.Expr, str] = {}  # entry -> the first forward entry it is, e.g. "y[0,0]"
+        self._positives: dict[sp.Expr, bool] = {}
 
     def _of(self, u: sp.Expr, index: tuple[int, ...]) -> Label:
         """How the argument of an atom reads: its own label, or the entry of the line being evaluated."""
@@ -59,21 +60,48 @@ class SymbolicBackend:
         return out
 
     def log(self, x: Array) -> Array:
-        """Element-wise log that cancels exp atoms and splits products."""
+        """Element-wise log that cancels exp atoms and splits products of positive factors."""
         return _elementwise(self._log, x)
 
     def _log(self, v: sp.Expr) -> sp.Expr:
+        """log v, with log(a b) = log a + log b and log(a^k) = k log a only where both sides have one domain.
+
+        log(a b) and log a + log b agree wherever either is defined exactly when every factor but one is
+        positive (then the product is positive iff that factor is); log(a^k) = k log a needs a > 0 or an odd k.
+        Splitting log(X Y) for arbitrary X, Y would prove `log(X) + log(Y)` for a model defined at X, Y < 0.
+        """
         if v.is_number and v.is_positive is not True:
             raise OpDomainError(f"log of {v}: the logarithm is defined for positive numbers only")
         if v in self.atoms.definition:  # look through line atoms so log(softmax) cancels
             return self._log(self.atoms.definition[v])
         if v in self.atoms.exp_argument:
             return self.atoms.exp_argument[v]
-        if v.is_Mul:
+        if v.is_Mul and sum(not self._positive(f) for f in v.args) <= 1:
             return sp.Add(*(self._log(f) for f in v.args))
-        if v.is_Pow and v.exp.is_Integer:
+        if v.is_Pow and v.exp.is_Integer and (v.exp % 2 == 1 or self._positive(v.base)):
             return v.exp * self._log(v.base)
         return Log(v)
+
+    def _positive(self, v: sp.Expr) -> bool:
+        """Whether v > 0 wherever it is defined, by structure: exp atoms, positive ops' atoms (σ, softplus),
+        positive numbers, and sums, products and integer powers of those; line atoms by their definition."""
+        found = self._positives.get(v)
+        if found is None:
+            atoms = self.atoms
+            if v.is_number:
+                found = bool(v.is_positive)
+            elif v in atoms.definition:
+                found = self._positive(atoms.definition[v])
+            elif v in atoms.exp_argument:
+                found = True
+            elif v in atoms.smooth:
+                found = OPS[atoms.smooth[v][0]].positive
+            elif v.is_Add or v.is_Mul:
+                found = all(self._positive(a) for a in v.args)
+            else:
+                found = bool(v.is_Pow and v.exp.is_Integer and self._positive(v.base))
+            self._positives[v] = found
+        return found
 
     def smooth(self, kind: str, x: Array) -> Array:
         """A smooth element-wise op (sigmoid, tanh, ...) as atoms, differentiated by the op table's formula."""

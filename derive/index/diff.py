@@ -18,7 +18,7 @@ import sympy as sp
 from derive_check.derive.index.form import Factor, IndexContext, Kind, NotGeneral, Sum, Term, delta, entry, product
 from derive_check.derive.ops.spec import ARG, SELF
 from derive_check.derive.ops.table import OPS
-from derive_check.derive.tree import Apply, Ref, substitute
+from derive_check.derive.tree import Apply, substitute
 
 
 @dataclass
@@ -59,6 +59,6 @@ def factor_derivative(f: Factor, target: str, at: tuple[str, ...], ctx: Calculus
     if op.derivative is None:
         raise NotGeneral(f"'{node.op}' has no derivative rule")
     argument = node.args[0]
-    slope = substitute(op.derivative(node), {ARG: argument, SELF: Ref(f.name)})  # _self: this very factor
+    slope = substitute(op.derivative(node), {ARG: argument, SELF: node})  # _self: the application itself
     du = derivative(entry(argument, f.indices, ctx), target, at, ctx)
     return product(entry(slope, f.indices, ctx), du) if du else []

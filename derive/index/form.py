@@ -236,8 +236,10 @@ def entry(node: Node, out: tuple[str, ...], ctx: IndexContext) -> Sum:
     if isinstance(node, Ref):
         if node.name in ctx.sizes:
             return [Term(size_symbol(node.name))]
-        if node.name in ctx.atoms:  # an atom met before, by its name (a derivative formula's `_self`)
-            return [Term(sp.Integer(1), (), (ctx.atoms[node.name].at(out),))]
+        if node.name in ctx.bindings:  # sum(i * x[i] for i in range(N)): i as a number, not an index
+            raise NotGeneral(
+                f"the summed index {node.name} is used as a value, which the index calculus does not cover"
+            )
         definition = ctx.definitions.get(node.name)
         if definition is not None and node.name not in ctx.keep:
             if isinstance(definition, Apply) and OPS[definition.op].atom:

@@ -64,9 +64,10 @@ def read_latex(
         if tree.data == "relation":
             left, relation, right = tree.children
             of, wrt = builder.left_side(left)
-            claim = LatexClaim(builder.transform(cast("Tree[Token]", right)), of, wrt, str(relation) == "+=")
+            expr = _counted(builder.transform(cast("Tree[Token]", right)), {}, text, where)
+            claim = LatexClaim(expr, of, wrt, str(relation) == "+=")
         else:
-            claim = LatexClaim(builder.transform(tree), None, None, False)
+            claim = LatexClaim(_counted(builder.transform(tree), {}, text, where), None, None, False)
         check_latex_names(claim.expr, names | index_vars, text, where)
         return claim
     except VisitError as exc:  # errors raised while building arrive wrapped by lark
@@ -196,7 +197,9 @@ class _Builder(Transformer):  # type: ignore[type-arg]
                 f"(or {index}=0 to N-1), with N a declared size ({', '.join(sorted(self.sizes)) or 'none'}), is read",
                 meta,
             )
-        return Apply("index_sum", (body,), (("index", index), ("size", size), ("rows", 1), ("open", 1)))
+        start = 0 if lower == zero else (1 if upper is not None else -1)  # -1: \sum_i, where i starts is unsaid
+        options = (("index", index), ("size", size), ("rows", 1), ("open", 1), ("from", start))
+        return Apply("index_sum", (body,), options)
 
     def bounds_from(self, args: list[object]) -> tuple[str, Node | None, Node | None]:
         """\\sum_{i=a}^{b}: (index, lower, upper or None)."""
@@ -226,7 +229,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             return Apply("function", (body,), (("name", name), ("order", primes)))
         wrapped = re.fullmatch(r"\\(?:text|operatorname|mathrm)\{(\w+)\}", function)
         word = LATEX_WORDS[wrapped.group(1)] if wrapped else LATEX_COMMANDS[function[1:]]
-        if primes and word == "relu":
+        if primes == 1 and word == "relu":
             return Apply("gt", (body, Const(Fraction(0))))  # ReLU'(z) = 1[z > 0]
         if primes == 1 and OPS[word].derivative is not None:  # \sigma'(z): the op table's derivative at z
             return derivative_at(Apply(word, (body,)))
@@ -282,6 +285,29 @@ def check_latex_names(node: Node, known: set[str], text: str, where: Location) -
 def _find(text: str, word: str) -> tuple[int, int]:
     match = re.search(rf"{re.escape(word)}", text)
     return (match.start(), match.end()) if match else (0, 1)
+
+
+def _counted(node: Node, starts: dict[str, int], text: str, where: Location) -> Node:
+    r"""A LaTeX summation index used as a number counts from where the sum starts: \sum_{i=1}^{N} i x_i is
+    sum((i + 1) * x[i] for i in range(N)); as a subscript (x_i: row i) it is already read that way."""
+    if isinstance(node, Ref) and node.name in starts:
+        start = starts[node.name]
+        if start < 0:
+            raise InputError(
+                f"the index {node.name} is used as a number, so its range matters: write \\sum_{{{node.name}=1}}^{{N}} "
+                f"or \\sum_{{{node.name}=0}}^{{N-1}}",
+                _at(where, text, *_find(text, node.name)),
+            )
+        return Apply("add", (node, Const(Fraction(start)))) if start else node
+    if not isinstance(node, Apply):
+        return node
+    if node.op == "entry":  # subscripts are positions, not numbers
+        return Apply("entry", (_counted(node.args[0], starts, text, where), *node.args[1:]), node.options)
+    if node.op == "index_sum" and node.option("from") is not None:
+        inner = {**starts, str(node.option("index")): int(node.option("from") or 0)}
+        options = tuple(kv for kv in node.options if kv[0] != "from")
+        return Apply("index_sum", (_counted(node.args[0], inner, text, where),), options)
+    return Apply(node.op, tuple(_counted(a, starts, text, where) for a in node.args), node.options)
 
 
 def _extended(op: str, left: Node, right: Node) -> Node:

@@ -70,7 +70,30 @@ class Printer:
         return f"({text})"
 
     def option(self, value: object) -> str:
-        """A keyword option's value."""
+        """A keyword option's value, exactly: atoms are identified by their printed formula, so two different
+        values must never print alike (alpha=1e-400 is not alpha=3e-400, though both are 0.0 as floats)."""
         if isinstance(value, Fraction) and value.denominator != 1:
-            return str(float(value))
+            return exact_decimal(value)
         return str(value)
+
+
+def exact_decimal(value: Fraction) -> str:
+    """A terminating fraction as the decimal literal that denotes it (0.25, 1e-400); others as (p / q)."""
+    q = value.denominator
+    for prime in (2, 5):
+        while q % prime == 0:
+            q //= prime
+    if q != 1:
+        return f"({value.numerator} / {value.denominator})"
+    scale = 0
+    while (value * 10**scale).denominator != 1:
+        scale += 1
+    digits = abs(int(value * 10**scale))
+    sign = "-" if value < 0 else ""
+    if scale <= 12:
+        text = str(digits).rjust(scale + 1, "0")
+        return f"{sign}{text[:-scale]}.{text[-scale:]}"
+    while digits % 10 == 0:
+        digits //= 10
+        scale -= 1
+    return f"{sign}{digits}e-{scale}"

@@ -26,6 +26,11 @@ class PointRejected(ValueError):
     """The random point sits too close to a kink or outside a domain: draw another one."""
 
 
+class Undefined(PointRejected):
+    """A value outside a domain here (log of a non-positive number, division by ~0). In the model it rejects the
+    point; in a claim evaluated where the model is defined it refutes the claim, which says nothing there."""
+
+
 class Arr:
     """A rank 0-2 (any rank, really) row-major array: `shape` and the flat list `data`."""
 

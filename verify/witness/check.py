@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import mpmath
@@ -39,6 +38,7 @@ from derive_check.verify.witness.arrays import (
     Num,
     PointRejected,
     Points,
+    Undefined,
     WitnessError,
     entry_positions,
     fmt,
@@ -46,6 +46,7 @@ from derive_check.verify.witness.arrays import (
     unravel,
 )
 from derive_check.verify.witness.interp import Functions, Interp
+from derive_check.verify.witness.report import WitnessReport
 
 DPS, STEP, TOLERANCE = 100, "1e-40", "1e-25"
 MAX_ASSIGNMENTS, MAX_TRIES, MAX_LOCALISE, POINT_CHARS = 16, 50, 32, 600
@@ -55,16 +56,6 @@ Prepared = tuple[list[int], list[list[tuple[Index, Num]]]]  # target positions; 
 
 def _flip(index: Index, flip: bool) -> Index:
     return tuple(reversed(index)) if flip else index
-
-
-@dataclass(frozen=True)
-class WitnessReport:
-    """The witness's verdict on one claim: True agrees, False disagrees, None cannot judge."""
-
-    agrees: bool | None
-    message: str
-    checks: int
-    sizes: tuple[tuple[str, int], ...]
 
 
 class _Run:
@@ -115,9 +106,12 @@ class _Run:
         """The target entries, the claimed value and a map (k, j) -> claim index, at the unperturbed point."""
         it = Interp(self.ctx, self.sizes, self.functions, guard=True)
         env = dict(env)
+        undefined = set()  # earlier claims with no value here: this claim is undefined only if it uses one
         for name, tree in self.earlier.items():
             try:
                 env[name] = it.value(tree, env, local)
+            except Undefined:
+                undefined.add(name)
             except WitnessError as exc:
                 raise WitnessError(f"earlier claim {name} cannot be evaluated: {exc}") from None
         target = env[self.claim.target]
@@ -129,7 +123,12 @@ class _Run:
         positions = entry_positions(target.shape, index)
         rest = target.shape[len(index) :]
         sub = () if index and all(d == 1 for d in rest) else rest  # as `entry` reads it: z[j] of a column is a scalar
-        of = self.of_value(it, env, local)
+        try:
+            of = self.of_value(it, env, local)
+        except Undefined as exc:  # what is differentiated has no value here: another point
+            raise PointRejected(str(exc)) from None
+        if refs(self.tree) & undefined:
+            raise Undefined(f"it uses {', '.join(sorted(refs(self.tree) & undefined))}, which has no value here")
         value = it.value(self.tree, env, local)
         numerator, m, n = self.claim.layout == "numerator", len(of.data), len(positions)
         if not of.shape:  # a gradient: shaped like the target's entries (transposed in numerator layout)
@@ -288,7 +287,11 @@ class _Run:
             labels = tuple((n, local[v]) for n, v in self.claim.labels)
             if labels not in envs:
                 envs[labels] = self.forward(point, labels)
-            todo.append((local, envs[labels], self.prepare(envs[labels], local)))
+            try:
+                todo.append((local, envs[labels], self.prepare(envs[labels], local)))
+            except Undefined as exc:  # the model is defined and differentiable here (it was evaluated), the claim not
+                where = f" with {', '.join(f'{k}={v}' for k, v in local.items())}" if local else ""
+                return f"{self.claim.name} has no value at a point where the loss is defined{where}: {exc}", 0
         for done, (local, env, prep) in enumerate(todo, 1):
             failure = self.check(point, env, local, prep)
             if failure is not None:

@@ -21,6 +21,7 @@ from derive_check.verify.witness.arrays import (
     Arr,
     Num,
     PointRejected,
+    Undefined,
     WitnessError,
     binary,
     entry,
@@ -158,13 +159,13 @@ class Interp:
     def denominator(self, x: Num) -> Num:
         """Reject divisions by (nearly) zero."""
         if abs(x) < self.tiny:
-            raise PointRejected("a division by a number smaller than 1e-30")
+            raise Undefined("a division by a number smaller than 1e-30")
         return x
 
     def log(self, x: Num) -> Num:
         """The natural log; a non-positive argument rejects the point."""
         if x <= 0:
-            raise PointRejected(f"log of a non-positive number ({self.ctx.nstr(x, 3)})")
+            raise Undefined(f"log of a non-positive number ({self.ctx.nstr(x, 3)})")
         return self.ctx.log(x)
 
     # The arithmetic the op table's `witness` facets use (`derive.ops.spec.WitnessArith`), on this module's arrays.

@@ -14,7 +14,8 @@ from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.declarations import MAX_SIZE
 from derive_check.derive.model.spec import ModelSpec, load_file
 from derive_check.derive.tree import Node
-from derive_check.verify.witness.check import WitnessReport, witness_claim
+from derive_check.verify.witness.check import witness_claim
+from derive_check.verify.witness.report import WitnessReport
 
 
 def other_sizes(spec: ModelSpec) -> list[dict[str, int]]:

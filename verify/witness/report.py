@@ -1,0 +1,15 @@
+"""What the witness says about one claim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WitnessReport:
+    """The witness's verdict on one claim: True agrees, False disagrees, None cannot judge."""
+
+    agrees: bool | None
+    message: str
+    checks: int
+    sizes: tuple[tuple[str, int], ...]
