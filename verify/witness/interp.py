@@ -157,9 +157,12 @@ class Interp:
             raise PointRejected(f"a relu argument or '>' difference is {self.ctx.nstr(x, 3)}, too close to 0")
 
     def denominator(self, x: Num) -> Num:
-        """Reject divisions by (nearly) zero."""
+        """A division by 0 has no value; one by a number below 1e-30 in size only rejects the point (a softmax
+        probability or 1 - sigmoid(z) can be that small where everything is defined)."""
+        if x == 0:
+            raise Undefined("a division by 0")
         if abs(x) < self.tiny:
-            raise Undefined("a division by a number smaller than 1e-30")
+            raise PointRejected("a division by a number smaller than 1e-30")
         return x
 
     def log(self, x: Num) -> Num:
