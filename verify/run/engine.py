@@ -185,7 +185,6 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
     def entries_of(candidate: Node) -> list[Entry]:
         return session.entries(claim, candidate)
 
-    scalars = [n for n, a in net.symbols.items() if np.ndim(a) == 0]
     symbolic = session.gradient_mismatch(claim)
     try:
         entries = session.checked[claim.name] = entries_of(tree)
@@ -194,11 +193,7 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
     except ShapeError as exc:
         return out.done(Verdict.SHAPE_ERROR, exc.message, detail=exc.render())
     except ShapeMismatch as exc:
-        reading = (
-            diagnose(eq, vocabulary_of(session.net.spec), tree, None, entries_of, scalars, claim.target)
-            if explain
-            else None
-        )
+        reading = _diagnosis(session, tree, None, entries_of, claim) if explain else None
         return out.done(Verdict.SHAPE_ERROR, str(exc), diagnosis=reading)
     except InputError as exc:
         return out.done(Verdict.ERROR, exc.message, detail=exc.render())
@@ -230,11 +225,7 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
             entries=len(entries),
         )
     found = find_counterexample(net, claim, entries, residuals, first, random.Random(first))
-    diagnosis = (
-        diagnose(eq, vocabulary_of(session.net.spec), tree, entries, entries_of, scalars, claim.target)
-        if explain
-        else None
-    )
+    diagnosis = _diagnosis(session, tree, entries, entries_of, claim) if explain else None
     if found is None:
         return out.done(
             Verdict.UNDECIDED,
@@ -252,8 +243,29 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
 
 
 def _general(session: Session, claim: ClaimSpec, tree: Node) -> GeneralProof:
-    """The proof for all sizes (`verify.decide.general`), given the earlier claims' formulas."""
-    return general_proof(session.net.spec, claim, tree, {k: v for k, v in session.trees.items() if k != claim.name})
+    """The proof for all sizes (`verify.decide.general`), given the earlier claims' formulas; the verdict at the
+    stated sizes is already decided, so running out of time here costs only the stronger theorem."""
+    earlier = {k: v for k, v in session.trees.items() if k != claim.name}
+    try:
+        return general_proof(session.net.spec, claim, tree, earlier)
+    except BudgetExceeded:
+        return GeneralProof(False, "not proved for all sizes: the claim's time budget ran out first")
+
+
+def _diagnosis(
+    session: Session,
+    tree: Node,
+    entries: list[Entry] | None,
+    entries_of: Callable[[Node], list[Entry]],
+    claim: ClaimSpec,
+) -> Diagnosis | None:
+    """A proved reading of a formula already found wrong, or None; running out of time loses only the reading,
+    never the verdict (a SHAPE ERROR or a refutation stays what it is)."""
+    scalars = [n for n, a in session.net.symbols.items() if np.ndim(a) == 0]
+    try:
+        return diagnose(session.eq, vocabulary_of(session.net.spec), tree, entries, entries_of, scalars, claim.target)
+    except BudgetExceeded:
+        return None
 
 
 def _randomized(session: Session, residuals: list[sp.Expr]) -> RandomizedZero | int | None:
