@@ -54,7 +54,7 @@ def test_axis_is_a_literal_option_of_sum() -> None:
         ("X ** W1", "exponent must be an integer literal", "W1"),
         ("X >= 0", "only strict indicators", "X >= 0"),
         ("sum(X, axis=k)", "option values must be integer literals", "k"),
-        ("sum(X, keepdims=1)", "has no option 'keepdims'", "1"),
+        ("sum(X, keepdims=1)", "keepdims is True or False", "1"),
         ("relu(X, W1)", "takes 1 argument(s), got 2", "relu(X, W1)"),
         ("lambda: 1", "lambda is not part of the formula language", "lambda: 1"),
         ("X[0:2]", "an index must be an index variable or a non-negative integer", "0:2"),

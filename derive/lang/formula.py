@@ -17,7 +17,8 @@ from typing import Any, ClassVar
 
 from derive_check.derive.errors import InputError, Location
 from derive_check.derive.ops.spec import Kind
-from derive_check.derive.ops.table import FUNCTIONS, INFIX, OPS
+from derive_check.derive.ops.spellings import SPELLINGS, SpellingError
+from derive_check.derive.ops.table import FUNCTIONS, INFIX, METHODS, OPS
 from derive_check.derive.tree import Apply, Const, Node, Ref
 
 MAX_FORMULA_CHARS = 4000
@@ -108,30 +109,63 @@ class _Walker:
         raise self.fail("only strict indicators '>' and '<' are supported (relu'(0) = 0 is the convention)", node)
 
     def call(self, node: ast.Call, depth: int) -> Node:
-        if not isinstance(node.func, ast.Name):
-            raise self.fail("only calls of the language's functions are allowed", node.func)
-        if node.func.id == "sum" and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
+        name, receiver = self.callee(node.func)
+        if name == "sum" and receiver is None and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
             return self.index_sum(node.args[0], node, depth)
-        declared = self.declared(node.func.id)
+        if name == "astype" and receiver is not None:  # x.astype(float): the same numbers
+            if len(node.args) != 1 or node.keywords or _dotted(node.args[0]) not in FLOAT_TYPES:
+                raise self.fail("only .astype(float) is supported (a 0/1 indicator is already a number)", node)
+            return self.walk(receiver, depth)
+        operands = [receiver, *node.args] if receiver is not None else list(node.args)
+        declared = self.declared(name) if receiver is None else None
         if declared is not None:
             if len(node.args) != 1 or node.keywords:
-                raise self.fail(f"{node.func.id}() takes exactly one argument", node)
+                raise self.fail(f"{name}() takes exactly one argument", node)
             op, given = declared
             return Apply(op, (self.walk(node.args[0], depth),), given, span=self.span(node))
-        rule = FUNCTIONS.get(node.func.id)
+        spelling = SPELLINGS.get(name)
+        if spelling is not None:
+            if len(operands) != spelling.arity or node.keywords:
+                raise self.fail(f"{name}() takes {spelling.arity} argument(s) and no options ({spelling.doc})", node)
+            try:
+                built = spelling.build([self.walk(a, depth) for a in operands])
+            except SpellingError as exc:
+                raise self.fail(str(exc), node) from None
+            _check_powers(built, self.fail("", node))
+            return built
+        rule = FUNCTIONS.get(name)
         if rule is None or rule.kind is Kind.BINDER:
-            known = ", ".join(sorted([*FUNCTIONS, *self.functions]))
-            raise self.fail(f"unknown function '{node.func.id}' (known: {known})", node.func)
-        if len(node.args) != rule.arity:
-            raise self.fail(f"{rule.spelling}() takes {rule.arity} argument(s), got {len(node.args)}", node)
-        args = tuple(self.walk(a, depth) for a in node.args)
+            known = ", ".join(sorted([*FUNCTIONS, *SPELLINGS, *self.functions]))
+            raise self.fail(f"unknown function '{name}' (known: {known})", node.func)
+        if len(operands) != rule.arity:
+            raise self.fail(f"{rule.spelling}() takes {rule.arity} argument(s), got {len(operands)}", node)
+        args = tuple(self.walk(a, depth) for a in operands)
         options: list[tuple[str, int | Fraction]] = []
         for kw in node.keywords:
             if kw.arg not in rule.options:
                 allowed = ", ".join(rule.options) or "none"
                 raise self.fail(f"{rule.spelling}() has no option '{kw.arg}' (allowed: {allowed})", kw.value)
+            if kw.arg == "keepdims":
+                if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, bool)):
+                    raise self.fail("keepdims is True or False", kw.value)
+                if kw.value.value:
+                    options.append(("keepdims", 1))
+                continue
             options.append((kw.arg, self.literal(kw.value, integer=kw.arg == "axis")))
         return Apply(rule.name, args, tuple(options), span=self.span(node))
+
+    def callee(self, func: ast.expr) -> tuple[str, ast.expr | None]:
+        """The function a call names, and the receiver of a method call: f(x), np.f(x), x.f()."""
+        if isinstance(func, ast.Name):
+            return func.id, None
+        if isinstance(func, ast.Attribute):
+            if isinstance(func.value, ast.Name) and func.value.id in NUMPY:
+                return func.attr, None
+            if func.attr in METHODS:
+                return func.attr, func.value
+            methods = ", ".join(f".{m}()" for m in sorted(METHODS))
+            raise self.fail(f"only calls of the language's functions are allowed (and the methods {methods})", func)
+        raise self.fail("only calls of the language's functions are allowed", func)
 
     def index_sum(self, gen: ast.GeneratorExp, node: ast.Call, depth: int) -> Node:
         """sum(body for i in range(N)): the body at each i, added (a per-sample sum, as in notes)."""
@@ -238,6 +272,27 @@ class _Walker:
         ast.Tuple: paren,
         ast.Subscript: subscript,
     }
+
+
+NUMPY = {"np", "numpy"}  # the module prefix of np.exp(x)
+FLOAT_TYPES = {"float", "np.float64", "np.float32", "numpy.float64", "numpy.float32"}
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def _check_powers(node: Node, error: InputError) -> None:
+    """The exponent rule of '**' for powers a spelling builds (np.power(x, k), np.square)."""
+    if isinstance(node, Apply):
+        if node.op == "pow":
+            _check_exponent(node.args[1], error)
+        for arg in node.args:
+            _check_powers(arg, error)
 
 
 def _check_exponent(node: Node, error: InputError) -> None:

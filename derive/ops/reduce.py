@@ -47,7 +47,7 @@ def _reduce(mean: bool) -> Callable[[Backend, list[Array], Options], Array]:
     def evaluate(be: Backend, xs: list[Array], opts: Options) -> Array:
         x = xs[0]
         axis = _axis(x, opts)
-        total = np.asarray(np.sum(x, axis=axis), dtype=be.dtype)
+        total = np.asarray(np.sum(x, axis=axis, keepdims=bool(opts.get("keepdims"))), dtype=be.dtype)
         if mean:
             count = x.size if axis is None else x.shape[axis]
             total = np.asarray(total / be.const(Fraction(count)), dtype=be.dtype)
@@ -57,11 +57,11 @@ def _reduce(mean: bool) -> Callable[[Backend, list[Array], Options], Array]:
 
 
 def _reduce_shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> Shape:
-    axis = node.option("axis")
+    axis, keep = node.option("axis"), bool(node.option("keepdims"))
     if axis is None:
-        return ()
+        return tuple(1 for _ in args[0]) if keep else ()
     k = int(axis) % max(len(args[0]), 1)
-    return args[0][:k] + args[0][k + 1 :]
+    return args[0][:k] + ((1,) if keep else ()) + args[0][k + 1 :]
 
 
 def _reduce_index(mean: bool) -> Callable[[Apply, tuple[str, ...], IndexAlgebra], Any]:
@@ -70,7 +70,10 @@ def _reduce_index(mean: bool) -> Callable[[Apply, tuple[str, ...], IndexAlgebra]
         axis = node.option("axis")
         axes = range(len(shape)) if axis is None else [int(axis) % max(len(shape), 1)]
         inner, bound, rest = [], [], iter(out)
+        keep = bool(node.option("keepdims"))
         for k, dim in enumerate(shape):
+            if k in axes and keep:
+                next(rest)  # the kept axis has size 1: the result's index there is 0
             if k in axes and dim == 1:
                 inner.append(ZERO_INDEX)
             elif k in axes:
@@ -91,7 +94,13 @@ def _reduce_index(mean: bool) -> Callable[[Apply, tuple[str, ...], IndexAlgebra]
 def _reduce_witness(mean: bool) -> Callable[[WitnessArith, Apply, list[Any]], Any]:
     def witness(w: WitnessArith, node: Apply, xs: list[Any]) -> Any:
         axis = node.option("axis")
-        total = w.reduce_sum(xs[0], None if axis is None else int(axis))
+        keep = bool(node.option("keepdims"))
+        if axis is None:
+            total = w.reduce_sum(xs[0], None)
+            if keep:
+                total = w.reshape(total, tuple(1 for _ in range(w.rank(xs[0]))))
+        else:
+            total = w.reduce_sum(xs[0], int(axis), keep)
         if mean:
             count = w.count(xs[0], None if axis is None else int(axis))
             total = w.unary(total, lambda v: v / count)
@@ -187,7 +196,7 @@ REDUCTIONS = (
         doc="the sum of all entries, or over one axis",
         arity=1,
         kind=Kind.LINEAR,
-        options=("axis",),
+        options=("axis", "keepdims"),
         spelling="sum",
         shape=_reduce_shape,
         evaluate=_reduce(mean=False),
@@ -201,7 +210,7 @@ REDUCTIONS = (
         doc="the mean of all entries, or over one axis",
         arity=1,
         kind=Kind.LINEAR,
-        options=("axis",),
+        options=("axis", "keepdims"),
         spelling="mean",
         shape=_reduce_shape,
         evaluate=_reduce(mean=True),

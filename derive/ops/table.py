@@ -16,6 +16,7 @@ from derive_check.derive.ops.piecewise import PIECEWISE
 from derive_check.derive.ops.reduce import REDUCTIONS
 from derive_check.derive.ops.smooth import SMOOTH
 from derive_check.derive.ops.spec import ARG, SELF, Op, WitnessRule
+from derive_check.derive.ops.spellings import SPELLINGS
 from derive_check.derive.tree import Apply, Node, substitute
 
 GROUPS = (ARITHMETIC, REDUCTIONS, SMOOTH, PIECEWISE, DECLARED)
@@ -24,7 +25,8 @@ FUNCTIONS: dict[str, Op] = {op.spelling: op for op in OPS.values() if op.spellin
 INFIX: dict[type[Any], str] = {op.infix[1]: op.name for op in OPS.values() if op.infix}  # ast operator -> op
 LATEX_COMMANDS: dict[str, str] = {c: op.name for op in OPS.values() for c in op.latex_commands}  # \exp -> exp
 LATEX_WORDS: dict[str, str] = {w: op.name for op in OPS.values() for w in op.latex_words}  # \text{ReLU} -> relu
-RESERVED = frozenset({*FUNCTIONS, "range"})  # names a file may not declare: they spell the language's functions
+METHODS = frozenset({"sum", "mean", "dot", "transpose", "astype"})  # x.sum(axis=0): the function with x first
+RESERVED = frozenset({*FUNCTIONS, *SPELLINGS, "range"})  # names a file may not declare: they spell functions
 
 
 def derivative_at(node: Apply) -> Node:

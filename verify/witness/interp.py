@@ -193,6 +193,12 @@ class Interp:
         """The sum over an axis, or of all entries."""
         return reduce_sum(self.ctx, a, axis, keep)
 
+    def reshape(self, a: Arr, shape: tuple[int, ...]) -> Arr:
+        """The same entries under another shape of the same size."""
+        if size_of(shape) != len(a.data):
+            raise WitnessError(f"cannot reshape {fmt(a.shape)} to {fmt(shape)}")
+        return Arr(shape, a.data)
+
     def count(self, a: Arr, axis: int | None) -> int:
         """How many entries a reduction over `axis` adds up."""
         return size_of(a.shape) if axis is None else a.shape[norm_axis(a, axis)]

@@ -1,0 +1,109 @@
+"""numpy as people write it: `np.` functions, methods, `keepdims`, and spellings that are identities of table ops.
+
+Each spelling must parse to exactly the tree its core spelling parses to (so every engine already knows it), and
+each unsupported Python-ism must be an error that names the supported form.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from derive_check.derive.errors import InputError, Location
+from derive_check.derive.lang.formula import parse_formula
+from derive_check.verify.results import Verdict
+from tests.conftest import check_text
+
+SAME = [
+    ("np.exp(x) + numpy.log(y)", "exp(x) + log(y)"),
+    ("np.sum(x, axis=0)", "sum(x, axis=0)"),
+    ("x.sum(axis=0)", "sum(x, axis=0)"),
+    ("x.mean()", "mean(x)"),
+    ("np.dot(a, b)", "a @ b"),
+    ("a.dot(b)", "a @ b"),
+    ("np.matmul(a, b)", "a @ b"),
+    ("np.transpose(x)", "x.T"),
+    ("x.transpose()", "x.T"),
+    ("np.square(x)", "x ** 2"),
+    ("np.power(x, 3)", "x ** 3"),
+    ("np.reciprocal(x)", "1 / x"),
+    ("np.log1p(x)", "log(1 + x)"),
+    ("np.expm1(x)", "exp(x) - 1"),
+    ("np.maximum(z, 0)", "relu(z)"),
+    ("np.maximum(0, z)", "relu(z)"),
+    ("(z > 0).astype(float)", "(z > 0)"),
+    ("np.zeros_like(x)", "0 * x"),
+    ("np.ones_like(x)", "0 * x + 1"),
+    ("x.sum(axis=1, keepdims=True)", "sum(x, axis=1, keepdims=True)"),
+    ("np.sum(x, axis=1, keepdims=False)", "sum(x, axis=1)"),
+]
+
+
+@pytest.mark.parametrize(("numpy", "core"), SAME, ids=[s for s, _ in SAME])
+def test_a_numpy_spelling_is_the_tree_of_its_core_spelling(numpy: str, core: str) -> None:
+    """np.f(x), x.f() and the numpy names of table identities parse to the core language's tree."""
+    assert parse_formula(numpy, Location()) == parse_formula(core, Location())
+
+
+REFUSED = [
+    ("np.maximum(a, b)", "maximum(x, 0) (a ReLU) is supported"),
+    ("x.astype(int)", "only .astype(float)"),
+    ("x.reshape(2, 3)", "only calls of the language's functions are allowed (and the methods"),
+    ("np.power(x, y)", "exponent must be an integer literal"),
+    ("np.square(x, 2)", "square() takes 1 argument(s)"),
+    ("x.sum(keepdims=1)", "keepdims is True or False"),
+]
+
+
+@pytest.mark.parametrize(("formula", "message"), REFUSED, ids=[f for f, _ in REFUSED])
+def test_an_unsupported_numpy_form_is_an_error_naming_the_supported_one(formula: str, message: str) -> None:
+    """Never a silent misreading: an InputError whose message says what is supported."""
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")):
+        parse_formula(formula, Location())
+
+
+SOFTMAX_WRITTEN_OUT = """
+[sizes]
+N = 2
+C = 3
+[inputs]
+Y = "N x C, onehot"
+[params]
+s = "N x C"
+[forward]
+E = "np.exp(s)"
+P = "E / np.sum(E, axis=1, keepdims=True)"
+c = "s - s.mean(axis=1, keepdims=True)"
+L = "-np.sum(Y * np.log(P)) / N + np.square(c).sum() / 2"
+[claims]
+ds = "(P - Y) / N + c - c.mean(axis=1, keepdims=True)"
+ds_also = { wrt = "s", formula = "(P - Y) / N + c" }
+ds_wrong = { wrt = "s", formula = "(P - Y) / N + s" }
+"""
+
+
+def test_keepdims_broadcasts_a_reduction_back_over_its_axis() -> None:
+    """softmax written out with keepdims, and a row-centred term: d/ds of Σ c²/2 with c = s - mean_row(s) is
+    c - mean_row(c), which is c itself (a centred row has mean 0); s in place of c is refuted."""
+    ds, also, wrong = check_text(SOFTMAX_WRITTEN_OUT)
+    assert ds.verdict is Verdict.PROVED and also.verdict is Verdict.PROVED, (ds.message, also.message)
+    assert wrong.verdict is Verdict.REFUTED
+
+
+CENTRED = """
+[sizes]
+N = 3
+C = 4
+[params]
+s = "N x C"
+[forward]
+c = "s - s.mean(axis=1, keepdims=True)"
+L = "np.sum(c ** 2) / 2"
+[claims]
+ds = "c - c.mean(axis=1, keepdims=True)"
+"""
+
+
+def test_keepdims_is_in_the_index_calculus() -> None:
+    """The kept axis has size 1, so it takes the index 0: the centred gradient is proved for every N and C."""
+    [ds] = check_text(CENTRED)
+    assert ds.verdict is Verdict.PROVED and ds.general is not None and ds.general.proved, ds.general
