@@ -107,3 +107,51 @@ def test_keepdims_is_in_the_index_calculus() -> None:
     """The kept axis has size 1, so it takes the index 0: the centred gradient is proved for every N and C."""
     [ds] = check_text(CENTRED)
     assert ds.verdict is Verdict.PROVED and ds.general is not None and ds.general.proved, ds.general
+
+
+@pytest.mark.parametrize(
+    ("power", "core"),
+    [("x ** 0.5", "sqrt(x)"), ("np.sqrt(x)", "sqrt(x)"), ("x ** -0.5", "sqrt(x) ** -1"), ("x ** 1.5", "sqrt(x) ** 3")],
+)
+def test_a_half_integer_power_is_a_power_of_the_square_root(power: str, core: str) -> None:
+    """x ** (k/2) = sqrt(x) ** k for x > 0, the only arguments where either is defined and differentiable."""
+    assert parse_formula(power, Location()) == parse_formula(core, Location())
+
+
+NORM = """
+[sizes]
+D = 3
+[params]
+w = "D"
+[forward]
+s = "np.sum(w ** 2)"
+n = "np.sqrt(s)"
+L = "n + s ** 1.5 / 3"
+[claims]
+dw = "w / n + w * np.sum(w ** 2) ** 0.5"
+dw_written_as_power = { wrt = "w", formula = "w * np.sum(w ** 2) ** -0.5 + w * n" }
+dw_wrong = { wrt = "w", formula = "w / n ** 2 + w * n" }
+dw_latex = { wrt = "w", latex = '\\frac{w}{\\sqrt{s}} + w \\sqrt{s}' }
+dn = "1 + 0 * n"
+"""
+
+
+def test_the_derivative_of_a_norm_through_sqrt() -> None:
+    """d sqrt(s)/ds = 1 / (2 sqrt(s)) and d s^1.5/ds = 1.5 sqrt(s): both spellings of the gradient of |w| + |w|³/3
+    are proved (at the stated sizes and for every D), a wrong power is refuted, and the witness agrees."""
+    results = {r.name: r for r in check_text(NORM)}
+    assert {n: r.verdict for n, r in results.items()} == {
+        "dw": Verdict.PROVED,
+        "dw_written_as_power": Verdict.PROVED,
+        "dw_wrong": Verdict.REFUTED,
+        "dw_latex": Verdict.PROVED,
+        "dn": Verdict.PROVED,
+    }
+    general = results["dw"].general
+    assert general is not None and general.proved, general
+
+
+def test_sqrt_of_a_negative_constant_is_an_input_error() -> None:
+    """Outside the domain the formula has no value: an error, never an atom that means nothing."""
+    *_, result = check_text(NORM.replace('dn = "1 + 0 * n"', 'dn = "1 + 0 * n * np.sqrt(-4)"'))
+    assert result.name == "dn" and result.verdict is Verdict.ERROR and "positive numbers only" in result.message

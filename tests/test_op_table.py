@@ -20,7 +20,15 @@ from derive_check.derive.exact.evaluate import evaluate
 from derive_check.derive.lang.formula import parse_formula
 from derive_check.derive.model.names import Namespace
 from derive_check.derive.ops.spec import ARG, SELF, Kind
-from derive_check.derive.ops.table import FUNCTIONS, LATEX_COMMANDS, LATEX_WORDS, OPS, RESERVED, derivative_at
+from derive_check.derive.ops.table import (
+    FUNCTIONS,
+    LATEX_BRACED,
+    LATEX_COMMANDS,
+    LATEX_WORDS,
+    OPS,
+    RESERVED,
+    derivative_at,
+)
 from derive_check.derive.printing.latex import to_latex
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply, Ref
@@ -55,7 +63,7 @@ def test_every_spelling_is_reserved_and_cannot_name_a_quantity() -> None:
 
 def test_latex_spellings_name_ops_of_the_table() -> None:
     """\\sigma, \\text{ReLU}: every LaTeX spelling the reader accepts belongs to an op of the table."""
-    assert set(LATEX_COMMANDS.values()) | set(LATEX_WORDS.values()) <= set(OPS)
+    assert set(LATEX_COMMANDS.values()) | set(LATEX_WORDS.values()) | set(LATEX_BRACED.values()) <= set(OPS)
 
 
 @pytest.mark.parametrize("spelling", SPELLED)
@@ -160,13 +168,15 @@ L = "sum(h) / N"
 [claims]
 dW = "X.T @ sigmoid(X @ W) / N"
 dW_latex = { wrt = "W", latex = "\\\\frac{1}{N} X^T \\\\sigma(X W)" }
+dW_prime = { wrt = "W", latex = "\\\\frac{1}{N} X^T \\\\text{softplus}'(X W)" }
 dh = { wrt = "h", formula = "1 / N + 0 * h" }
 dW_wrong = { wrt = "W", formula = "X.T @ softplus(X @ W) / N" }
 """
 
 
 def test_an_op_added_as_one_entry_works_in_every_engine() -> None:
-    """softplus is one entry of the op table: parsed from formulas and LaTeX, its derivative sigmoid proved at the
+    """softplus is one entry of the op table: parsed from formulas and LaTeX (softplus'(u) read through its
+    derivative formula), its derivative sigmoid proved at the
     stated sizes and for all sizes, a wrong derivative refuted with a counterexample, every verdict re-checked by
     the witness (an INCONSISTENT verdict would fail here)."""
     from derive_check.verify.results import Verdict
@@ -176,6 +186,7 @@ def test_an_op_added_as_one_entry_works_in_every_engine() -> None:
     assert {n: r.verdict for n, r in results.items()} == {
         "dW": Verdict.PROVED,
         "dW_latex": Verdict.PROVED,
+        "dW_prime": Verdict.PROVED,
         "dh": Verdict.PROVED,
         "dW_wrong": Verdict.REFUTED,
     }

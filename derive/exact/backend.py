@@ -108,6 +108,9 @@ class SymbolicBackend:
         out = np.empty(x.shape, dtype=object)
         for index in np.ndindex(x.shape):
             u = x[index]
+            value = as_expr(u)
+            if OPS[kind].positive_argument and value.is_number and not value.is_positive:
+                raise OpDomainError(f"{kind} of {value}: defined for positive numbers only")
             out[index] = self.atoms.smooth_atom(kind, u, Label("apply", kind, of=self._of(u, index)))
         return out
 

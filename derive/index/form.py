@@ -112,6 +112,7 @@ class IndexContext:
     ranges: dict[str, Dim] = field(default_factory=dict)
     bindings: dict[str, str] = field(default_factory=dict)  # index variable of a sum(... for i in range(N)) -> index
     atoms: dict[str, Factor] = field(default_factory=dict)  # atom name -> its factor (with its tree)
+    _line_keys: dict[str, str] = field(default_factory=dict)  # atom line -> its opened formula
     _count: itertools.count[int] = field(default_factory=itertools.count)
 
     def fresh(self, dim: Dim) -> str:
@@ -179,13 +180,22 @@ class IndexContext:
         return [Term(sp.Integer(1), (), (Factor(to_text(opened), out, kind=Kind.MASK, node=z),))]
 
     def atom(self, node: Apply, out: tuple[str, ...]) -> Sum:
-        """An opaque application as one factor, named by its line where a line is exactly it."""
+        """An opaque application as one factor, named by its formula with polynomial lines opened (so sqrt(s) and
+        sqrt(sum(w ** 2)) meet when s = sum(w ** 2)), or by the line that is exactly it. The quantity held as the
+        variable is never opened, and no atom is named after it: a written-out copy of it is another quantity."""
         self.per_sample(node)
-        name = to_text(node)
-        for line, definition in self.definitions.items():  # written out in full, a named atom is still that atom...
-            if to_text(definition) == name and line not in self.keep:  # ...but not the quantity held as the variable
-                name = line
+        key = to_text(self.opened(node, through_kept=False))
+        name = key
+        for line, definition in self.definitions.items():
+            if line not in self.keep and isinstance(definition, Apply) and OPS[definition.op].atom:
+                name = line if self._line_key(line, definition) == key else name
         return [Term(sp.Integer(1), (), (self.register(name, node).at(out),))]
+
+    def _line_key(self, line: str, definition: Apply) -> str:
+        found = self._line_keys.get(line)
+        if found is None:
+            found = self._line_keys[line] = to_text(self.opened(definition, through_kept=False))
+        return found
 
     def register(self, name: str, node: Apply) -> Factor:
         """Record an atom (and the axis along which a softmax's entries sum to one)."""
@@ -210,14 +220,15 @@ class IndexContext:
         if bound:
             raise NotGeneral(f"{to_text(node)} depends on the summed index {', '.join(sorted(bound))}")
 
-    def opened(self, node: Node) -> Node:
-        """`node` with polynomial forward quantities replaced by their definitions (atoms stay names)."""
-        if isinstance(node, Ref) and node.name in self.definitions:
+    def opened(self, node: Node, through_kept: bool = True) -> Node:
+        """`node` with polynomial forward quantities replaced by their definitions (atoms stay names). A mask may
+        open the quantity held as the variable (a mask is a constant equal to its value); an atom may not."""
+        if isinstance(node, Ref) and node.name in self.definitions and (through_kept or node.name not in self.keep):
             definition = self.definitions[node.name]
             if not (isinstance(definition, Apply) and OPS[definition.op].atom):
-                return self.opened(definition)
+                return self.opened(definition, through_kept)
         if isinstance(node, Apply):
-            return Apply(node.op, tuple(self.opened(a) for a in node.args), node.options)
+            return Apply(node.op, tuple(self.opened(a, through_kept) for a in node.args), node.options)
         return node
 
     def not_general(self, message: str, node: Node) -> Exception:

@@ -82,6 +82,11 @@ class _Walker:
         if op is None:
             raise self.fail(f"operator {type(node.op).__name__} is not supported (use {_ARITHMETIC})", node)
         left, right = self.walk(node.left, depth), self.walk(node.right, depth)
+        if op == "pow" and isinstance(right, Const) and right.value.denominator == 2:  # x ** 1.5 = sqrt(x) ** 3
+            root = Apply("sqrt", (left,), span=self.span(node))
+            right = Const(2 * right.value, span=right.span)
+            _check_exponent(right, self.fail("", node.right))
+            return root if right.value == 1 else Apply("pow", (root, right), span=self.span(node))
         if op == "pow":
             _check_exponent(right, self.fail("", node.right))
         return Apply(op, (left, right), span=self.span(node))
@@ -298,7 +303,10 @@ def _check_powers(node: Node, error: InputError) -> None:
 def _check_exponent(node: Node, error: InputError) -> None:
     if isinstance(node, Const):
         if node.value.denominator != 1 or abs(node.value) > MAX_EXPONENT:
-            error.message = f"exponent must be an integer between -{MAX_EXPONENT} and {MAX_EXPONENT}, got {node.value}"
+            error.message = (
+                f"exponent must be an integer or a half-integer (x ** 0.5 is sqrt(x)) between -{MAX_EXPONENT} and "
+                f"{MAX_EXPONENT}, got {node.value}"
+            )
             raise error
         return
     error.message = "exponent must be an integer literal"

@@ -25,7 +25,8 @@ from lark.exceptions import VisitError
 
 from derive_check.derive.errors import InputError, Location
 from derive_check.derive.lang.latex_grammar import PARSER, prepare, source_column
-from derive_check.derive.ops.table import LATEX_COMMANDS, LATEX_WORDS, OPS, derivative_at
+from derive_check.derive.lang.latex_sums import at_columns, counted, extended, find_word
+from derive_check.derive.ops.table import LATEX_BRACED, LATEX_COMMANDS, LATEX_WORDS, OPS, derivative_at
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply, Const, Node, Ref
 
@@ -58,26 +59,22 @@ def read_latex(
         column = len(text.rstrip()) if at_end else source_column(text, prepared, exc.column - 1)
         expected = sorted(getattr(exc, "expected", set()) or getattr(exc, "allowed", set()))[:6]
         hint = f"; expected one of: {', '.join(expected)}" if expected else ""
-        raise InputError(f"cannot read the LaTeX here{hint}", _at(where, text, column, column + 1)) from None
+        raise InputError(f"cannot read the LaTeX here{hint}", at_columns(where, text, column, column + 1)) from None
     builder = _Builder(text, where, names, functions, placeholders, index_vars, sizes or set())
     try:
         if tree.data == "relation":
             left, relation, right = tree.children
             of, wrt = builder.left_side(left)
-            expr = _counted(builder.transform(cast("Tree[Token]", right)), {}, text, where)
+            expr = counted(builder.transform(cast("Tree[Token]", right)), {}, text, where)
             claim = LatexClaim(expr, of, wrt, str(relation) == "+=")
         else:
-            claim = LatexClaim(_counted(builder.transform(tree), {}, text, where), None, None, False)
+            claim = LatexClaim(counted(builder.transform(tree), {}, text, where), None, None, False)
         check_latex_names(claim.expr, names | index_vars, text, where)
         return claim
     except VisitError as exc:  # errors raised while building arrive wrapped by lark
         if isinstance(exc.orig_exc, InputError):
             raise exc.orig_exc from None
         raise InputError(f"cannot read the LaTeX: {exc.orig_exc}", where) from None
-
-
-def _at(where: Location, text: str, start: int, end: int) -> Location:
-    return Location(where.file, where.line, where.key, text, start, end)
 
 
 class _Builder(Transformer):  # type: ignore[type-arg]
@@ -99,7 +96,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
 
     def fail(self, message: str, meta: object = None) -> InputError:
         column = getattr(meta, "column", 1) - 1 if meta is not None and not getattr(meta, "empty", True) else 0
-        return InputError(message, _at(self.where, self.text, max(column, 0), max(column, 0) + 1))
+        return InputError(message, at_columns(self.where, self.text, max(column, 0), max(column, 0) + 1))
 
     def left_side(self, tree: object) -> tuple[str | None, str | None]:
         """(numerator, denominator) of \\frac{\\partial A}{\\partial B}, as formulas."""
@@ -143,13 +140,13 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return Apply("neg", tuple(args))
 
     def product(self, args: list[object]) -> Node:
-        return _extended("product", args[0], args[-1])  # type: ignore[arg-type]
+        return extended("product", args[0], args[-1])  # type: ignore[arg-type]
 
     def hadamard(self, args: list[object]) -> Node:
-        return _extended("mul", args[0], args[-1])  # type: ignore[arg-type]
+        return extended("mul", args[0], args[-1])  # type: ignore[arg-type]
 
     def div(self, args: list[Node]) -> Node:
-        return _extended("div", args[0], args[-1])
+        return extended("div", args[0], args[-1])
 
     def paren(self, args: list[Node]) -> Node:
         """Parentheses close a sum: (\\sum_i x_i) y multiplies the whole sum by y."""
@@ -219,6 +216,12 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     def indicator(self, args: list[object]) -> Node:
         return args[-1]  # type: ignore[return-value]
 
+    def braced(self, args: list[object]) -> Node:
+        """\\sqrt{x}: an op whose LaTeX takes its argument in braces."""
+        body = args[-1]
+        assert isinstance(body, Node)
+        return Apply(LATEX_BRACED[str(args[0])[1:]], (body,))
+
     def call(self, args: list[object]) -> Node:
         function, body = str(args[0]), args[-1]
         primes = len(str(args[1])) if len(args) == 3 else 0
@@ -278,48 +281,5 @@ def check_latex_names(node: Node, known: set[str], text: str, where: Location) -
         raise InputError(
             f"unknown name '{word}' in LaTeX (known: {', '.join(sorted(known))}; prose and other "
             f"notation can be mapped in [aliases])",
-            _at(where, text, *_find(text, word)),
+            at_columns(where, text, *find_word(text, word)),
         )
-
-
-def _find(text: str, word: str) -> tuple[int, int]:
-    match = re.search(rf"{re.escape(word)}", text)
-    return (match.start(), match.end()) if match else (0, 1)
-
-
-def _counted(node: Node, starts: dict[str, int], text: str, where: Location) -> Node:
-    r"""A LaTeX summation index used as a number counts from where the sum starts: \sum_{i=1}^{N} i x_i is
-    sum((i + 1) * x[i] for i in range(N)); as a subscript (x_i: row i) it is already read that way."""
-    if isinstance(node, Ref) and node.name in starts:
-        start = starts[node.name]
-        if start < 0:
-            raise InputError(
-                f"the index {node.name} is used as a number, so its range matters: write \\sum_{{{node.name}=1}}^{{N}} "
-                f"or \\sum_{{{node.name}=0}}^{{N-1}}",
-                _at(where, text, *_find(text, node.name)),
-            )
-        return Apply("add", (node, Const(Fraction(start)))) if start else node
-    if not isinstance(node, Apply):
-        return node
-    if node.op == "entry":  # subscripts are positions, not numbers
-        return Apply("entry", (_counted(node.args[0], starts, text, where), *node.args[1:]), node.options)
-    if node.op == "index_sum" and node.option("from") is not None:
-        inner = {**starts, str(node.option("index")): int(node.option("from") or 0)}
-        options = tuple(kv for kv in node.options if kv[0] != "from")
-        return Apply("index_sum", (_counted(node.args[0], inner, text, where),), options)
-    return Apply(node.op, tuple(_counted(a, starts, text, where) for a in node.args), node.options)
-
-
-def _extended(op: str, left: Node, right: Node) -> Node:
-    """A product whose left factor is an open sum: the sum's body extends over it (\\sum_i x_i y_i)."""
-    if isinstance(left, Apply) and left.op == "index_sum" and left.option("open"):
-        return Apply("index_sum", (_extended(op, left.args[0], right),), left.options)
-    if isinstance(left, Apply) and left.op in ("product", "mul") and _ends_open(left.args[1]):
-        return Apply(left.op, (left.args[0], _extended(op, left.args[1], right)))  # a (Σ_i x_i) r = a Σ_i (x_i r)
-    return Apply(op, (left, right))
-
-
-def _ends_open(node: Node) -> bool:
-    if isinstance(node, Apply) and node.op == "index_sum":
-        return bool(node.option("open"))
-    return isinstance(node, Apply) and node.op in ("product", "mul") and _ends_open(node.args[1])

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from lark import Lark
 
-from derive_check.derive.ops.table import LATEX_COMMANDS, LATEX_WORDS
+from derive_check.derive.ops.table import LATEX_BRACED, LATEX_COMMANDS, LATEX_WORDS
 from derive_check.derive.tree import Node
 
 GRAMMAR = r"""
@@ -49,12 +49,14 @@ HADAMARD: "\\odot" | "\\circ"
      | INDICATOR "\\{" comparison "\\}"                 -> indicator
      | INDICATOR "_" "{" comparison "}"                 -> indicator
      | FUNCTION PRIMES? "(" expr ")"                    -> call
+     | BRACED "{" expr "}"                              -> braced
      | "\\hat" "{" NAME "}"                              -> hat
      | "\\hat" NAME                                      -> hat
 PARTIAL: "\\partial"
 GREEK: /\\(lambda|eta|alpha|beta|gamma|delta|theta|Theta|mu|rho|tau|omega|epsilon)(?![A-Za-z])/
 PRIMES: /'+/
 INDICATOR: "\\mathbb{1}" | "\\mathbf{1}" | "\\mathbb 1" | "1"
+BRACED: /\\(@BRACED@)\b/
 FUNCTION: /\\(@COMMANDS@)\b/
         | /\\(text|operatorname|mathrm)\{(@WORDS@)\}/
         | /\\fn\{[A-Za-z]\w*\}/
@@ -72,7 +74,11 @@ NUMBER: /\d+(\.\d+)?/
 %ignore /\s+/
 """
 
-GRAMMAR = GRAMMAR.replace("@COMMANDS@", "|".join(LATEX_COMMANDS)).replace("@WORDS@", "|".join(LATEX_WORDS))
+GRAMMAR = (
+    GRAMMAR.replace("@COMMANDS@", "|".join(LATEX_COMMANDS))
+    .replace("@WORDS@", "|".join(LATEX_WORDS))
+    .replace("@BRACED@", "|".join(LATEX_BRACED))
+)
 PARSER = Lark(GRAMMAR, parser="earley", propagate_positions=True, maybe_placeholders=False)
 _TYPOGRAPHY = [
     (r"\\left\s*([(\[]|\\\{)", r"\1"),

@@ -25,6 +25,7 @@ FUNCTIONS: dict[str, Op] = {op.spelling: op for op in OPS.values() if op.spellin
 INFIX: dict[type[Any], str] = {op.infix[1]: op.name for op in OPS.values() if op.infix}  # ast operator -> op
 LATEX_COMMANDS: dict[str, str] = {c: op.name for op in OPS.values() for c in op.latex_commands}  # \exp -> exp
 LATEX_WORDS: dict[str, str] = {w: op.name for op in OPS.values() for w in op.latex_words}  # \text{ReLU} -> relu
+LATEX_BRACED: dict[str, str] = {c: op.name for op in OPS.values() for c in op.latex_braced}  # \sqrt{x} -> sqrt
 METHODS = frozenset({"sum", "mean", "dot", "transpose", "astype"})  # x.sum(axis=0): the function with x first
 RESERVED = frozenset({*FUNCTIONS, *SPELLINGS, "range"})  # names a file may not declare: they spell functions
 

@@ -106,6 +106,8 @@ def _attempt(net: Network, rng: random.Random) -> Point | None:
             exact_value = OPS[kind].exact_value
             assert exact_value is not None, f"the smooth op {kind} has no exact value"  # the op-table test checks
             values[atom] = exact_value(sp, atoms.expand(u).xreplace(values)).evalf(DIGITS)
+            if not values[atom].is_real:  # sqrt of a negative number here: not a point of the model
+                return None
             continue
         if atom in atoms.exp_argument:
             arg = atoms.expand(atoms.exp_argument[atom]).xreplace(values)

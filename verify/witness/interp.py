@@ -166,10 +166,14 @@ class Interp:
         return x
 
     def log(self, x: Num) -> Num:
-        """The natural log; a non-positive argument rejects the point."""
+        """The natural log; a non-positive argument has no value."""
+        return self.ctx.log(self.positive_argument(x, "log"))
+
+    def positive_argument(self, x: Num, op: str) -> Num:
+        """x itself, where an op defined (and differentiable) for positive arguments only may take it."""
         if x <= 0:
-            raise Undefined(f"log of a non-positive number ({self.ctx.nstr(x, 3)})")
-        return self.ctx.log(x)
+            raise Undefined(f"{op} of a non-positive number ({self.ctx.nstr(x, 3)})")
+        return x
 
     # The arithmetic the op table's `witness` facets use (`derive.ops.spec.WitnessArith`), on this module's arrays.
 
