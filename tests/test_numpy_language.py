@@ -155,3 +155,12 @@ def test_sqrt_of_a_negative_constant_is_an_input_error() -> None:
     """Outside the domain the formula has no value: an error, never an atom that means nothing."""
     *_, result = check_text(NORM.replace('dn = "1 + 0 * n"', 'dn = "1 + 0 * n * np.sqrt(-4)"'))
     assert result.name == "dn" and result.verdict is Verdict.ERROR and "positive numbers only" in result.message
+
+
+@pytest.mark.parametrize("name", ["np", "numpy", "square", "dot"])
+def test_the_numpy_prefix_and_spellings_cannot_name_a_quantity(name: str) -> None:
+    """np.exp(x) must mean numpy's exp, whatever the file declares: 'np' is reserved like every spelled function."""
+    from derive_check.derive.model.names import Namespace
+
+    with pytest.raises(InputError, match="cannot name"):
+        Namespace().declare(name, "input", Location("f.toml", 1))

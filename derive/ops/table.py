@@ -27,7 +27,8 @@ LATEX_COMMANDS: dict[str, str] = {c: op.name for op in OPS.values() for c in op.
 LATEX_WORDS: dict[str, str] = {w: op.name for op in OPS.values() for w in op.latex_words}  # \text{ReLU} -> relu
 LATEX_BRACED: dict[str, str] = {c: op.name for op in OPS.values() for c in op.latex_braced}  # \sqrt{x} -> sqrt
 METHODS = frozenset({"sum", "mean", "dot", "transpose", "astype"})  # x.sum(axis=0): the function with x first
-RESERVED = frozenset({*FUNCTIONS, *SPELLINGS, "range"})  # names a file may not declare: they spell functions
+# names a file may not declare: they spell functions, or the numpy module prefix
+RESERVED = frozenset({*FUNCTIONS, *SPELLINGS, "range", "np", "numpy"})
 
 
 def derivative_at(node: Apply) -> Node:

@@ -34,13 +34,40 @@ _SYM = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
 _CALLS = {"exp": "exp", "log": "log", "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "identity": "identity"}
 
 
+NUMPY = {"on": False}  # per model (`kinds.generate`): write numpy spellings (np.exp, x.sum(axis=0), np.dot, ...)
+
+
 def text(e: Ex) -> str:
     """e in the formula language."""
     return _text(e)[0]
 
 
+def _numpy(e: Ex) -> tuple[str, int] | None:
+    """e in a numpy spelling the language reads as the same tree, or None (the core spelling is used)."""
+    op = e.op
+    if op in ("exp", "log", "tanh"):
+        return f"np.{op}({text(e.args[0])})", 100
+    if op in ("sum", "mean"):
+        inner, ip = _text(e.args[0])
+        if len(inner) % 2 and ip >= 100 and e.args[0].op != "const":  # x.sum(axis=0) for some, np.sum for others
+            return f"{inner}.{op}({'' if e.axis is None else f'axis={e.axis}'})", 100
+        axis = "" if e.axis is None else f", axis={e.axis}"
+        return f"np.{op}({inner}{axis})", 100
+    if op == "matmul" and len(text(e.args[0])) % 2:
+        return f"np.dot({text(e.args[0])}, {text(e.args[1])})", 100
+    if op == "pow" and e.args[1].value == 2:
+        return f"np.square({text(e.args[0])})", 100
+    if op == "gt":
+        return f"({text(e.args[0])} > 0).astype(float)", 100
+    return None
+
+
 def _text(e: Ex) -> tuple[str, int]:
     op = e.op
+    if NUMPY["on"]:
+        spelled = _numpy(e)
+        if spelled is not None:
+            return spelled
     if op in ("var", "size"):
         return e.name, 100
     if op == "const":
