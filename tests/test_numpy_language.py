@@ -164,3 +164,38 @@ def test_the_numpy_prefix_and_spellings_cannot_name_a_quantity(name: str) -> Non
 
     with pytest.raises(InputError, match="cannot name"):
         Namespace().declare(name, "input", Location("f.toml", 1))
+
+
+@pytest.mark.parametrize(
+    ("comparison", "core"),
+    [("(a >= b)", "1 - (b > a)"), ("(a <= b)", "1 - (a > b)"), ("(z <= 0)", "1 - (z > 0)")],
+)
+def test_a_non_strict_comparison_is_one_minus_the_strict_one(comparison: str, core: str) -> None:
+    """[a >= b] = 1 - [b > a] at every value (equality included), so the rewrite is exact, not almost everywhere."""
+    assert parse_formula(comparison, Location()) == parse_formula(core, Location())
+
+
+RELU_SLOPES = """
+[sizes]
+N = 2
+D = 3
+H = 2
+[inputs]
+X = "N x D"
+T = "N x H"
+[params]
+W = "D x H"
+[forward]
+z = "X @ W"
+L = "np.sum(np.maximum(z, 0) * T)"
+[claims]
+dW = "X.T @ (T * (1 - (z <= 0)))"
+dW_latex = { wrt = "W", latex = '\\frac{\\partial L}{\\partial W} = X^T (T \\odot (1 - \\mathbb{1}[0 \\geq z]))' }
+dW_wrong = { wrt = "W", formula = "X.T @ (T * (z <= 0))" }
+"""
+
+
+def test_non_strict_indicators_in_a_relu_gradient() -> None:
+    """1 - [z <= 0] is the ReLU mask [z > 0] exactly; [z <= 0] alone is its complement and is refuted."""
+    results = {r.name: r.verdict for r in check_text(RELU_SLOPES)}
+    assert results == {"dW": Verdict.PROVED, "dW_latex": Verdict.PROVED, "dW_wrong": Verdict.REFUTED}

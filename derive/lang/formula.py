@@ -106,12 +106,15 @@ class _Walker:
             raise self.fail("chained comparisons are not supported; write one indicator per comparison", node)
         left, right = self.walk(node.left, depth), self.walk(node.comparators[0], depth)
         op = node.ops[0]
+        if isinstance(op, ast.GtE | ast.LtE):  # [a >= b] = 1 - [b > a] and [a <= b] = 1 - [a > b], at every value
+            a, b = (right, left) if isinstance(op, ast.GtE) else (left, right)
+            return Apply("sub", (Const(Fraction(1)), Apply("gt", (a, b))), span=self.span(node))
         if isinstance(op, ast.Lt):  # a < b is [b > a]
             op, left, right = ast.Gt(), right, left
         name = INFIX.get(type(op))
         if name is not None:
             return Apply(name, (left, right), span=self.span(node))
-        raise self.fail("only strict indicators '>' and '<' are supported (relu'(0) = 0 is the convention)", node)
+        raise self.fail("only the indicators '>', '<', '>=' and '<=' are comparisons of the language", node)
 
     def call(self, node: ast.Call, depth: int) -> Node:
         name, receiver = self.callee(node.func)

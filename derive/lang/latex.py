@@ -211,7 +211,12 @@ class _Builder(Transformer):  # type: ignore[type-arg]
 
     @v_args(inline=True)
     def comparison(self, left: Node, op: Token, right: Node) -> Node:
-        return Apply("gt", (left, right) if str(op) in (">", "\\gt") else (right, left))
+        """[a > b]; [a >= b] is 1 - [b > a] (and so on), which holds at every value."""
+        word = str(op)
+        if word in (">=", "\\geq", "\\ge", "<=", "\\leq", "\\le"):
+            a, b = (right, left) if word in (">=", "\\geq", "\\ge") else (left, right)
+            return Apply("sub", (Const(Fraction(1)), Apply("gt", (a, b))))
+        return Apply("gt", (left, right) if word in (">", "\\gt") else (right, left))
 
     def indicator(self, args: list[object]) -> Node:
         return args[-1]  # type: ignore[return-value]

@@ -62,7 +62,7 @@ FUNCTION: /\\(@COMMANDS@)\b/
         | /\\fn\{[A-Za-z]\w*\}/
 ALIAS: /\\alias\{\d+\}/
 comparison: expr COMPARE expr
-COMPARE: ">" | "<" | "\\gt" | "\\lt"
+COMPARE: ">=" | "<=" | ">" | "<" | "\\geq" | "\\leq" | "\\ge" | "\\le" | "\\gt" | "\\lt"
 ?bounds: "_" "{" NAME "=" expr "}" ("^" sup)?   -> bounds_from
       | "_" "{" NAME "}" ("^" sup)?               -> bounds_upper
       | "_" NAME ("^" sup)?                       -> bounds_upper
