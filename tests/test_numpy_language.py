@@ -199,3 +199,41 @@ def test_non_strict_indicators_in_a_relu_gradient() -> None:
     """1 - [z <= 0] is the ReLU mask [z > 0] exactly; [z <= 0] alone is its complement and is refuted."""
     results = {r.name: r.verdict for r in check_text(RELU_SLOPES)}
     assert results == {"dW": Verdict.PROVED, "dW_latex": Verdict.PROVED, "dW_wrong": Verdict.REFUTED}
+
+
+@pytest.mark.parametrize(
+    ("numpy", "core"),
+    [
+        ("x.var(axis=0)", "mean((x - mean(x, axis=0, keepdims=True)) ** 2, axis=0)"),
+        ("np.var(x)", "mean((x - mean(x, keepdims=True)) ** 2)"),
+        (
+            "x.std(axis=1, keepdims=True)",
+            "sqrt(mean((x - mean(x, axis=1, keepdims=True)) ** 2, axis=1, keepdims=True))",
+        ),
+    ],
+)
+def test_variance_and_standard_deviation_are_their_definitions(numpy: str, core: str) -> None:
+    """numpy's var is the population variance (ddof = 0) and std its square root: spelled out, nothing new."""
+    assert parse_formula(numpy, Location()) == parse_formula(core, Location())
+
+
+VARIANCE = """
+[sizes]
+N = 3
+D = 2
+[params]
+x = "N x D"
+[forward]
+s = "x.std(axis=0)"
+L = "np.sum(x.var(axis=0)) / 2 + np.sum(s)"
+[claims]
+dx = "(x - x.mean(axis=0)) / N + (x - x.mean(axis=0)) / (N * s)"
+dx_wrong = { wrt = "x", formula = "(x - x.mean(axis=0)) / (N - 1) + (x - x.mean(axis=0)) / (N * s)" }
+"""
+
+
+def test_the_gradient_of_a_variance_and_a_standard_deviation() -> None:
+    """d var/dx = 2 (x - mean) / N (the mean's own derivative cancels: a centred column sums to 0) and
+    d std/dx = (x - mean) / (N std); the sample-variance slip 1 / (N - 1) is refuted."""
+    results = {r.name: r.verdict for r in check_text(VARIANCE)}
+    assert results == {"dx": Verdict.PROVED, "dx_wrong": Verdict.REFUTED}

@@ -133,10 +133,11 @@ class _Walker:
             return Apply(op, (self.walk(node.args[0], depth),), given, span=self.span(node))
         spelling = SPELLINGS.get(name)
         if spelling is not None:
-            if len(operands) != spelling.arity or node.keywords:
-                raise self.fail(f"{name}() takes {spelling.arity} argument(s) and no options ({spelling.doc})", node)
+            if len(operands) != spelling.arity:
+                raise self.fail(f"{name}() takes {spelling.arity} argument(s) ({spelling.doc})", node)
+            chosen: dict[str, int | Fraction | str] = dict(self.options(node, spelling.options, name))
             try:
-                built = spelling.build([self.walk(a, depth) for a in operands])
+                built = spelling.build([self.walk(a, depth) for a in operands], chosen)
             except SpellingError as exc:
                 raise self.fail(str(exc), node) from None
             _check_powers(built, self.fail("", node))
@@ -148,11 +149,15 @@ class _Walker:
         if len(operands) != rule.arity:
             raise self.fail(f"{rule.spelling}() takes {rule.arity} argument(s), got {len(operands)}", node)
         args = tuple(self.walk(a, depth) for a in operands)
+        return Apply(rule.name, args, tuple(self.options(node, rule.options, rule.spelling)), span=self.span(node))
+
+    def options(self, node: ast.Call, allowed: tuple[str, ...], name: str) -> list[tuple[str, int | Fraction]]:
+        """A call's keyword options, each a literal (keepdims=True is kept as 1, keepdims=False dropped)."""
         options: list[tuple[str, int | Fraction]] = []
         for kw in node.keywords:
-            if kw.arg not in rule.options:
-                allowed = ", ".join(rule.options) or "none"
-                raise self.fail(f"{rule.spelling}() has no option '{kw.arg}' (allowed: {allowed})", kw.value)
+            if kw.arg not in allowed:
+                words = ", ".join(allowed) or "none"
+                raise self.fail(f"{name}() has no option '{kw.arg}' (allowed: {words})", kw.value)
             if kw.arg == "keepdims":
                 if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, bool)):
                     raise self.fail("keepdims is True or False", kw.value)
@@ -160,7 +165,7 @@ class _Walker:
                     options.append(("keepdims", 1))
                 continue
             options.append((kw.arg, self.literal(kw.value, integer=kw.arg == "axis")))
-        return Apply(rule.name, args, tuple(options), span=self.span(node))
+        return options
 
     def callee(self, func: ast.expr) -> tuple[str, ast.expr | None]:
         """The function a call names, and the receiver of a method call: f(x), np.f(x), x.f()."""

@@ -26,7 +26,9 @@ INFIX: dict[type[Any], str] = {op.infix[1]: op.name for op in OPS.values() if op
 LATEX_COMMANDS: dict[str, str] = {c: op.name for op in OPS.values() for c in op.latex_commands}  # \exp -> exp
 LATEX_WORDS: dict[str, str] = {w: op.name for op in OPS.values() for w in op.latex_words}  # \text{ReLU} -> relu
 LATEX_BRACED: dict[str, str] = {c: op.name for op in OPS.values() for c in op.latex_braced}  # \sqrt{x} -> sqrt
-METHODS = frozenset({"sum", "mean", "dot", "transpose", "astype"})  # x.sum(axis=0): the function with x first
+METHODS = frozenset(
+    {"sum", "mean", "var", "std", "dot", "transpose", "astype"}
+)  # x.sum(axis=0): the function with x first
 # names a file may not declare: they spell functions, or the numpy module prefix
 RESERVED = frozenset({*FUNCTIONS, *SPELLINGS, "range", "np", "numpy"})
 
