@@ -155,7 +155,7 @@ class Canon:
     def _create(self, atom: sp.Symbol, key: tuple[str, sp.Expr]) -> sp.Expr:
         """A new atom of the network for a transported argument (so counterexample points can value it)."""
         a, kind, argument = self.atoms, key[0], key[1]
-        name = a.labels[atom].without(CUT_MARK) if atom in a.labels else str(atom).replace(CUT_MARK, "")
+        name = a.labels[atom].without(CUT_MARK)  # every invented symbol has a label (`Atoms.fresh`)
         if kind == "exp":
             made = a.exp(argument, name)
         elif kind == "mask":

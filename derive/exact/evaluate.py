@@ -10,6 +10,7 @@ import numpy as np
 from derive_check.derive.budget import check
 from derive_check.derive.errors import InputError, Location, ShapeError
 from derive_check.derive.ops.spec import Array, Backend, Kind, OpDomainError, OpShapeError
+from derive_check.derive.ops.spec import shape_text as spec_shape_text
 from derive_check.derive.ops.table import OPS
 from derive_check.derive.tree import Apply, Const, Node, Ref
 
@@ -71,5 +72,5 @@ def _index_sum(node: Apply, env: Mapping[str, Array], backend: Backend, where: L
 
 
 def shape_text(value: Array) -> str:
-    """A shape as people write it: 'scalar', '5', '4 x 5'."""
-    return "scalar" if np.ndim(value) == 0 else " x ".join(map(str, np.shape(value)))
+    """A value's shape as people write it: 'scalar', '5', '4 x 5'."""
+    return spec_shape_text(np.shape(value))

@@ -11,14 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from derive_check.derive.ops.spec import Kind, Shape, SymbolicShapeError, shape_text
+from derive_check.derive.ops.spec import Kind, Shape, SymbolicShapeError
 from derive_check.derive.ops.table import OPS
 from derive_check.derive.tree import Apply, Const, Node, Ref
-
-
-def text(shape: Shape) -> str:
-    """A symbolic shape as people write it: 'scalar', 'H', 'N x C'."""
-    return shape_text(shape)
 
 
 def infer(node: Node, shapes: Mapping[str, Shape]) -> Shape:

@@ -36,10 +36,6 @@ from derive_check.derive.tree import Apply, Const, Ref
 DEFAULT_ALPHA = Fraction(1, 100)
 
 
-def _call(spelling: str) -> Form:
-    return Form(call=spelling)
-
-
 def _relu_witness(w: WitnessArith, node: Apply, xs: list[Any]) -> Any:
     zero = w.ctx.mpf(0)
 
@@ -142,7 +138,7 @@ PIECEWISE = (
         evaluate=lambda be, xs, opts: np.asarray(be.relu(xs[0]), dtype=be.dtype),
         index=_relu_index,
         witness=_relu_witness,
-        text=_call("relu"),
+        text=Form(call="relu"),
         latex=Form(template="\\operatorname{{ReLU}}({0})"),
     ),
     Op(
@@ -156,7 +152,7 @@ PIECEWISE = (
         evaluate=_leaky,
         index=_leaky_index,
         witness=_leaky_witness,
-        text=_call("leaky_relu"),
+        text=Form(call="leaky_relu"),
         latex=Form(custom=_leaky_latex),
     ),
     Op(

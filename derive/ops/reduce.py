@@ -190,35 +190,26 @@ def _index_sum_latex(printer: Any, node: Apply, parts: list[tuple[str, int]]) ->
     return rf"\sum_{{{node.option('index')}}} {parts[0][0]}", ATOM
 
 
+def _reduction(word: str, doc: str, mean: bool) -> Op:
+    return Op(
+        name=word,
+        doc=doc,
+        arity=1,
+        kind=Kind.LINEAR,
+        options=("axis", "keepdims"),
+        spelling=word,
+        shape=_reduce_shape,
+        evaluate=_reduce(mean),
+        index=_reduce_index(mean),
+        witness=_reduce_witness(mean),
+        text=Form(call=word),
+        latex=Form(custom=operator_latex(word)),
+    )
+
+
 REDUCTIONS = (
-    Op(
-        name="sum",
-        doc="the sum of all entries, or over one axis",
-        arity=1,
-        kind=Kind.LINEAR,
-        options=("axis", "keepdims"),
-        spelling="sum",
-        shape=_reduce_shape,
-        evaluate=_reduce(mean=False),
-        index=_reduce_index(mean=False),
-        witness=_reduce_witness(mean=False),
-        text=Form(call="sum"),
-        latex=Form(custom=operator_latex("sum")),
-    ),
-    Op(
-        name="mean",
-        doc="the mean of all entries, or over one axis",
-        arity=1,
-        kind=Kind.LINEAR,
-        options=("axis", "keepdims"),
-        spelling="mean",
-        shape=_reduce_shape,
-        evaluate=_reduce(mean=True),
-        index=_reduce_index(mean=True),
-        witness=_reduce_witness(mean=True),
-        text=Form(call="mean"),
-        latex=Form(custom=operator_latex("mean")),
-    ),
+    _reduction("sum", "the sum of all entries, or over one axis", mean=False),
+    _reduction("mean", "the mean of all entries, or over one axis", mean=True),
     Op(
         name="entry",
         doc="x[i, j]: an entry (or a row) at index variables or non-negative integers",

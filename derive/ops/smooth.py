@@ -43,10 +43,6 @@ def _smooth(op: str) -> Any:
     return lambda be, xs, opts: np.asarray(be.smooth(op, xs[0]), dtype=be.dtype)
 
 
-def _call(spelling: str) -> Form:
-    return Form(call=spelling)
-
-
 def _softmax(be: Backend, xs: list[Array], opts: Options) -> Array:
     x = xs[0]
     axis = opts.get("axis", x.ndim - 1)
@@ -105,7 +101,7 @@ SMOOTH = (
         index=atom_index,
         atom=True,
         witness=lambda w, node, xs: w.unary(xs[0], w.ctx.exp),
-        text=_call("exp"),
+        text=Form(call="exp"),
         latex=Form(template="\\exp({0})"),
     ),
     Op(
@@ -126,7 +122,7 @@ SMOOTH = (
         index=atom_index,
         atom=True,
         witness=lambda w, node, xs: w.unary(xs[0], w.log),
-        text=_call("log"),
+        text=Form(call="log"),
         latex=Form(template="\\log({0})"),
     ),
     Op(
@@ -146,7 +142,7 @@ SMOOTH = (
         index=atom_index,
         atom=True,
         witness=lambda w, node, xs: w.unary(xs[0], lambda x: 1 / (1 + w.ctx.exp(-x))),
-        text=_call("sigmoid"),
+        text=Form(call="sigmoid"),
         latex=Form(template="\\sigma({0})"),
     ),
     Op(
@@ -165,7 +161,7 @@ SMOOTH = (
         index=atom_index,
         atom=True,
         witness=lambda w, node, xs: w.unary(xs[0], w.ctx.tanh),
-        text=_call("tanh"),
+        text=Form(call="tanh"),
         latex=Form(template="\\tanh({0})"),
     ),
     Op(
@@ -184,7 +180,7 @@ SMOOTH = (
         index=atom_index,
         atom=True,
         witness=lambda w, node, xs: w.unary(xs[0], lambda x: w.ctx.log1p(w.ctx.exp(x))),
-        text=_call("softplus"),
+        text=Form(call="softplus"),
         latex=Form(template="\\operatorname{{softplus}}({0})"),
     ),
     Op(
@@ -205,7 +201,7 @@ SMOOTH = (
         index=atom_index,
         atom=True,
         witness=lambda w, node, xs: w.unary(xs[0], lambda x: w.ctx.sqrt(w.positive_argument(x, "sqrt"))),
-        text=_call("sqrt"),
+        text=Form(call="sqrt"),
         latex=Form(template="\\sqrt{{{0}}}"),
     ),
     Op(
@@ -224,7 +220,7 @@ SMOOTH = (
         index_derivative=_softmax_derivative,
         simplex_axis=softmax_axis,
         witness=_softmax_witness,
-        text=_call("softmax"),
+        text=Form(call="softmax"),
         latex=Form(custom=operator_latex("softmax")),
     ),
 )

@@ -216,7 +216,7 @@ def broadcast(a: Shape, b: Shape, symbol: str, node: Node) -> Shape:
 
 def fmt(a: Array) -> str:
     """A concrete array's shape as people write it."""
-    return "scalar" if a.ndim == 0 else " x ".join(map(str, a.shape))
+    return shape_text(a.shape)
 
 
 def operator_latex(word: str) -> CustomPrint:

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 
 from derive_check.derive.exact.network import Network
 from derive_check.derive.model.claims import ClaimSpec
-from derive_check.derive.model.shapes import text as shape_text
-from derive_check.derive.ops.spec import Array, Shape
+from derive_check.derive.ops.spec import Array, Shape, shape_text
 from derive_check.derive.tree import Node
 from derive_check.verify.check.entries import Derivatives, Entry, claim_entries
 from derive_check.verify.decide.equality import Equality
