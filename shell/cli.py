@@ -228,7 +228,7 @@ def _run(
                 keys[f] = file_keys(spec, settings.budget, settings.typeset, settings.randomized)
                 known[f] = cached_result(spec, f, keys[f], settings.typeset, cache)
     if all(known.get(f) for f in files):  # everything answered from the cache: SymPy is never imported
-        return [r for r in known.values() if r is not None]
+        return [r for r in (known[f] for f in files) if r is not None]
 
     import derive_check.verify.run.engine  # noqa: F401 - imported before forking: workers start without importing
     from derive_check.verify.run.workers import check_in_workers

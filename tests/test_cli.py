@@ -156,3 +156,18 @@ def test_a_file_is_read_once_per_run(capsys: pytest.CaptureFixture[str], tmp_pat
     assert sorted(log.read_text().splitlines()) == sorted(
         [str(EXAMPLES / "two_layer.toml"), str(EXAMPLES / "two_layer_wrong.toml")]
     )
+
+
+def test_results_keep_the_order_of_the_files_when_the_cache_answers_everything(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A file that cannot be read and files answered from the cache are reported in the order they were named."""
+    import json
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[sizes\n")
+    files = [str(EXAMPLES / "two_layer.toml"), str(bad), str(EXAMPLES / "two_layer_wrong.toml")]
+    for _ in range(2):  # the second run is answered from the cache alone
+        main([*files, "--format", "json"])
+        reported = [Path(f["file"]).name for f in json.loads(capsys.readouterr().out)["files"]]
+        assert reported == ["two_layer.toml", "bad.toml", "two_layer_wrong.toml"]
