@@ -7,6 +7,7 @@ when its first claim runs. Like `derive_check.cli`, this module is a composition
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ class DerivationFile(pytest.File):
                     check_work(self._model)
                     self._result = check_model(self._model, self.path)
                 except InputError as exc:
-                    self._result = failed_result(self.path, exc.render(), 0.0)
+                    self._result = failed_result(self.path, exc.render(), time.perf_counter())
         return self._result
 
 
