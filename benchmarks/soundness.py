@@ -43,6 +43,7 @@ FILES = [
     "examples/seeds/002b_batch_relu_l2.toml",
     "examples/seeds/003_single_layer_column_vectors.toml",
     "examples/seeds/000_two_layer_linear_algebra.toml",
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples" / "zoo").glob("*.toml")),
 ]
 ORACLE_POINTS = 3
 

@@ -41,11 +41,22 @@ CASES = {
     ),
     "identity' = 1": ("identity(z)", "1", Verdict.PROVED),
     "softplus' = sigmoid": ("softplus(z)", "sigmoid(z)", Verdict.PROVED),
-    "softplus' = 1 - sigmoid(-z) is true: never refuted (sigmoid(-z) is an atom of its own)": (
+    "softplus' = 1 - sigmoid(-z): proved through exp (sigmoid(u) = e / (1 + e), e = exp(u))": (
         "softplus(z)",
         "1 - sigmoid(-z)",
-        Verdict.UNDECIDED,
+        Verdict.PROVED,
     ),
+    "sigmoid' = exp(-z) / (1 + exp(-z))**2 (the textbook form through exp)": (
+        "sigmoid(z)",
+        "np.exp(-z) / (1 + np.exp(-z)) ** 2",
+        Verdict.PROVED,
+    ),
+    "tanh' = 4 / (exp(z) + exp(-z))**2 (sech squared)": (
+        "tanh(z)",
+        "4 / (np.exp(z) + np.exp(-z)) ** 2",
+        Verdict.PROVED,
+    ),
+    "sigmoid' is not exp(-z) / (1 + exp(-z))": ("sigmoid(z)", "np.exp(-z) / (1 + np.exp(-z))", Verdict.REFUTED),
     "softplus' is not softplus": ("softplus(z)", "h", Verdict.REFUTED),
     "relu' = [z > 0], also written [h > 0]": ("relu(z)", "(h > 0)", Verdict.PROVED),
     "sigmoid' is not 1 - s^2 (tanh's)": ("sigmoid(z)", "1 - h**2", Verdict.REFUTED),

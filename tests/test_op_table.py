@@ -51,7 +51,8 @@ def test_every_op_has_the_facets_every_engine_needs(name: str) -> None:
         assert op.derivative and op.numeric and op.exact_value, f"{name}: a smooth op needs all three"
     if op.atom:
         assert op.derivative is not None or op.index_derivative is not None, f"{name}: an atom nobody can differentiate"
-    assert not op.options or op.spelling or op.kind in (Kind.DECLARED, Kind.BINDER), f"{name}: options nobody can give"
+    givable = op.spelling or op.syntax or op.kind in (Kind.DECLARED, Kind.BINDER)
+    assert not op.options or givable, f"{name}: options nobody can give"
 
 
 def test_every_spelling_is_reserved_and_cannot_name_a_quantity() -> None:

@@ -7,11 +7,11 @@ Five kinds, one table:
   chain rule runs through definitions, each step a plain `sympy.diff`.
   Before the equality test they are expanded away (`expand`), so nothing is
   assumed about them.
-- **exp atoms** — `exp(u)` as a symbol with its argument recorded. SymPy's own
-  `exp` folds `exp(a)*exp(a)` into `exp(2a)` and `1/exp(a)` into `exp(-a)`,
-  which makes later normalisation unsound to undo; an atom never folds. In the
-  normal form exp atoms are independent variables: that can only miss a true
-  identity such as exp(a)exp(b) = exp(a+b), never accept a false one.
+- **exp atoms** — `exp(u)` as a symbol with its argument recorded, in a normal form: exp(a + b - c) is
+  exp(a) exp(b) / exp(c) and exp(2 v) is exp(v)^2 when the argument is a sum of integer multiples of symbols
+  (a softmax with its max shift, exp(-z) in a sigmoid written out). SymPy's own `exp` folds and unfolds at
+  will; an atom never does. Beyond that normal form exp atoms are independent variables: that can only miss
+  a true identity, never accept a false one.
 - **smooth atoms** — `sigmoid(u)`, `tanh(u)` (any smooth element-wise op of the op table) as symbols whose
   derivative is the op's `derivative` formula evaluated on atoms (σ' = σ(1 - σ), tanh' = 1 - tanh²), exactly
   as exp' = exp. Residuals stay polynomial in them (no 1/(1 + e) denominators).
@@ -34,6 +34,7 @@ from fractions import Fraction
 import sympy as sp
 
 from derive_check.derive.budget import check
+from derive_check.derive.exact.exp_form import ExpForm
 from derive_check.derive.exact.walk import substitute
 from derive_check.derive.printing.symbols import Label
 
@@ -68,7 +69,7 @@ class FunctionCall:
 
 
 @dataclass
-class Atoms:
+class Atoms(ExpForm):
     """Every invented symbol and its meaning."""
 
     definition: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # line atom -> definition
@@ -132,18 +133,6 @@ class Atoms:
             u = self.definition[u]
         return sp.expand(u)
 
-    def exp(self, u: sp.Expr, name: Label | str) -> sp.Expr:
-        """The exp atom of argument `u` (exp(0) is 1)."""
-        key = self.key(u)
-        if key == 0:
-            return sp.Integer(1)
-        atom = self.exp_by_argument.get(key)
-        if atom is None:
-            atom = self.fresh(name)
-            self.exp_by_argument[key] = atom
-            self.exp_argument[atom] = u
-        return atom
-
     def call(self, name: str, partial: tuple[int, ...], args: tuple[sp.Expr, ...], label: Label | str) -> sp.Symbol:
         """The atom for a declared function's (partial derivative's) value at `args`."""
         key = (name, tuple(sorted(partial)), tuple(self.key(a) for a in args))
@@ -176,6 +165,12 @@ class Atoms:
         """The mask symbol of pre-activation `z`, created on first use."""
         key = self.key(z)
         mask = self.mask_by_preactivation.get(key)
+        earlier = next((s for s, k in self.indicators.items() if k == key), None) if mask is None else None
+        if earlier is not None:  # an indicator [z > 0] met before relu(z): the same 0/1 function, one symbol
+            del self.indicators[earlier]
+            mask = earlier
+            self.mask_by_preactivation[key] = mask
+            self.masks[mask] = key
         if mask is None:
             mask = self.fresh(name)
             self.mask_by_preactivation[key] = mask

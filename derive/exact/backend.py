@@ -5,7 +5,7 @@ The exact backend turns `relu(z)` into `m * z` with `m` a 0/1 mask atom (see
 atom into a sum or the exponent, which is what differentiating
 `log(softmax)` needs (d log|ab| = d log|a| + d log|b| wherever defined).
 Indicators `(v > 0)` resolve to the mask of the pre-activation they test when
-there is one, so `(h1 > 0)` and `(X @ W1 + b1 > 0)` are the same symbol.
+there is one, so `(h1 > 0)` and `(X @ W1 + b1 > 0)` are the same symbol. See `derive.exact.indicators`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from derive_check.derive.errors import Location
 from derive_check.derive.exact.atoms import Atoms, as_expr
 from derive_check.derive.exact.evaluate import evaluate
 from derive_check.derive.exact.functions import Log
+from derive_check.derive.exact.indicators import Indicators
 from derive_check.derive.ops.spec import ARG, SELF, Array, OpDomainError
 from derive_check.derive.ops.table import OPS
 from derive_check.derive.printing.symbols import Label
@@ -30,7 +31,7 @@ def _elementwise(fn: Any, x: Array) -> Array:
     return np.asarray(np.frompyfunc(fn, 1, 1)(x), dtype=object)
 
 
-class SymbolicBackend:
+class SymbolicBackend(Indicators):
     """Exact evaluation over numpy object arrays of SymPy expressions."""
 
     dtype: Any = object
@@ -42,6 +43,9 @@ class SymbolicBackend:
         self.gradients: dict[str, Array] = {}  # scalar function name -> its partials, shaped like its argument
         self.names: dict[sp.Expr, str] = {}  # entry -> the first forward entry it is, e.g. "y[0,0]"
         self._positives: dict[sp.Expr, bool] = {}
+        self.discrete: set[sp.Symbol] = set()  # one-hot label symbols (0/1, not continuous)
+        self.rows: dict[sp.Symbol, tuple[sp.Symbol, ...]] = {}  # one-hot label symbol -> its whole row
+        self.positive_symbols: set[sp.Symbol] = set()  # scalars declared positive
 
     def _of(self, u: sp.Expr, index: tuple[int, ...]) -> Label:
         """How the argument of an atom reads: its own label, or the entry of the line being evaluated."""
@@ -74,6 +78,9 @@ class SymbolicBackend:
             raise OpDomainError(f"log of {v}: the logarithm is defined for positive numbers only")
         if v in self.atoms.definition:  # look through line atoms so log(softmax) cancels
             return self._log(self.atoms.definition[v])
+        chosen = self._selection(v)
+        if chosen is not None:  # log(Σ_c a_c y_c) = Σ_c y_c log(a_c) for a one-hot row y: one term is chosen
+            return sp.Add(*(y * self._log(a) for y, a in chosen))
         if v in self.atoms.exp_argument:
             return self.atoms.exp_argument[v]
         if v.is_Mul and sum(not self._positive(f) for f in v.args) <= 1:
@@ -81,6 +88,31 @@ class SymbolicBackend:
         if v.is_Pow and v.exp.is_Integer and (v.exp % 2 == 1 or self._positive(v.base)):
             return v.exp * self._log(v.base)
         return Log(v)
+
+    def _selection(self, v: sp.Expr) -> list[tuple[sp.Symbol, sp.Expr]] | None:
+        """[(y_c, a_c)] when v = Σ_c a_c y_c over every entry of one one-hot row (x[np.arange(N), y])."""
+        if not v.is_Add or not self.rows:
+            return None
+        chosen: list[tuple[sp.Symbol, sp.Expr]] = []
+        for term in v.args:
+            labels = [f for f in sp.Mul.make_args(term) if f in self.rows]
+            if len(labels) != 1:
+                return None
+            a = term / labels[0]
+            if a.free_symbols & self.discrete:
+                return None
+            chosen.append((labels[0], a))
+        row = self.rows[chosen[0][0]]
+        return chosen if sorted(map(str, row)) == sorted(str(y) for y, _ in chosen) else None
+
+    def intermediate(self, x: Array, name: str) -> Array:
+        """Each entry of an op's result as a line atom (a max over an axis), so later ops see one symbol."""
+        out = np.empty(x.shape, dtype=object)
+        for index in np.ndindex(x.shape):
+            out[index] = self.atoms.define(
+                as_expr(x[index]), Label("apply", name, of=Label("entry", self.context, index))
+            )
+        return out
 
     def _positive(self, v: sp.Expr) -> bool:
         """Whether v > 0 wherever it is defined, by structure: exp atoms, positive ops' atoms (σ, softplus),
@@ -90,12 +122,15 @@ class SymbolicBackend:
             atoms = self.atoms
             if v.is_number:
                 found = bool(v.is_positive)
+            elif v in self.positive_symbols:
+                found = True
             elif v in atoms.definition:
                 found = self._positive(atoms.definition[v])
             elif v in atoms.exp_argument:
                 found = True
             elif v in atoms.smooth:
-                found = OPS[atoms.smooth[v][0]].positive
+                kind, argument = atoms.smooth[v]
+                found = OPS[kind].positive or (kind == "sqrt" and self._positive(argument))
             elif v.is_Add or v.is_Mul:
                 found = all(self._positive(a) for a in v.args)
             else:
@@ -160,52 +195,6 @@ class SymbolicBackend:
         """Element-wise indicator [x > 0], resolved to masks where the pre-activation is known."""
         return _elementwise(self._indicator, x)
 
-    def _indicator(self, v: sp.Expr) -> sp.Expr:
-        if v.is_number:
-            return sp.Integer(1 if v > 0 else 0)
-        atoms = self.atoms
-        while v in atoms.definition:  # look through line atoms, one definition at a time
-            v = atoms.definition[v]
-        if v in atoms.exp_argument or (v in atoms.smooth and OPS[atoms.smooth[v][0]].positive):  # exp, σ > 0
-            return sp.Integer(1)
-        if v in atoms.masks:  # [m > 0] = m for m in {0, 1}
-            return v
-        coefficient, rest = v.as_coeff_Mul()
-        if coefficient.is_positive and coefficient != 1:  # [c v > 0] = [v > 0] for c > 0
-            return self._indicator(rest)
-        if v.is_Mul:  # relu output m*z: positive exactly when the mask is on
-            masks = [f for f in v.args if f in atoms.masks]
-            if len(masks) == 1:
-                rest = atoms.key(sp.Mul(*(f for f in v.args if f is not masks[0])))
-                if atoms.masks[masks[0]] == rest:
-                    return masks[0]
-        leaky = self._leaky_mask(v)
-        if leaky is not None:  # a leaky ReLU output: positive exactly when its pre-activation is
-            return leaky
-        key = atoms.key(v)
-        content, primitive = key.primitive() if key.is_Add else (sp.Integer(1), key)
-        if content.is_positive and content != 1:  # [2 z > 0] = [z > 0]: a positive factor spread over a sum
-            key = primitive
-        if key in atoms.mask_by_preactivation:
-            return atoms.mask_by_preactivation[key]
-        return atoms.indicator(key)
-
-    def _leaky_mask(self, v: sp.Expr) -> sp.Symbol | None:
-        """The mask m when v = a·m·z + b·z with a + b > 0 and b > 0 (leaky_relu(z) = m z + alpha (z - m z)).
-
-        Then v > 0 exactly when z > 0 (both branches are positive multiples of z), which is m's own test.
-        """
-        atoms = self.atoms
-        for m in v.free_symbols & atoms.masks.keys():
-            on, off = (sp.expand(atoms.expand(v.xreplace({m: b}))) for b in (1, 0))  # line atoms opened
-            z = sp.expand(atoms.expand(atoms.masks[m]))
-            if m in on.free_symbols or m in off.free_symbols or z == 0:
-                continue
-            k_on, k_off = sp.cancel(on / z), sp.cancel(off / z)
-            if k_on.is_number and k_off.is_number and k_on > 0 and k_off > 0:
-                return m
-        return None
-
 
 class NotNumeric(ValueError):
     """A declared (generic) function has no float value: the oracle cannot run on this model."""
@@ -238,6 +227,10 @@ class NumericBackend:
     def relu(self, x: Array) -> Array:
         """Element-wise max(x, 0)."""
         return np.maximum(x, 0.0)
+
+    def intermediate(self, x: Array, name: str) -> Array:
+        """Floats need no names for intermediate results."""
+        return x
 
     def positive(self, x: Array) -> Array:
         """Element-wise indicator [x > 0] as 0.0/1.0."""

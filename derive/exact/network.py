@@ -89,6 +89,12 @@ def build_network(spec: ModelSpec) -> Network:
     """Evaluate the forward pass exactly, each forward entry a line atom."""
     backend = SymbolicBackend()
     symbols = declared_symbols(spec)
+    backend.discrete = {s for d in spec.inputs.values() if d.onehot for s in symbols[d.name].flat}
+    for d in spec.inputs.values():
+        for row in one_hot_groups(symbols[d.name], d.dims) if d.onehot else []:
+            backend.rows.update(dict.fromkeys(row, tuple(row)))
+    backend.positive_symbols = {symbols[d.name].item() for d in spec.inputs.values() if d.positive}
+    backend.positive_symbols |= {symbols[d.name].item() for d in spec.params.values() if d.positive}
     for name, array in symbols.items():
         for index, symbol in np.ndenumerate(array):
             backend.atoms.labels[symbol] = Label("entry", name, index)

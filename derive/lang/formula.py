@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from derive_check.derive.errors import InputError, Location
+from derive_check.derive.lang.indexing import Indexing
 from derive_check.derive.ops.spec import Kind
 from derive_check.derive.ops.spellings import SPELLINGS, SpellingError
 from derive_check.derive.ops.table import FUNCTIONS, INFIX, METHODS, OPS
@@ -53,7 +54,7 @@ def parse_formula(text: str, where: Location, functions: Mapping[str, str] | Non
     return _Walker(where, offset, dict(functions or {}), source).walk(tree.body, 0)
 
 
-class _Walker:
+class _Walker(Indexing):
     def __init__(self, where: Location, offset: int, functions: dict[str, str], source: str = "") -> None:
         self.where = where
         self.offset = offset
@@ -124,6 +125,8 @@ class _Walker:
             if len(node.args) != 1 or node.keywords or _dotted(node.args[0]) not in FLOAT_TYPES:
                 raise self.fail("only .astype(float) is supported (a 0/1 indicator is already a number)", node)
             return self.walk(receiver, depth)
+        if name in ("concatenate", "hstack") and receiver is None:
+            return self.concatenate(node, name, depth)
         operands = [receiver, *node.args] if receiver is not None else list(node.args)
         declared = self.declared(name) if receiver is None else None
         if declared is not None:
@@ -151,6 +154,15 @@ class _Walker:
         args = tuple(self.walk(a, depth) for a in operands)
         return Apply(rule.name, args, tuple(self.options(node, rule.options, rule.spelling)), span=self.span(node))
 
+    def concatenate(self, node: ast.Call, name: str, depth: int) -> Node:
+        """np.concatenate([a, b, ...], axis=k); np.hstack([a, b]) joins the last axis."""
+        if len(node.args) != 1 or not isinstance(node.args[0], ast.List | ast.Tuple) or not node.args[0].elts:
+            raise self.fail(f"write np.{name}([a, b, ...]{', axis=1' if name == 'concatenate' else ''})", node)
+        options = self.options(node, ("axis",) if name == "concatenate" else (), name)
+        axis = dict(options).get("axis", 0 if name == "concatenate" else -1)
+        parts = tuple(self.walk(a, depth) for a in node.args[0].elts)
+        return Apply("concatenate", parts, (("axis", axis),), span=self.span(node))
+
     def options(self, node: ast.Call, allowed: tuple[str, ...], name: str) -> list[tuple[str, int | Fraction]]:
         """A call's keyword options, each a literal (keepdims=True is kept as 1, keepdims=False dropped)."""
         options: list[tuple[str, int | Fraction]] = []
@@ -159,7 +171,7 @@ class _Walker:
                 words = ", ".join(allowed) or "none"
                 raise self.fail(f"{name}() has no option '{kw.arg}' (allowed: {words})", kw.value)
             if kw.arg == "keepdims":
-                if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, bool)):
+                if not (isinstance(kw.value, ast.Constant) and kw.value.value in (True, False)):  # 1/0 as printed
                     raise self.fail("keepdims is True or False", kw.value)
                 if kw.value.value:
                     options.append(("keepdims", 1))
@@ -215,21 +227,11 @@ class _Walker:
             return "scalar_function", (("name", name),)
         return None
 
-    def subscript(self, node: ast.Subscript, depth: int) -> Node:
-        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        indices: list[Node] = []
-        for part in parts:
-            if isinstance(part, ast.Name) and not part.id.startswith("_"):
-                indices.append(Ref(part.id, span=self.span(part)))
-            elif isinstance(part, ast.Constant) and type(part.value) is int and 0 <= part.value < 10**6:
-                indices.append(Const(Fraction(part.value), span=self.span(part)))
-            else:
-                raise self.fail("an index must be an index variable or a non-negative integer", part)
-        return Apply("entry", (self.walk(node.value, depth), *indices), span=self.span(node))
-
     def attribute(self, node: ast.Attribute, depth: int) -> Node:
+        if node.attr == "shape":
+            raise self.fail("x.shape is a tuple: write x.shape[0] for the size of an axis", node)
         if node.attr != "T":
-            raise self.fail(f"attribute '.{node.attr}' is not supported (only '.T')", node)
+            raise self.fail(f"attribute '.{node.attr}' is not supported (only '.T' and x.shape[k])", node)
         return Apply("transpose", (self.walk(node.value, depth),), span=self.span(node))
 
     def name(self, node: ast.Name, depth: int) -> Node:
@@ -283,7 +285,7 @@ class _Walker:
         ast.Name: name,
         ast.Constant: constant,
         ast.Tuple: paren,
-        ast.Subscript: subscript,
+        ast.Subscript: Indexing.subscript,
     }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from derive_check.derive.errors import InputError, Location
 from derive_check.derive.lang.formula import parse_formula
+from derive_check.derive.model.labels import resolve_labels
 from derive_check.derive.model.names import KINDS, Namespace
 from derive_check.derive.source import formula_location, locate
 from derive_check.derive.tree import Apply, Node, Ref, refs
@@ -191,14 +192,16 @@ def _read_claim(
     for label_input, var in labels:
         if var not in variables:
             raise InputError(f"label index '{var}' is not declared in 'for'", where)
-        if names.kind(label_input) != "input":
+        if names.kind(label_input) != "input" or label_input in names.labels:
             raise InputError(f"label binding names '{label_input}', which is not a declared input", where)
     of, of_text = None, str(entry.get("of", ""))
     if of_text:
         of = parse_formula(of_text, Location(where.file, where.line, f"{where.key}.of", of_text), functions)
         check_names(of, local, where, of_text)
+        of = resolve_labels(of, names, where, of_text)
     expr = parse_formula(formula, formula_location(where, formula), functions)
     check_names(expr, local, where, formula)
+    expr = resolve_labels(expr, names, where, formula)
     return _replace(
         base,
         target=target,
@@ -246,6 +249,10 @@ def _wrt(
     else:
         raise InputError(f"wrt must name a quantity or one of its entries, got '{text}'", where)
     kind = names.kind(name)
+    if name in names.labels:
+        raise InputError(
+            f"'{name}' is a label vector (class indices): there is no derivative with respect to it", where
+        )
     if kind not in ("input", "param", "forward"):
         what = f"is {KINDS[kind]}" if kind else "is not declared"
         allowed = ", ".join(sorted(names.of_kind("input", "param", "forward")))

@@ -14,21 +14,38 @@ from typing import Any
 from derive_check.derive.errors import InputError, Location
 from derive_check.derive.lang.formula import parse_formula
 from derive_check.derive.model.names import Namespace
+from derive_check.derive.ops.dims import DimError, read_dim
+from derive_check.derive.ops.dims import value as dim_value
 from derive_check.derive.source import formula_location, locate
 from derive_check.derive.tree import Node
 
 MAX_SIZE = 32
+MAX_DIM = 4 * MAX_SIZE  # a dimension with arithmetic (4*H of an LSTM's stacked gates) may exceed one size
 FUNCTION_KINDS = ("elementwise", "scalar")
 
 
 @dataclass(frozen=True)
 class Decl:
-    """A declared input or parameter: name, dimensions (size names or integers), flags."""
+    """A declared input or parameter: name, dimensions (size names, integers or size arithmetic), flags.
+
+    A label vector `y = "N, labels C"` (N class indices in 0..C-1) is held as its one-hot rows: `dims` is
+    `("N", "C")`, `onehot` is set and `classes` is `"C"`, so every engine covers every label assignment by the
+    one-hot facts it already knows; formulas reach it only through `np.eye(C)[y]`, `x[np.arange(N), y]`, `W[y]`.
+    """
 
     name: str
     dims: tuple[str | int, ...]
     onehot: bool
     where: Location
+    classes: str | int = ""  # a label vector's number of classes ("" for any other declaration)
+    positive: bool = False  # "scalar, positive": drawn and reasoned about as > 0
+
+    def written(self) -> str:
+        """The declaration as a file writes it: 'N x D', 'N, labels C', 'scalar, positive'."""
+        dims = self.dims[:-1] if self.classes != "" else self.dims
+        text = " x ".join(map(str, dims)) or "scalar"
+        flags = [f"labels {self.classes}"] if self.classes != "" else ["onehot"] if self.onehot else []
+        return ", ".join([text, *flags, *(["positive"] if self.positive else [])])
 
 
 def read_toml(file: str, text: str) -> dict[str, Any]:
@@ -82,33 +99,63 @@ def read_decls(
             raise InputError(f'declaration must be a string like "N x D", got {value!r}', where)
         names.declare(name, "input" if section == "inputs" else "param", where)
         decls[name] = parse_decl(name, value, sizes, where)
+        if decls[name].classes != "":
+            if section != "inputs":
+                raise InputError("labels are data: declare them under [inputs]", where)
+            names.labels.add(name)
     return decls
 
 
 def parse_decl(name: str, value: str, sizes: dict[str, int], where: Location) -> Decl:
-    """A shape declaration: 'scalar', 'H', 'N x D' or 'K x 1', optionally ', onehot'."""
+    """A shape declaration: 'scalar', 'H', 'N x D', 'D x 4*H', optionally ', onehot', ', labels C', ', positive'."""
     shape, _, flags = value.partition(",")
     flag_set = {f.strip() for f in flags.split(",") if f.strip()}
-    if flag_set - {"onehot"}:
-        raise InputError(f"unknown flag(s) {sorted(flag_set - {'onehot'})}; known: onehot", where)
+    classes: str | int = ""
+    for flag in sorted(flag_set):
+        if flag.startswith("labels"):
+            classes = _dim(flag.removeprefix("labels").strip() or "?", sizes, where, flag)
+            flag_set.discard(flag)
+    if flag_set - {"onehot", "positive"}:
+        raise InputError(
+            f"unknown flag(s) {sorted(flag_set - {'onehot', 'positive'})}; known: onehot, positive, labels C", where
+        )
     shape = shape.strip()
-    dims: list[str | int] = []
-    if shape != "scalar":
-        for part in re.split(r"\s+x\s+|\s*[×*]\s*", shape):
-            if part.isdigit() and 1 <= int(part) <= MAX_SIZE:
-                dims.append(int(part))
-            elif part in sizes:
-                dims.append(part)
-            else:
-                raise InputError(
-                    f"'{part}' in shape '{shape}' is not a declared size (declared: {', '.join(sizes) or 'none'})",
-                    where,
-                )
+    dims = (
+        [_dim(part, sizes, where, shape) for part in re.split(r"\s+x\s+|\s*×\s*", shape)] if shape != "scalar" else []
+    )
     if len(dims) > 2:
         raise InputError(f"shape '{shape}' has {len(dims)} dimensions; at most 2 are supported", where)
     if "onehot" in flag_set and not dims:
         raise InputError("onehot labels need a vector or an 'N x C' matrix (one row per sample)", where)
-    return Decl(name, tuple(dims), "onehot" in flag_set, where)
+    if classes != "" and (len(dims) > 1 or flag_set):
+        raise InputError(
+            f"labels are a vector of class indices ('N, labels C') or one index ('scalar, labels C'), got '{value}'",
+            where,
+        )
+    if "positive" in flag_set and dims:
+        raise InputError("only scalars can be declared positive ('eps = \"scalar, positive\"')", where)
+    if classes != "":
+        dims.append(classes)
+    return Decl(name, tuple(dims), "onehot" in flag_set or classes != "", where, classes, "positive" in flag_set)
+
+
+def _dim(part: str, sizes: dict[str, int], where: Location, shape: str) -> str | int:
+    """One dimension: an integer from 1 to MAX_SIZE, a declared size, or arithmetic on sizes (4*H, H + 1)."""
+    if part.isdigit() and 1 <= int(part) <= MAX_SIZE:
+        return int(part)
+    if part in sizes:
+        return part
+    if part.isidentifier() or not part:
+        declared = ", ".join(sizes) or "none"
+        raise InputError(f"'{part}' in shape '{shape}' is not a declared size (declared: {declared})", where)
+    try:
+        dim = read_dim(part, sizes)
+        size = dim_value(dim, sizes)
+    except DimError as exc:
+        raise InputError(f"{exc} (in shape '{shape}')", where) from None
+    if not 1 <= size <= MAX_DIM:
+        raise InputError(f"'{part}' is {size} at these sizes; a dimension is from 1 to {MAX_DIM}", where)
+    return dim
 
 
 def read_functions(

@@ -34,6 +34,8 @@ class Namespace:
 
     kinds: dict[str, str] = field(default_factory=dict)
     places: dict[str, Location] = field(default_factory=dict)
+    labels: set[str] = field(default_factory=set)  # inputs that are label vectors ("N, labels C")
+    partial: set[str] = field(default_factory=set)  # forward lines that may be undefined (1/h, log, sqrt)
 
     def declare(self, name: str, kind: str, where: Location) -> None:
         """Record `name`, or raise InputError if it is taken, reserved or not an identifier."""
@@ -66,4 +68,4 @@ class Namespace:
 
     def copy(self) -> Namespace:
         """An independent copy (claims of a file that extends another are added to a copy)."""
-        return Namespace(dict(self.kinds), dict(self.places))
+        return Namespace(dict(self.kinds), dict(self.places), set(self.labels), set(self.partial))

@@ -31,8 +31,10 @@ from derive_check.derive.model.declarations import (
     read_toml,
     table,
 )
+from derive_check.derive.model.labels import may_be_undefined, resolve_labels
 from derive_check.derive.model.names import Namespace
 from derive_check.derive.model.shapes import infer
+from derive_check.derive.ops.dims import value as dim_value
 from derive_check.derive.ops.spec import Shape, SymbolicShapeError
 from derive_check.derive.source import formula_location, locate
 from derive_check.derive.tree import Apply, Node, refs
@@ -83,7 +85,7 @@ class ModelSpec:
 
     def dims(self, decl: Decl) -> tuple[int, ...]:
         """The concrete shape of a declaration at this file's sizes."""
-        return tuple(d if isinstance(d, int) else self.sizes[d] for d in decl.dims)
+        return tuple(dim_value(d, self.sizes) for d in decl.dims)
 
 
 def load_file(path: Path, depth: int = 0) -> ModelSpec:
@@ -267,6 +269,9 @@ def _forward(
         expr = parse_formula(formula, formula_location(where, formula), functions)
         known = names.of_kind("size", "input", "param", "gradient", "forward") - {name}
         check_names(expr, known, where, formula)
+        expr = resolve_labels(expr, names, where, formula)
+        if may_be_undefined(expr, names.partial):
+            names.partial.add(name)
         declared = parse_decl(name, str(entry["shape"]), sizes, where) if "shape" in entry else None
         try:
             shapes[name] = infer(expr, {**shapes, **dict.fromkeys(sizes, ())})

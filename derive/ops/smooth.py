@@ -191,8 +191,7 @@ SMOOTH = (
         spelling="sqrt",
         latex_braced=("sqrt",),
         partial=True,
-        positive=True,
-        positive_argument=True,
+        positive_argument=True,  # sqrt(0) = 0: not `positive`; > 0 where its argument is (the engines check)
         shape=same_shape,
         evaluate=_smooth("sqrt"),
         numeric=np.sqrt,

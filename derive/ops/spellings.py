@@ -33,12 +33,60 @@ class Spelling:
 
 
 def _maximum(args: list[Node], options: Options) -> Node:
+    """maximum(a, b) = b + relu(a - b), exact at every value; maximum(x, 0) is relu(x) itself."""
     a, b = args
     if b == ZERO:
         return Apply("relu", (a,))
     if a == ZERO:
         return Apply("relu", (b,))
-    raise SpellingError("maximum(x, 0) (a ReLU) is supported; the maximum of two quantities is not yet")
+    return Apply("add", (b, Apply("relu", (Apply("sub", (a, b)),))))
+
+
+def _minimum(args: list[Node], options: Options) -> Node:
+    """minimum(a, b) = a - relu(a - b), exact at every value (minimum(x, 0) = x - relu(x))."""
+    a, b = args
+    return Apply("sub", (a, Apply("relu", (Apply("sub", (a, b)),))))
+
+
+def _clip(args: list[Node], options: Options) -> Node:
+    """clip(x, lo, hi) = minimum(maximum(x, lo), hi), numpy's definition; with number bounds lo < hi it is
+    lo + relu(x - lo) - relu(x - hi), the same function with one mask per bound."""
+    x, lo, hi = args
+    if isinstance(lo, Const) and isinstance(hi, Const) and lo.value < hi.value:
+        rise = Apply("add", (lo, Apply("relu", (Apply("sub", (x, lo)),))))
+        return Apply("sub", (rise, Apply("relu", (Apply("sub", (x, hi)),))))
+    return _minimum([_maximum([x, lo], options), hi], options)
+
+
+def is_indicator(node: Node) -> bool:
+    """Whether a formula is a 0/1 indicator: a comparison, 1 - a comparison, or a product of indicators."""
+    if not isinstance(node, Apply):
+        return False
+    if node.op == "gt":
+        return True
+    if node.op == "sub" and node.args[0] == ONE:
+        return is_indicator(node.args[1])
+    return node.op == "mul" and all(is_indicator(a) for a in node.args)
+
+
+def _where(args: list[Node], options: Options) -> Node:
+    """where(c, a, b) = c a + (1 - c) b for a 0/1 condition c: exact at every value."""
+    c, a, b = args
+    if not is_indicator(c):
+        raise SpellingError("where(condition, a, b) needs a comparison as its condition, such as where(x > 0, a, b)")
+    return Apply("add", (Apply("mul", (c, a)), Apply("mul", (Apply("sub", (ONE, c)), b))))
+
+
+def _abs(args: list[Node], options: Options) -> Node:
+    """abs(x) = x (2 [x > 0] - 1): exact at every value (both sides are 0 at x = 0)."""
+    x = args[0]
+    sign = Apply("sub", (Apply("mul", (Const(Fraction(2)), Apply("gt", (x, ZERO)))), ONE))
+    return Apply("mul", (x, sign))
+
+
+def _min(args: list[Node], options: Options) -> Node:
+    """min(x, axis) = -max(-x, axis)."""
+    return Apply("neg", (Apply("max", (Apply("neg", (args[0],)),), tuple(sorted(options.items()))),))
 
 
 def _power(args: list[Node], options: Options) -> Node:
@@ -82,7 +130,18 @@ SPELLINGS: dict[str, Spelling] = {
             build=lambda a, o: Apply("sqrt", (_variance(a, o),)),
             options=("axis", "keepdims"),
         ),
-        Spelling(name="maximum", arity=2, doc="maximum(x, 0) = relu(x)", build=_maximum),
+        Spelling(name="maximum", arity=2, doc="b + relu(a - b); maximum(x, 0) = relu(x)", build=_maximum),
+        Spelling(name="minimum", arity=2, doc="a - relu(a - b)", build=_minimum),
+        Spelling(name="clip", arity=3, doc="minimum(maximum(x, lo), hi)", build=_clip),
+        Spelling(name="where", arity=3, doc="c * a + (1 - c) * b for a comparison c", build=_where),
+        Spelling(name="abs", arity=1, doc="x * (2 * (x > 0) - 1)", build=_abs),
+        Spelling(
+            name="sign",
+            arity=1,
+            doc="(x > 0) - (x < 0)",
+            build=lambda a, o: Apply("sub", (Apply("gt", (a[0], ZERO)), Apply("gt", (ZERO, a[0])))),
+        ),
+        Spelling(name="min", arity=1, doc="-max(-x, axis)", build=_min, options=("axis", "keepdims")),
         Spelling(name="zeros_like", arity=1, doc="0 * x", build=lambda a, o: Apply("mul", (ZERO, a[0]))),
         Spelling(
             name="ones_like",

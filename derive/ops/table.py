@@ -12,14 +12,16 @@ from typing import Any
 
 from derive_check.derive.ops.arith import ARITHMETIC
 from derive_check.derive.ops.declared import DECLARED
+from derive_check.derive.ops.extrema import EXTREMA
 from derive_check.derive.ops.piecewise import PIECEWISE
 from derive_check.derive.ops.reduce import REDUCTIONS
+from derive_check.derive.ops.select import SELECTIONS
 from derive_check.derive.ops.smooth import SMOOTH
 from derive_check.derive.ops.spec import ARG, SELF, Op, WitnessRule
 from derive_check.derive.ops.spellings import SPELLINGS
 from derive_check.derive.tree import Apply, Node, substitute
 
-GROUPS = (ARITHMETIC, REDUCTIONS, SMOOTH, PIECEWISE, DECLARED)
+GROUPS = (ARITHMETIC, REDUCTIONS, SELECTIONS, EXTREMA, SMOOTH, PIECEWISE, DECLARED)
 OPS: dict[str, Op] = {op.name: op for group in GROUPS for op in group}
 FUNCTIONS: dict[str, Op] = {op.spelling: op for op in OPS.values() if op.spelling}  # called like f(x) in formulas
 INFIX: dict[type[Any], str] = {op.infix[1]: op.name for op in OPS.values() if op.infix}  # ast operator -> op
@@ -27,10 +29,10 @@ LATEX_COMMANDS: dict[str, str] = {c: op.name for op in OPS.values() for c in op.
 LATEX_WORDS: dict[str, str] = {w: op.name for op in OPS.values() for w in op.latex_words}  # \text{ReLU} -> relu
 LATEX_BRACED: dict[str, str] = {c: op.name for op in OPS.values() for c in op.latex_braced}  # \sqrt{x} -> sqrt
 METHODS = frozenset(
-    {"sum", "mean", "var", "std", "dot", "transpose", "astype"}
+    {"sum", "mean", "var", "std", "dot", "transpose", "astype", "max", "min", "clip"}
 )  # x.sum(axis=0): the function with x first
 # names a file may not declare: they spell functions, or the numpy module prefix
-RESERVED = frozenset({*FUNCTIONS, *SPELLINGS, "range", "np", "numpy"})
+RESERVED = frozenset({*FUNCTIONS, *SPELLINGS, "range", "np", "numpy", "eye", "arange", "concatenate", "hstack"})
 
 
 def derivative_at(node: Apply) -> Node:
@@ -48,6 +50,4 @@ def witness_rule(name: str) -> WitnessRule | None:
     return op.witness if op is not None else None
 
 
-assert len(OPS) == len(ARITHMETIC) + len(REDUCTIONS) + len(SMOOTH) + len(PIECEWISE) + len(DECLARED), (
-    "an op name is used twice"
-)
+assert len(OPS) == sum(len(group) for group in GROUPS), "an op name is used twice"

@@ -58,7 +58,20 @@ def _numpy(e: Ex) -> tuple[str, int] | None:
     if op == "pow" and e.args[1].value == 2:
         return f"np.square({text(e.args[0])})", 100
     if op == "gt":
-        return f"({text(e.args[0])} > 0).astype(float)", 100
+        inner = text(e.args[0])
+        if len(inner) % 2:  # np.where of a comparison is the same 0/1 function
+            return f"np.where({inner} > 0, 1, 0)", 100
+        return f"({inner} > 0).astype(float)", 100
+    if op == "relu":
+        return f"np.maximum({text(e.args[0])}, 0)", 100
+    if op == "leaky":  # the where form of leaky_relu, with its default slope written out
+        inner = text(e.args[0])
+        return f"np.where({inner} > 0, {inner}, {decimal(e.value or Fraction(1, 100))} * ({inner}))", 100
+    if op == "sigmoid" and len(text(e.args[0])) % 2:  # the textbook spelling: the exp normal form must meet sigmoid
+        return f"1 / (1 + np.exp(-({text(e.args[0])})))", 70
+    if op == "tanh" and len(text(e.args[0])) % 3 == 0:  # tanh through exp
+        inner = text(e.args[0])
+        return f"(np.exp(2 * ({inner})) - 1) / (np.exp(2 * ({inner})) + 1)", 70
     return None
 
 

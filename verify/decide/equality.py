@@ -23,6 +23,7 @@ from derive_check.verify.decide.normal_form import NormalForm, NotRational
 from derive_check.verify.decide.parallel import failing
 from derive_check.verify.decide.reparam import softmax_rows, substitution
 
+EXP_FORMS = ("sigmoid", "tanh")  # smooth ops written through exp where exp atoms are present
 PATIENCE = 1.0  # seconds for the plain normal form before splitting by polynomial variables
 
 
@@ -59,10 +60,28 @@ class Equality:
     def residuals(self, truth: Sequence[sp.Expr], claimed: Sequence[sp.Expr]) -> list[sp.Expr]:
         """true - claimed for each entry, with line atoms expanded to base symbols."""
         expand = self.net.backend.atoms.expand
-        return [expand(as_expr(t) - as_expr(c)) for t, c in zip(truth, claimed, strict=True)]
+        return self.exp_form([expand(as_expr(t) - as_expr(c)) for t, c in zip(truth, claimed, strict=True)])
+
+    def exp_form(self, residuals: Sequence[sp.Expr]) -> list[sp.Expr]:
+        """Where sigmoid or tanh atoms meet exp atoms, each written through exp: σ(u) = e/(1 + e) with e = exp(u),
+        tanh(u) = (e² - 1)/(e² + 1). Identities, so `1 / (1 + exp(-z))` and `sigmoid(z)` meet; residuals with
+        no exp atom keep their atoms (and their polynomial form)."""
+        atoms = self.net.backend.atoms
+        found = leaves(residuals).symbols
+        smooth = [a for a in found if a in atoms.smooth and atoms.smooth[a][0] in EXP_FORMS]
+        if not smooth or not (found & atoms.exp_argument.keys() or len(smooth) > 1):
+            return list(residuals)
+        change: dict[sp.Basic, sp.Basic] = {}
+        for atom in smooth:
+            kind, u = atoms.smooth[atom]
+            e = atoms.exp(u, f"exp({atom})")
+            change[atom] = e / (1 + e) if kind == "sigmoid" else (e**2 - 1) / (e**2 + 1)
+        memo: dict[sp.Basic, sp.Basic] = {}
+        return [substitute(r, change, memo) for r in residuals]
 
     def first_nonzero(self, residuals: Sequence[sp.Expr], rounds: int = 2) -> int | None:
-        """The index of an entry certainly not identically zero, or None if all vanish at random points."""
+        """The index of an entry not identically zero, or None if all vanish at random points (where square roots
+        are involved, a non-zero value counts only if the normal form with s^2 = u is not zero either)."""
         symbols = leaves(residuals).symbols
         atoms = self.net.backend.atoms
         for _ in range(rounds):
@@ -73,11 +92,21 @@ class Equality:
             for k, r in enumerate(residuals):
                 check()  # a safe point for the time budget
                 try:
-                    if evaluate_mod(r, values, memo):
+                    if evaluate_mod(r, values, memo) and not self._zero_by_roots(r):
                         return k
                 except Singular:
                     break
         return None
+
+    def _zero_by_roots(self, residual: sp.Expr) -> bool:
+        """Whether a residual that is not zero with square roots as free symbols is zero once s^2 = u is used
+        (random values cannot keep s^2 = u, so a non-zero value there is no evidence)."""
+        if not self.roots(leaves([residual]).symbols):
+            return False
+        try:
+            return self.normal_form([residual]).residual_is_zero(residual)
+        except (NotRational, ZeroDivisionError):
+            return False
 
     def normal_form(self, residuals: Sequence[sp.Expr]) -> NormalForm:
         """A normal-form engine whose ring covers every symbol and opaque atom of `residuals`."""
@@ -86,8 +115,18 @@ class Equality:
         atoms = self.net.backend.atoms
         ordered = sorted(gens, key=str)
         discrete = [m for m in [*atoms.masks, *atoms.indicators] if m in gens]  # whole rows, as the reduction needs
-        rows = [row for row in self.net.label_rows if any(y in gens for y in row)]
-        return NormalForm(ordered, discrete, rows)
+        roots = self.roots(gens)
+        extra = sorted(leaves(list(roots.values())).symbols - gens, key=str)
+        rows = [row for row in self.net.label_rows if any(y in gens or y in extra for y in row)]
+        return NormalForm([*ordered, *extra], discrete, rows, roots)
+
+    def roots(self, gens: set[sp.Basic]) -> dict[sp.Symbol, sp.Expr]:
+        """The square-root atoms among `gens`, each with its argument (line atoms opened)."""
+        atoms = self.net.backend.atoms
+        found = {
+            a: atoms.expand(atoms.smooth[a][1]) for a in gens if a in atoms.smooth and atoms.smooth[a][0] == "sqrt"
+        }
+        return {a: u for a, u in found.items() if not (leaves([u]).applications)}
 
     def proves(self, truth: Sequence[sp.Expr], claimed: Sequence[sp.Expr], residuals: Sequence[sp.Expr]) -> bool | None:
         """`all_zero` for entries whose fully expanded residuals are `residuals`, trying the shallow form first.
@@ -96,7 +135,8 @@ class Equality:
         is a proof. A non-zero there is not a disproof, so the fully expanded residuals decide.
         """
         expand = self.net.backend.atoms.shallow
-        shallows = self.reparametrised([expand(as_expr(t) - as_expr(c)) for t, c in zip(truth, claimed, strict=True)])
+        shallows = [expand(as_expr(t) - as_expr(c)) for t, c in zip(truth, claimed, strict=True)]
+        shallows = self.reparametrised(self.exp_form(shallows))
 
         def shallow_zero(k: int) -> bool:
             shallow = shallows[k]
@@ -152,7 +192,9 @@ class Equality:
                     in_denominators |= factor.base.free_symbols
         atoms = self.net.backend.atoms
         discrete = set(atoms.masks) | set(atoms.indicators) | {y for row in self.net.label_rows for y in row}
-        split = sorted(expanded.free_symbols - in_denominators - discrete - set(atoms.calls), key=str)
+        roots = self.roots(expanded.free_symbols)  # s^2 = u mixes monomials in s and in u's symbols
+        tied = set(roots) | leaves(list(roots.values())).symbols
+        split = sorted(expanded.free_symbols - in_denominators - discrete - tied - set(atoms.calls), key=str)
         if not split:
             return [expanded]
         groups: dict[sp.Expr, list[sp.Expr]] = {}

@@ -17,13 +17,16 @@ then reduced modulo the facts the symbols obey:
 So for free continuous symbols the test is complete for the discrete ones, and
 it is sound: a zero numerator means the residual is zero for every real value,
 every activation pattern and every label assignment where it is defined.
-Exp atoms are treated as independent (exp(a)exp(b) = exp(a+b) is not used),
+- a square root s = sqrt(u) obeys s^2 = u: powers of s above the first are
+  replaced (the numerator changes by a multiple of s^2 - u, zero where s is defined).
+
+Exp atoms are independent beyond their normal form (`derive.exact.exp_form`),
 which can only make the test miss a true equality, never accept a false one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +53,11 @@ class NormalForm:
     """Converts SymPy residuals to reduced numerators over one polynomial ring."""
 
     def __init__(
-        self, gens: Sequence[sp.Basic], masks: Iterable[sp.Symbol], label_rows: Iterable[Sequence[sp.Symbol]]
+        self,
+        gens: Sequence[sp.Basic],
+        masks: Iterable[sp.Symbol],
+        label_rows: Iterable[Sequence[sp.Symbol]],
+        roots: Mapping[sp.Symbol, sp.Expr] | None = None,
     ) -> None:
         mask_list, rows = list(masks), [list(r) for r in label_rows if r]
         # Every mask and every whole label row is a generator, mentioned or not: reducing a row
@@ -64,6 +71,12 @@ class NormalForm:
         self.rows = [[self.index[y] for y in row] for row in rows]
         self.discrete = set(self.mask_index) | {i for r in self.rows for i in r}
         self._memo: dict[sp.Expr, RatFunc] = {}
+        self.roots: list[tuple[int, PolyElement]] = []  # (sqrt atom s, u) with s^2 = u, u a polynomial
+        for root, radicand in (roots or {}).items():
+            if root in self.index:
+                value = self.convert(radicand)
+                if not value.den:
+                    self.roots.append((self.index[root], value.num))
 
     def residual_is_zero(self, expr: sp.Expr) -> bool:
         """Whether `expr` reduces to exactly zero (raises NotRational if it cannot be normalised)."""
@@ -104,7 +117,8 @@ class NormalForm:
         raise NotRational(f"cannot normalise {type(expr).__name__}: {str(expr)[:80]}")
 
     def reduce(self, poly: PolyElement) -> PolyElement:
-        """Apply m^k = m and the one-hot row rules to every term."""
+        """Apply s^2 = u for square roots, then m^k = m and the one-hot row rules to every term."""
+        poly = self._reduce_roots(poly)
         if not self.discrete:
             return poly
         out: dict[tuple[int, ...], object] = {}
@@ -116,6 +130,28 @@ class NormalForm:
                 else:
                     out.pop(m, None)
         return self.ring.from_dict(out) if out else self.ring.zero
+
+    def _reduce_roots(self, poly: PolyElement) -> PolyElement:
+        """Every power s^k (k >= 2) of a square root s = sqrt(u) replaced by u^(k // 2) s^(k % 2).
+
+        Sound: the result differs from `poly` by a multiple of s^2 - u, which is zero wherever s is defined.
+        It terminates because u never mentions s (an argument is built before its root).
+        """
+        for _ in range(len(self.roots) + 1):
+            changed = False
+            for i, radicand in self.roots:
+                if poly.degree(i) < 2:
+                    continue
+                changed = True
+                out = self.ring.zero
+                for monom, coeff in poly.iterterms():
+                    k = monom[i]
+                    term = self.ring({(*monom[:i], k % 2, *monom[i + 1 :]): coeff})
+                    out += term * radicand ** (k // 2) if k >= 2 else term
+                poly = out
+            if not changed:
+                break
+        return poly
 
     def _reduce_term(self, monom: list[int], coeff: object) -> list[tuple[tuple[int, ...], object]]:
         for i in self.mask_index:

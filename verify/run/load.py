@@ -14,6 +14,7 @@ import numpy as np
 
 from derive_check.derive.errors import InputError, Location
 from derive_check.derive.model.spec import ModelSpec, load_file
+from derive_check.derive.ops.dims import value
 from derive_check.verify.results import FileResult
 
 MAX_ENTRIES = 6000
@@ -33,7 +34,7 @@ def load(path: Path) -> ModelSpec | FileResult:
 def check_work(spec: ModelSpec) -> None:
     """Refuse, before any SymPy work, a model whose quantities hold more than MAX_ENTRIES entries in all."""
     shapes = dict(spec.shapes)
-    total = sum(int(np.prod([d if isinstance(d, int) else spec.sizes[d] for d in shape])) for shape in shapes.values())
+    total = sum(int(np.prod([value(d, spec.sizes) for d in shape])) for shape in shapes.values())
     if total > MAX_ENTRIES:
         raise InputError(
             f"the model has {total} entries in its inputs, parameters and forward quantities at these "

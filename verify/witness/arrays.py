@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from derive_check.derive.model.declarations import Decl
+from derive_check.derive.ops.dims import value
 
 Shape = tuple[int, ...]
 Num = Any  # an mpf of the witness's local context
@@ -152,10 +153,14 @@ def norm_axis(a: Arr, axis: int) -> int:
     return axis % a.ndim
 
 
-def reduce_sum(ctx: Any, a: Arr, axis: int | None, keep: bool = False) -> Arr:
-    """The sum over one axis (or all entries when axis is None)."""
+def reduce_sum(
+    ctx: Any, a: Arr, axis: int | None, keep: bool = False, fold: Callable[[list[Num]], Num] | None = None
+) -> Arr:
+    """The sum over one axis (or all entries when axis is None); `fold` replaces the sum (a max)."""
+    fold = fold or ctx.fsum
     if axis is None:
-        return Arr((), [ctx.fsum(a.data)])
+        whole = Arr((), [fold(a.data)])
+        return Arr(tuple(1 for _ in a.shape), whole.data) if keep else whole
     k = norm_axis(a, axis)
     out = a.shape[:k] + a.shape[k + 1 :]
     groups: list[list[Num]] = [[] for _ in range(size_of(out))]
@@ -163,7 +168,58 @@ def reduce_sum(ctx: Any, a: Arr, axis: int | None, keep: bool = False) -> Arr:
         index = unravel(flat, a.shape)
         groups[ravel(index[:k] + index[k + 1 :], out)].append(x)
     shape = (*a.shape[:k], 1, *a.shape[k + 1 :]) if keep else out
-    return Arr(shape, [ctx.fsum(g) for g in groups])
+    return Arr(shape, [fold(g) for g in groups])
+
+
+def select(a: Arr, keys: Sequence[int | range | None]) -> Arr:
+    """numpy's basic indexing: per axis an integer (the axis goes), a range of positions, or None (a new axis)."""
+    shape: list[int] = []
+    axis, picks = 0, []
+    for key in keys:
+        if key is None:
+            shape.append(1)
+            continue
+        if axis >= a.ndim:
+            raise WitnessError(f"too many indices for shape {fmt(a.shape)}")
+        positions = [key] if isinstance(key, int) else list(key)
+        if any(not 0 <= p < a.shape[axis] for p in positions):
+            raise WitnessError(f"index {key} is out of range for axis {axis} of shape {fmt(a.shape)}")
+        picks.append(positions)
+        if not isinstance(key, int):
+            shape.append(len(positions))
+        axis += 1
+    for rest in a.shape[axis:]:
+        picks.append(list(range(rest)))
+        shape.append(rest)
+    data = [a.data[ravel(index, a.shape)] for index in _product(picks)]
+    return Arr(tuple(shape), data)
+
+
+def concat(parts: Sequence[Arr], axis: int) -> Arr:
+    """numpy's concatenate along an existing axis."""
+    first = parts[0]
+    k = norm_axis(first, axis)
+    if any(
+        p.ndim != first.ndim or p.shape[:k] + p.shape[k + 1 :] != first.shape[:k] + first.shape[k + 1 :] for p in parts
+    ):
+        raise WitnessError(f"cannot concatenate shapes {', '.join(fmt(p.shape) for p in parts)} along axis {axis}")
+    shape = (*first.shape[:k], sum(p.shape[k] for p in parts), *first.shape[k + 1 :])
+    data = []
+    for flat in range(size_of(shape)):
+        index = list(unravel(flat, shape))
+        for p in parts:
+            if index[k] < p.shape[k]:
+                data.append(p.data[ravel(index, p.shape)])
+                break
+            index[k] -= p.shape[k]
+    return Arr(shape, data)
+
+
+def _product(picks: list[list[int]]) -> list[tuple[int, ...]]:
+    out: list[tuple[int, ...]] = [()]
+    for positions in picks:
+        out = [(*prefix, p) for prefix in out for p in positions]
+    return out
 
 
 def entry(a: Arr, indices: Sequence[int]) -> Arr:
@@ -191,7 +247,7 @@ class Points:
 
     def __init__(self, ctx: Any, rng: random.Random, decls: Mapping[str, Decl], sizes: Mapping[str, int]) -> None:
         self.ctx, self.rng, self.decls = ctx, rng, dict(decls)
-        self.shapes = {n: tuple(d if isinstance(d, int) else sizes[d] for d in x.dims) for n, x in decls.items()}
+        self.shapes = {n: tuple(value(d, sizes) for d in x.dims) for n, x in decls.items()}
         self.perms = {n: rng.sample(range(self.classes(n)), self.classes(n)) for n, d in decls.items() if d.onehot}
 
     def classes(self, name: str) -> int:

@@ -264,6 +264,8 @@ class _Run:
                     return self.report(False, failure, checks)
         except WitnessError as exc:
             return self.report(None, f"the witness cannot evaluate {self.claim.name}: {exc}", checks)
+        except OverflowError:  # exp(1e20 x): numbers beyond what a 60-digit witness can hold
+            return self.report(None, f"the witness cannot evaluate {self.claim.name}: its values overflow", checks)
         if not assignments:
             return self.report(True, "no index assignment satisfies the condition: nothing to check", 0)
         return self.report(True, f"{checks} directional central differences agree ({DPS} digits, step {STEP})", checks)

@@ -24,11 +24,13 @@ from derive_check.verify.witness.arrays import (
     Undefined,
     WitnessError,
     binary,
+    concat,
     entry,
     fmt,
     matmul,
     norm_axis,
     reduce_sum,
+    select,
     size_of,
     transpose,
     unary,
@@ -196,6 +198,18 @@ class Interp:
     def reduce_sum(self, a: Arr, axis: int | None, keep: bool = False) -> Arr:
         """The sum over an axis, or of all entries."""
         return reduce_sum(self.ctx, a, axis, keep)
+
+    def reduce(self, a: Arr, axis: int | None, keep: bool, fold: Callable[[list[Num]], Num]) -> Arr:
+        """A fold (a max) over an axis, or of all entries."""
+        return reduce_sum(self.ctx, a, axis, keep, fold)
+
+    def concat(self, parts: list[Arr], axis: int) -> Arr:
+        """numpy's concatenate along an existing axis."""
+        return concat(parts, axis)
+
+    def select(self, a: Arr, keys: list[int | range | None]) -> Arr:
+        """numpy's basic indexing: per axis an integer, a range of positions, or None (a new axis)."""
+        return select(a, keys)
 
     def reshape(self, a: Arr, shape: tuple[int, ...]) -> Arr:
         """The same entries under another shape of the same size."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.declarations import MAX_SIZE
 from derive_check.derive.model.spec import ModelSpec, load_file
+from derive_check.derive.ops.dims import positive
 from derive_check.derive.tree import Node
 from derive_check.verify.witness.check import witness_claim
 from derive_check.verify.witness.report import WitnessReport
@@ -29,7 +30,8 @@ def other_sizes(spec: ModelSpec) -> list[dict[str, int]]:
     tuples = [dict.fromkeys(names, 1), distinct]
     if len(names) > 1:
         tuples.append({**distinct, names[0]: 1})
-    return tuples
+    shapes = [d.dims for d in [*spec.inputs.values(), *spec.params.values()]]
+    return [t for t in tuples if positive(shapes, t)]  # a shape T - K + 1 needs T >= K
 
 
 def witness_all_sizes(
