@@ -102,8 +102,8 @@ class SymbolicBackend(Indicators):
             if a.free_symbols & self.discrete:
                 return None
             chosen.append((labels[0], a))
-        row = self.rows[chosen[0][0]]
-        return chosen if sorted(map(str, row)) == sorted(str(y) for y, _ in chosen) else None
+        labels = [y for y, _ in chosen]
+        return chosen if len(set(labels)) == len(labels) and set(labels) == set(self.rows[labels[0]]) else None
 
     def intermediate(self, x: Array, name: str) -> Array:
         """Each entry of an op's result as a line atom (a max over an axis), so later ops see one symbol."""

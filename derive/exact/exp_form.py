@@ -48,10 +48,10 @@ class ExpForm:
         if len(terms) > 1 and all(_linear_term(t) for t in terms):
             return sp.Mul(*(self._exp_term(t) for t in terms))
         if len(terms) == 1 and _linear_term(v):
-            return self._exp_term(v, name, u)
+            return self._exp_term(v, name)
         return self._exp_whole(v, name, u)
 
-    def _exp_term(self, term: sp.Expr, name: Label | str | None = None, u: sp.Expr | None = None) -> sp.Expr:
+    def _exp_term(self, term: sp.Expr, name: Label | str | None = None) -> sp.Expr:
         """exp(c s) = exp(s)^c for an integer c and a symbol s; exp(c) of a number."""
         coefficient, symbol = term.as_coeff_Mul()
         if isinstance(symbol, Log):  # exp(k log w) = w^k
@@ -67,10 +67,11 @@ class ExpForm:
         )
         if symbol in self.definition:
             return self.exp(symbol, label) ** coefficient
-        return self._exp_whole(symbol, label, symbol if u is None or coefficient != 1 else u) ** coefficient
+        return self._exp_whole(symbol, label, symbol) ** coefficient
 
     def _exp_whole(self, key: sp.Expr, name: Label | str, u: sp.Expr) -> sp.Expr:
-        """The atom of exp(key) for a key that is not split, with exp(-v) = 1/exp(v) and exp(k v) = exp(v)^k."""
+        """The atom of exp(key) for a key that is not split, with exp(-v) = 1/exp(v) and exp(k v) = exp(v)^k;
+        `u` is the argument as given, which expands (through its line atom, if it is one) to `key`."""
         if key.is_Add:
             content, primitive = key.primitive()
             if primitive.could_extract_minus_sign():
@@ -84,7 +85,7 @@ class ExpForm:
         if atom is None:
             atom = self.fresh(name)
             self.exp_by_argument[key] = atom
-            self.exp_argument[atom] = u if sp.expand(u) == key or u in self.definition else key
+            self.exp_argument[atom] = u  # `key` unfolded and expanded; a line atom stays one (cheap derivatives)
         return atom
 
 

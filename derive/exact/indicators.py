@@ -58,9 +58,12 @@ class Indicators:
         if relu_mask is not None:  # relu output m*z: positive exactly when the mask is on
             return relu_mask
         if v.is_Mul:  # [f g > 0] = f [g > 0] for a 0/1 factor f (a mask, a label, 1 - either)
-            flags = [f for f in v.args if self._zero_one(f)]
-            if flags:
-                return sp.Mul(*flags) * self._indicator(sp.Mul(*(f for f in v.args if not self._zero_one(f))))
+            zero_one = [self._zero_one(f) for f in v.args]
+            if any(zero_one):
+                flags = sp.Mul(*(f for f, flag in zip(v.args, zero_one, strict=True) if flag))
+                return flags * self._indicator(
+                    sp.Mul(*(f for f, flag in zip(v.args, zero_one, strict=True) if not flag))
+                )
         leaky = self._leaky_mask(v)
         if leaky is not None:  # a leaky ReLU output: positive exactly when its pre-activation is
             return leaky
@@ -80,21 +83,22 @@ class Indicators:
     def _cases(self, key: sp.Expr) -> sp.Expr | None:
         """[f > 0] for f depending on at most MAX_CASES 0/1 symbols (masks, labels): Σ over their values of
         the indicator of that case times [f at that case > 0]. Exact, since the symbols take only these values."""
-        full = key
-        flags = sorted(
-            full.free_symbols & (self.atoms.masks.keys() | self.atoms.indicators.keys() | self.discrete), key=str
-        )
+        flags = sorted(key.free_symbols & self._flags(), key=str)
         if not flags or len(flags) > MAX_CASES:
             return None
         total = sp.Integer(0)
         for values in itertools.product((0, 1), repeat=len(flags)):
             weight = sp.Mul(*(f if v else 1 - f for f, v in zip(flags, values, strict=True)))
-            total += weight * self._indicator(full.xreplace(dict(zip(flags, map(sp.Integer, values), strict=True))))
+            total += weight * self._indicator(key.xreplace(dict(zip(flags, map(sp.Integer, values), strict=True))))
         return total
+
+    def _flags(self) -> set[sp.Symbol]:
+        """Every symbol that is 0 or 1: masks, indicators, one-hot labels."""
+        return self.atoms.masks.keys() | self.atoms.indicators.keys() | self.discrete
 
     def _zero_one(self, f: sp.Expr) -> bool:
         """Whether f takes only the values 0 and 1: a mask, a label, an indicator, or 1 minus one."""
-        flags = self.atoms.masks.keys() | self.atoms.indicators.keys() | self.discrete
+        flags = self._flags()
         return f in flags or (f.is_Add and len(f.args) == 2 and 1 in f.args and -f + 1 in flags)
 
     def _relu_mask(self, v: sp.Expr) -> sp.Symbol | None:

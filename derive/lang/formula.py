@@ -171,7 +171,7 @@ class _Walker(Indexing):
                 words = ", ".join(allowed) or "none"
                 raise self.fail(f"{name}() has no option '{kw.arg}' (allowed: {words})", kw.value)
             if kw.arg == "keepdims":
-                if not (isinstance(kw.value, ast.Constant) and kw.value.value in (True, False)):  # 1/0 as printed
+                if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, bool)):
                     raise self.fail("keepdims is True or False", kw.value)
                 if kw.value.value:
                     options.append(("keepdims", 1))

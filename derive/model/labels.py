@@ -14,6 +14,7 @@ from fractions import Fraction
 from derive_check.derive.errors import InputError, Location
 from derive_check.derive.model.names import Namespace
 from derive_check.derive.ops.spellings import is_indicator
+from derive_check.derive.ops.table import OPS
 from derive_check.derive.source import formula_location
 from derive_check.derive.tree import Apply, Const, Node, Ref
 
@@ -33,9 +34,8 @@ def may_be_undefined(node: Node, partial: set[str]) -> bool:
         return node.name in partial
     if not isinstance(node, Apply):
         return False
-    if node.op in ("div", "log", "sqrt") or (
-        node.op == "pow" and isinstance(node.args[1], Const) and node.args[1].value < 0
-    ):
+    whole_power = node.op == "pow" and isinstance(node.args[1], Const) and node.args[1].value >= 0  # x ** 2
+    if OPS[node.op].partial and not whole_power:  # the op table's own facet: 1 / 0, log 0, sqrt of a negative
         return True
     return any(may_be_undefined(a, partial) for a in node.args)
 

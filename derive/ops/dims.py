@@ -71,6 +71,11 @@ def combine(a: str | int, b: str | int, sign: int = 1) -> str | int:
     return canonical({k: v for k, v in form.items() if v})
 
 
+def scale(dim: str | int, k: int) -> str | int:
+    """k·dim as a canonical dimension."""
+    return canonical({key: k * v for key, v in linear(dim).items() if k * v})
+
+
 def read_dim(text: str, sizes: Mapping[str, int]) -> str | int:
     """A declared dimension: an integer, a size name, or arithmetic on sizes, checked against `sizes`."""
     form = linear(text)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from derive_check.derive.ops.reduce import reduced_shape
 from derive_check.derive.ops.spec import (
     ATOM,
     Array,
@@ -60,11 +61,7 @@ def _max(be: Backend, xs: list[Array], opts: Options) -> Array:
 def _max_shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> Shape:
     if not args[0]:
         raise SymbolicShapeError("max of a scalar", node)
-    axis, keep = node.option("axis"), bool(node.option("keepdims"))
-    if axis is None:
-        return tuple(1 for _ in args[0]) if keep else ()
-    k = int(axis) % len(args[0])
-    return args[0][:k] + ((1,) if keep else ()) + args[0][k + 1 :]
+    return reduced_shape(args, node, env)  # the shape of sum over the same axis
 
 
 def _max_witness(w: WitnessArith, node: Apply, xs: list[Any]) -> Any:

@@ -56,7 +56,8 @@ def _reduce(mean: bool) -> Callable[[Backend, list[Array], Options], Array]:
     return evaluate
 
 
-def _reduce_shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> Shape:
+def reduced_shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> Shape:
+    """The shape after reducing over `axis` (or every axis), with `keepdims` keeping size-1 axes."""
     axis, keep = node.option("axis"), bool(node.option("keepdims"))
     if axis is None:
         return tuple(1 for _ in args[0]) if keep else ()
@@ -198,7 +199,7 @@ def _reduction(word: str, doc: str, mean: bool) -> Op:
         kind=Kind.LINEAR,
         options=("axis", "keepdims"),
         spelling=word,
-        shape=_reduce_shape,
+        shape=reduced_shape,
         evaluate=_reduce(mean),
         index=_reduce_index(mean),
         witness=_reduce_witness(mean),

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from derive_check.derive.ops.dims import DimError, combine
+from derive_check.derive.ops.dims import DimError, combine, scale
 from derive_check.derive.ops.spec import (
     ATOM,
     Array,
@@ -106,11 +106,7 @@ def dim_of(node: Node) -> str | int:
     if isinstance(node, Apply) and node.op in ("add", "sub"):
         return combine(dim_of(node.args[0]), dim_of(node.args[1]), 1 if node.op == "add" else -1)
     if isinstance(node, Apply) and node.op == "mul" and isinstance(node.args[0], Const):
-        inner = dim_of(node.args[1])
-        total: str | int = 0
-        for _ in range(_integer(node.args[0].value, "a multiple of a size")):
-            total = combine(total, inner)
-        return total
+        return scale(dim_of(node.args[1]), _integer(node.args[0].value, "a multiple of a size"))
     if isinstance(node, Apply) and node.op == "neg":
         return combine(0, dim_of(node.args[0]), -1)
     raise DimError("a slice bound is an integer, a size, or sizes with + - and integer multiples (H, 2*H, H + 1)")

@@ -38,7 +38,7 @@ class Printer:
         if form.custom is not None:
             return form.custom(self, node, parts)
         if form.call:
-            given = [f"{key}={self.option(value)}" for key, value in node.options]
+            given = [f"{key}={'True' if key == 'keepdims' else self.option(value)}" for key, value in node.options]
             return f"{form.call}({', '.join([*(text for text, _ in parts), *given])})", ATOM
         texts = [self.wrap(part, form.needs[k] if k < len(form.needs) else 0) for k, part in enumerate(parts)]
         options = {key: value for key, value in node.options}
