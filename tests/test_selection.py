@@ -50,7 +50,7 @@ def test_a_label_vector_is_its_one_hot_rows_and_an_embedding_lookup_is_a_product
     spec = parse_spec("m.toml", LABELS)
     scores = spec.forward[0].expr
     assert isinstance(scores, Apply) and scores.args[1] == Apply(
-        "matmul", (Apply("matmul", (Apply("onehot", (Ref("y"),)), Ref("E"))), Ref("W"))
+        "matmul", (Apply("matmul", (Apply("onehot", (Ref("y"),), (("classes", "C"),)), Ref("E"))), Ref("W"))
     )
     assert spec.inputs["y"].dims == ("N", "C") and spec.inputs["y"].onehot
     assert _verdicts(tmp_path, LABELS) == {"dscores": Verdict.PROVED}
@@ -62,7 +62,7 @@ def test_a_label_vector_is_its_one_hot_rows_and_an_embedding_lookup_is_a_product
     ("line", "words"),
     [
         ('bad = "X @ W + y"', "'y' is a label vector (class indices, not numbers)"),
-        ('bad = "onehot(X)"', "one-hot rows are taken of a label vector"),
+        ('bad = "np.eye(C)[X]"', "one-hot rows are taken of a label vector"),
         ('bad = "np.eye(D)[y]"', "it has D columns, but the labels give C"),
         ('bad = "X.shape"', "x.shape is a tuple: write x.shape[0]"),
         ('bad = "X[:, ::2]"', "slices with a step"),
@@ -75,6 +75,19 @@ def test_a_label_vector_outside_its_one_hot_rows_is_an_input_error(line: str, wo
     with pytest.raises(InputError) as caught:
         parse_spec("m.toml", text)
     assert words in caught.value.message
+
+
+def test_onehot_is_a_name_a_file_may_use_and_printed_labels_parse_back() -> None:
+    """The one-hot op has no spelling of its own (files name inputs `onehot`), and it prints as np.eye(C)[y]."""
+    from derive_check.derive.errors import Location
+    from derive_check.derive.lang.formula import parse_formula
+    from derive_check.derive.printing.text import to_text
+
+    spec = parse_spec("m.toml", LABELS.replace('X = "N x D"', 'X = "N x D"\nonehot = "N x C, onehot"'))
+    assert "onehot" in spec.inputs
+    dscores = spec.claims[0].expr
+    assert dscores is not None and "np.eye(C)[y]" in to_text(dscores)
+    assert parse_formula(to_text(dscores), Location("m.toml")) == dscores
 
 
 def test_no_derivative_with_respect_to_labels(tmp_path: Path) -> None:

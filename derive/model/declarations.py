@@ -102,7 +102,7 @@ def read_decls(
         if decls[name].classes != "":
             if section != "inputs":
                 raise InputError("labels are data: declare them under [inputs]", where)
-            names.labels.add(name)
+            names.labels[name] = decls[name].classes
     return decls
 
 

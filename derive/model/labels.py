@@ -41,6 +41,8 @@ def may_be_undefined(node: Node, partial: set[str]) -> bool:
 
 
 class _Resolver:
+    labels: dict[str, str | int]
+
     def __init__(self, names: Namespace, at: Location) -> None:
         self.labels, self.partial, self.at = names.labels, names.partial, at
 
@@ -59,14 +61,21 @@ class _Resolver:
                 raise self.fail(
                     'one-hot rows are taken of a label vector declared as y = "N, labels C" under [inputs]', node
                 )
-            return node
+            return self.onehot(inner, node)
         self._check_branches(node)
         if node.op == "entry" and len(node.args) == 2 and isinstance(node.args[1], Ref):
             y = node.args[1]
             if y.name in self.labels:  # W[y]: the rows of W at the labels
                 base = self.visit(node.args[0])
-                return Apply("matmul", (Apply("onehot", (y,), span=y.span), base), span=node.span)
+                return Apply("matmul", (self.onehot(y, Apply("onehot", (y,), span=y.span)), base), span=node.span)
         return Apply(node.op, tuple(self.visit(a) for a in node.args), node.options, span=node.span)
+
+    def onehot(self, y: Ref, node: Apply) -> Apply:
+        """onehot(y) with its classes stated, so it prints as np.eye(C)[y] (a `classes` the formula wrote stays,
+        and the shape rule checks it against the declaration)."""
+        given = dict(node.options)
+        given.setdefault("classes", self.labels[y.name])
+        return Apply("onehot", (y,), tuple(sorted(given.items())), span=node.span)
 
     def _check_branches(self, node: Apply) -> None:
         """np.where(c, a, b) is c a + (1 - c) b only where both branches have values: numpy evaluates both and

@@ -34,7 +34,7 @@ class Namespace:
 
     kinds: dict[str, str] = field(default_factory=dict)
     places: dict[str, Location] = field(default_factory=dict)
-    labels: set[str] = field(default_factory=set)  # inputs that are label vectors ("N, labels C")
+    labels: dict[str, str | int] = field(default_factory=dict)  # label vectors ("N, labels C") -> classes
     partial: set[str] = field(default_factory=set)  # forward lines that may be undefined (1/h, log, sqrt)
 
     def declare(self, name: str, kind: str, where: Location) -> None:
@@ -68,4 +68,4 @@ class Namespace:
 
     def copy(self) -> Namespace:
         """An independent copy (claims of a file that extends another are added to a copy)."""
-        return Namespace(dict(self.kinds), dict(self.places), set(self.labels), set(self.partial))
+        return Namespace(dict(self.kinds), dict(self.places), dict(self.labels), set(self.partial))

@@ -2,7 +2,8 @@
 
 - `onehot(y)` is how formulas reach a label vector `y = "N, labels C"`: `np.eye(C)[y]` is it, `x[np.arange(N), y]`
   is `sum(x * onehot(y), axis=1)` and `W[y]` is `onehot(y) @ W`. These are identities for every label
-  assignment, and the engines already cover every assignment of one-hot rows.
+  assignment, and the engines already cover every assignment of one-hot rows. It has no spelling of its own
+  (a file may name a quantity `onehot`); it prints as `np.eye(C)[y]`.
 - `slice` is numpy's basic indexing: per axis all of it, a range `a:b` whose bounds are sizes with arithmetic
   (`H:2*H`), one position (the axis goes), or `None` (a new axis of size 1). Bounds are operands, so every
   backend evaluates them at its sizes and the symbolic shape rule reads them as dimensions.
@@ -230,13 +231,15 @@ SELECTIONS = (
         arity=1,
         kind=Kind.LINEAR,
         options=("classes", "rows"),
-        spelling="onehot",
+        syntax="np.eye(C)[y], x[np.arange(N), y], W[y]",
         shape=_onehot_shape,
         evaluate=lambda be, xs, opts: xs[0],
         index=lambda node, out, ix: ix.entry(node.args[0], out),
         witness=lambda w, node, xs: xs[0],
-        text=Form(custom=lambda p, node, parts: (f"onehot({parts[0][0]})", ATOM)),  # options are checks only
-        latex=Form(template="\\operatorname{{onehot}}({0})"),
+        text=Form(custom=lambda p, node, parts: (f"np.eye({node.option('classes', 'C')})[{parts[0][0]}]", ATOM)),
+        latex=Form(
+            custom=lambda p, node, parts: (rf"\mathbf{{I}}_{{{node.option('classes', 'C')}}}[{parts[0][0]}]", ATOM)
+        ),
     ),
     Op(
         name="slice",

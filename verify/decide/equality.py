@@ -63,19 +63,24 @@ class Equality:
         return self.exp_form([expand(as_expr(t) - as_expr(c)) for t, c in zip(truth, claimed, strict=True)])
 
     def exp_form(self, residuals: Sequence[sp.Expr]) -> list[sp.Expr]:
-        """Where sigmoid or tanh atoms meet exp atoms, each written through exp: σ(u) = e/(1 + e) with e = exp(u),
-        tanh(u) = (e² - 1)/(e² + 1). Identities, so `1 / (1 + exp(-z))` and `sigmoid(z)` meet; residuals with
-        no exp atom keep their atoms (and their polynomial form)."""
+        """A sigmoid or tanh atom whose exp(u) meets an exp atom of the residual (or another such atom's) written
+        through exp: σ(u) = e/(1 + e), tanh(u) = (e² - 1)/(e² + 1), e = exp(u). Identities, so `1 / (1 + exp(-z))`
+        and `sigmoid(z)` meet; every other atom keeps its polynomial form (a tanh beside an unrelated softmax)."""
         atoms = self.net.backend.atoms
         found = leaves(residuals).symbols
         smooth = [a for a in found if a in atoms.smooth and atoms.smooth[a][0] in EXP_FORMS]
-        if not smooth or not (found & atoms.exp_argument.keys() or len(smooth) > 1):
+        if not smooth:
             return list(residuals)
+        through = {a: atoms.exp(atoms.smooth[a][1], f"exp({a})") for a in smooth}
+        present = found & atoms.exp_argument.keys()
         change: dict[sp.Basic, sp.Basic] = {}
-        for atom in smooth:
-            kind, u = atoms.smooth[atom]
-            e = atoms.exp(u, f"exp({atom})")
-            change[atom] = e / (1 + e) if kind == "sigmoid" else (e**2 - 1) / (e**2 + 1)
+        for atom, e in through.items():  # only atoms whose exp meets another exp: elsewhere it adds denominators
+            others = set().union(*(f.free_symbols for b, f in through.items() if b != atom))
+            if e.free_symbols & (present | others):
+                kind = atoms.smooth[atom][0]
+                change[atom] = e / (1 + e) if kind == "sigmoid" else (e**2 - 1) / (e**2 + 1)
+        if not change:
+            return list(residuals)
         memo: dict[sp.Basic, sp.Basic] = {}
         return [substitute(r, change, memo) for r in residuals]
 
