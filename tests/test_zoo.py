@@ -19,11 +19,21 @@ from derive_check.verify.run.engine import check_path
 FILES = sorted(ZOO.glob("*.toml"))
 ALL_SIZES = {  # correct formulas proved for every size (the index calculus), per file: a floor, not a wish
     "01_affine.toml": {"dx", "dw", "db"},
+    "03_leaky_relu_prelu.toml": {"dx", "da"},
+    "04_sigmoid_bce.toml": {"dz", "dw", "db"},
+    "05_softmax_loss_labels.toml": {"dscores", "dW"},
+    "07_svm_loss.toml": {"dW", "dscores"},
     "09_batchnorm_staged.toml": {"dgamma", "dbeta", "dxhat", "dsd", "dsigma2", "dxc", "dmu", "dx"},
     "10_batchnorm_simplified.toml": {"dx", "dgamma"},
     "11_layernorm.toml": {"dx", "dgamma", "dbeta"},
     "14_attention.toml": {"dV", "dA", "dS", "dQ", "dK"},
     "17_embedding.toml": {"dW"},
+    "19_silu.toml": {"dx", "dx_with_sigmoid"},
+    "20_softplus.toml": {"dx", "dx_as_sigmoid"},
+    "21_cosine_similarity.toml": {"da", "da_sum_of_squares", "db"},
+    "22_huber.toml": {"dpred"},
+    "23_l1.toml": {"dw", "dw_as_masks"},
+    "24_logsumexp_shift.toml": {"dx", "dx_softmax"},
     "25_kl_softmax.toml": {"da", "db"},
 }
 

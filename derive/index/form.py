@@ -15,14 +15,15 @@ are opened through their definitions; smooth ones stay atoms (`derive.index.diff
 
 from __future__ import annotations
 
-import enum
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 
+from derive_check.derive.index.terms import Factor, Kind, NotGeneral, Sum, Term, delta, product, size_symbol
 from derive_check.derive.model.shapes import infer
 from derive_check.derive.ops.arith import ZERO_INDEX
 from derive_check.derive.ops.spec import Dim, Shape
@@ -30,69 +31,19 @@ from derive_check.derive.ops.table import OPS
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply, Const, Node, Ref, refs
 
-
-class NotGeneral(ValueError):
-    """The formula uses something the index calculus does not cover (the message says what)."""
-
-
-class Kind(enum.IntEnum):
-    """What a factor is."""
-
-    TENSOR = 0  # a declared or forward quantity at indices: W2[j,c]
-    DELTA = 1  # a Kronecker delta δ(a, b)
-    MASK = 2  # a ReLU mask [z > 0] at indices; `node` is z
-    ATOM = 3  # an opaque application (log(P), softmax(scores)) at indices; `node` is the application
-
-
-@dataclass(frozen=True, order=True)
-class Factor:
-    """name[indices]**power. Masks and atoms are named by their formula (forward names opened), so equal ones
-    meet; `node` keeps the tree for printing and differentiation (not part of equality)."""
-
-    kind: Kind = field(default=Kind.TENSOR, kw_only=True)  # compared first: tensors, then deltas, masks, atoms
-    name: str
-    indices: tuple[str, ...]
-    power: int = 1
-    node: Node | None = field(default=None, compare=False, repr=False)
-
-    def at(self, indices: tuple[str, ...], power: int | None = None) -> Factor:
-        """The same factor at other indices (and power)."""
-        return replace(self, indices=indices, power=self.power if power is None else power)
-
-
-def delta(a: str, b: str) -> Factor:
-    """The Kronecker delta δ(a, b), its indices in a canonical order."""
-    return Factor("δ", tuple(sorted((a, b))), kind=Kind.DELTA)
-
-
-@dataclass(frozen=True)
-class Term:
-    """coeff · Σ over `bound` (index, range) of the product of `factors`."""
-
-    coeff: sp.Expr
-    bound: tuple[tuple[str, Dim], ...] = ()
-    factors: tuple[Factor, ...] = ()
-
-    def times(self, other: Term) -> Term:
-        """The product of two terms (their bound indices never clash: they are fresh names)."""
-        return Term(self.coeff * other.coeff, self.bound + other.bound, self.factors + other.factors)
-
-    def scaled(self, k: sp.Expr) -> Term:
-        """The term times a scalar coefficient."""
-        return Term(self.coeff * k, self.bound, self.factors)
-
-
-Sum = list[Term]
-
-
-def size_symbol(dim: Dim) -> sp.Expr:
-    """A size as a SymPy value: a positive integer symbol for a size name."""
-    return sp.Symbol(dim, positive=True, integer=True) if isinstance(dim, str) else sp.Integer(dim)
-
-
-def product(a: Sum, b: Sum) -> Sum:
-    """The distributed product of two sums."""
-    return [x.times(y) for x in a for y in b]
+__all__ = [  # the terms are re-exported: they are what this module's conversion produces
+    "Factor",
+    "IndexContext",
+    "Kind",
+    "NotGeneral",
+    "Sum",
+    "Term",
+    "delta",
+    "entry",
+    "power",
+    "product",
+    "size_symbol",
+]
 
 
 @dataclass
@@ -135,11 +86,25 @@ class IndexContext:
 
     def aligned(self, node: Node, out: tuple[str, ...]) -> Sum:
         """An operand's entry under broadcasting to `out`: trailing axes align; size-1 axes take index 0."""
+        return entry(node, self._own(node, out), self)
+
+    def _own(self, node: Node, out: tuple[str, ...]) -> tuple[str, ...]:
         shape = self.shape(node)
         if len(shape) > len(out):
             raise NotGeneral(f"an operand of rank {len(shape)} in a result of rank {len(out)}")
         own = out[len(out) - len(shape) :] if shape else ()
-        return entry(node, tuple(ZERO_INDEX if d == 1 else i for i, d in zip(own, shape, strict=True)), self)
+        return tuple(ZERO_INDEX if d == 1 else i for i, d in zip(own, shape, strict=True))
+
+    def reciprocal(self, node: Node, out: tuple[str, ...]) -> Sum:
+        """1 / node at `out` under broadcasting. A single product inverts factor by factor (exact); a sum or a
+        reduction becomes one atom, `node ** -1`, differentiated by pow's derivative formula (d u⁻¹ = −u⁻²·du). The
+        atom is opaque here: that it times its argument is 1 is known only where `verify.decide.local` opens it."""
+        own = self._own(node, out)
+        base = entry(node, own, self)
+        if len(base) == 1 and not base[0].bound:
+            return power(base, -1, node, self)
+        inverse = Apply("pow", (node, Const(Fraction(-1))))
+        return self.atom(inverse, own)
 
     def constant(self, value: Any) -> Sum:
         """A constant as a one-term sum."""
@@ -178,6 +143,43 @@ class IndexContext:
         """The ReLU mask [z > 0] at `out`, named by z's formula with forward names opened (so equal masks meet)."""
         opened = self.opened(z)
         return [Term(sp.Integer(1), (), (Factor(to_text(opened), out, kind=Kind.MASK, node=z),))]
+
+    def one_hot_axis(self, node: Node) -> int | None:
+        """The axis along which `node`'s rows are one-hot (a one-hot input, or the one-hot rows of labels)."""
+        if isinstance(node, Apply) and node.op == "onehot":
+            node = node.args[0]
+        return self.axes.get(node.name) if isinstance(node, Ref) and node.name in self.onehot else None
+
+    def nonzero_ae(self, node: Node, out: tuple[str, ...]) -> bool:
+        """Whether `node[out]` is nonzero almost everywhere, at every size: a polynomial without summed indices in
+        continuous declared quantities, each at one index tuple in every term (so distinct monomials stay
+        distinct, even where free indices coincide), with a monomial whose coefficient is nonzero at every size."""
+        try:
+            terms = entry(node, out, self)
+        except NotGeneral:
+            return False
+        at: dict[str, tuple[str, ...]] = {}
+        monomials: dict[tuple[tuple[str, int], ...], sp.Expr] = {}
+        for t in terms:
+            powers: dict[str, int] = {}
+            for f in t.factors:
+                if (
+                    t.bound
+                    or f.kind is not Kind.TENSOR
+                    or f.name in self.onehot
+                    or at.setdefault(f.name, f.indices) != f.indices
+                ):
+                    return False
+                powers[f.name] = powers.get(f.name, 0) + f.power
+            key = tuple(sorted(powers.items()))
+            monomials[key] = monomials.get(key, sp.Integer(0)) + t.coeff
+        return any(sp.cancel(c).is_nonzero is True for c in monomials.values())
+
+    def selection(self, node: Apply, at: tuple[str, ...], axis: int) -> Sum:
+        """The selection of `node`'s first maximal entry, at `at`: 0/1, and its rows along `axis` sum to one."""
+        name = f"argmax⟨{to_text(self.opened(node, through_kept=False))}⟩"
+        self.axes[name] = axis
+        return [Term(sp.Integer(1), (), (Factor(name, at, kind=Kind.SELECT, node=node),))]
 
     def atom(self, node: Apply, out: tuple[str, ...]) -> Sum:
         """An opaque application as one factor, named by its formula with polynomial lines opened (so sqrt(s) and

@@ -61,7 +61,9 @@ def _factor(f: Factor, masks: Mapping[str, str]) -> str:
         return rf"\delta_{{{indices}}}"
     if f.kind is Kind.MASK and f.name in masks:
         return rf"\mathbf{{1}}[{{{masks[f.name]}}}_{{{indices}}} > 0]"
-    if f.kind is Kind.MASK and f.node is not None:
+    if f.kind is Kind.SELECT and isinstance(f.node, Apply):  # the first maximal entry of a max, as a 0/1 selection
+        text = rf"\mathbf{{1}}[\operatorname{{argmax}} {to_latex(f.node.args[0])}]_{{{indices}}}"
+    elif f.kind is Kind.MASK and f.node is not None:
         text = rf"\mathbf{{1}}[{to_latex(f.node)} > 0]_{{{indices}}}"
     elif f.kind is Kind.TENSOR or f.name.isidentifier():  # a declared or forward name: W_1 at its indices
         text = rf"{{{name_latex(f.name)}}}_{{{indices}}}" if indices else name_latex(f.name)

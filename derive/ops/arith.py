@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from derive_check.derive.ops.spec import (
+    ARG,
     ATOM,
     Array,
     Backend,
@@ -31,7 +32,7 @@ from derive_check.derive.ops.spec import (
     same_shape,
     shape_text,
 )
-from derive_check.derive.tree import Apply, Const
+from derive_check.derive.tree import Apply, Const, Node, Ref
 
 ZERO_INDEX = "0"  # the index of a size-1 axis in index notation: a literal, not a variable
 MAX_INDEX_POWER = 8
@@ -146,7 +147,18 @@ def _power_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
     exponent = node.args[1]
     if not (isinstance(exponent, Const) and exponent.value.denominator == 1 and abs(exponent.value) <= MAX_INDEX_POWER):
         raise ix.not_general("only small integer powers are in the index calculus", node)
-    return ix.power(ix.entry(node.args[0], out), int(exponent.value), node)
+    k = int(exponent.value)
+    if k < 0:  # a sum or a reduction inverts as one atom (`IndexAlgebra.reciprocal`)
+        return ix.power(ix.reciprocal(node.args[0], out), -k, node)
+    return ix.power(ix.entry(node.args[0], out), k, node)
+
+
+def _power_slope(node: Apply) -> Node:
+    """d(u ** k)/du = k · u ** (k − 1): the index engine's chain rule through a reciprocal atom u ** -1."""
+    exponent = node.args[1]
+    if not isinstance(exponent, Const):
+        raise ValueError("only a constant exponent has a derivative formula")
+    return Apply("mul", (exponent, Apply("pow", (Ref(ARG), Const(exponent.value - 1)))))
 
 
 def _power_witness(w: WitnessArith, node: Apply, xs: list[Any]) -> Any:
@@ -216,9 +228,7 @@ ARITHMETIC = (
         partial=True,
         shape=_broadcast_shape("/"),
         evaluate=_elementwise("/", lambda a, b: a / b),
-        index=lambda node, out, ix: ix.times(
-            ix.aligned(node.args[0], out), ix.power(ix.aligned(node.args[1], out), -1, node)
-        ),
+        index=lambda node, out, ix: ix.times(ix.aligned(node.args[0], out), ix.reciprocal(node.args[1], out)),
         witness=_div_witness,
         text=_infix("/", 2, (2, 3)),
         latex=Form(template="\\frac{{{0}}}{{{1}}}"),
@@ -232,6 +242,7 @@ ARITHMETIC = (
         partial=True,
         shape=same_shape,
         evaluate=_power,
+        derivative=_power_slope,
         index=_power_index,
         witness=_power_witness,
         text=_infix("**", 4, (5, 5)),

@@ -4,6 +4,7 @@
 c at every point (ties go to the first), so it is numpy's max everywhere and its derivative is the one-hot
 selection wherever the maximum is unique; where entries tie, the gradient is a convention, as relu'(0) is. The
 entries of the result are named (`Backend.intermediate`), so `exp(x - max(x))` splits into exp(x) / exp(max).
+In index notation the maximum is an atom whose derivative is a selection factor, a 0/1 row that sums to one.
 """
 
 from __future__ import annotations
@@ -64,6 +65,30 @@ def _max_shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> Shap
     return reduced_shape(args, node, env)  # the shape of sum over the same axis
 
 
+def _max_axis(node: Apply, rank: int) -> int | None:
+    """The axis a max reduces, or None when it reduces every axis of a matrix (no single selection axis)."""
+    axis = node.option("axis")
+    if axis is None:
+        return 0 if rank == 1 else None
+    return int(axis) % rank
+
+
+def _max_derivative(node: Apply, name: str, at: tuple[str, ...], target: str, wrt: tuple[str, ...], ix: Any) -> Any:
+    """d max(x)[..] = Σ_k A[.., k, ..] dx[.., k, ..], A the first maximal entry's one-hot selection along the axis
+    (its rows sum to one). This is the derivative wherever the maximum is unique; at ties it is the convention
+    the fixed-size engine uses too (the first maximal entry, its indicators constant)."""
+    argument = node.args[0]
+    shape = ix.shape(argument)
+    axis = _max_axis(node, len(shape))
+    if axis is None:
+        raise ix.not_general("a maximum over every axis of a matrix has no selection axis", node)
+    k = ix.fresh(shape[axis])
+    rest = at[axis + 1 :] if node.option("keepdims") else at[axis:]
+    moved = (*at[:axis], k, *rest)
+    selected = ix.times(ix.selection(node, moved, axis), ix.differentiate(ix.entry(argument, moved), target, wrt))
+    return ix.summed(selected, k, shape[axis])
+
+
 def _max_witness(w: WitnessArith, node: Apply, xs: list[Any]) -> Any:
     def largest(values: list[Any]) -> Any:
         ordered = sorted(values, reverse=True)
@@ -87,7 +112,9 @@ EXTREMA = (
         spelling="max",
         shape=_max_shape,
         evaluate=_max,
-        index_gap="a maximum over an axis is proved at the stated sizes only",
+        index=lambda node, out, ix: ix.atom(node, out),
+        atom=True,
+        index_derivative=_max_derivative,
         witness=_max_witness,
         text=Form(call="max"),
         latex=Form(custom=lambda p, node, parts: (rf"\max\left({parts[0][0]}\right)", ATOM)),

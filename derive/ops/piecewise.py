@@ -31,7 +31,7 @@ from derive_check.derive.ops.spec import (
     fmt,
     same_shape,
 )
-from derive_check.derive.tree import Apply, Const, Ref
+from derive_check.derive.tree import Apply, Const, Node, Ref
 
 DEFAULT_ALPHA = Fraction(1, 100)
 
@@ -106,14 +106,43 @@ def _gt_shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> Shape
 
 
 def _gt_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
+    """[a > b] as the mask of a - b (of a when b = 0; a ReLU output's mask is its pre-activation's). [0 > z] is
+    1 - [z > 0] where z is nonzero almost everywhere (`IndexAlgebra.nonzero_ae`), so (w < 0) meets relu(w)'s mask;
+    elsewhere it stays the mask of -z (a 0/1 factor, constant wherever it is differentiable)."""
     ix.per_sample(node)
     a, b = node.args
-    if not (isinstance(b, Const) and b.value == 0):
-        raise ix.not_general("only comparisons with 0 (ReLU masks) are in the index calculus", node)
+    zero = Const(Fraction(0))
+    if a == zero and b != zero:
+        if ix.nonzero_ae(b, out):
+            return ix.plus(ix.constant(Fraction(1)), ix.scaled(_gt_index(Apply("gt", (b, zero)), out, ix), -1))
+        return ix.mask(Apply("neg", (b,)), out)
+    if b != zero:
+        return ix.mask(Apply("sub", (a, b)), out)
+    return _positive(a, out, ix)
+
+
+def _positive(a: Node, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
+    """[a > 0], through a's forward line: [relu(z) > 0] = [z > 0]; [u·b > 0] = [u > 0]·b for a 0/1 factor b."""
     definition = ix.lines().get(a.name) if isinstance(a, Ref) else None
-    if isinstance(definition, Apply) and definition.op == "relu":
-        a = definition.args[0]  # relu(z) > 0 exactly when z > 0
+    node = definition if isinstance(definition, Apply) else a
+    if isinstance(node, Apply) and node.op == "relu":
+        return ix.mask(node.args[0], out)  # relu(z) > 0 exactly when z > 0
+    if isinstance(node, Apply) and node.op == "mul":
+        for u, b in (node.args, tuple(reversed(node.args))):
+            if _zero_one(b, ix) and ix.shape(u) == ix.shape(node):
+                return ix.times(_positive(u, out, ix), ix.aligned(b, out))
     return ix.mask(a, out)
+
+
+def _zero_one(node: Node, ix: IndexAlgebra) -> bool:
+    """Whether every entry of `node` is 0 or 1: a comparison, one-hot rows, 1 minus one, or a product of them."""
+    if not isinstance(node, Apply):
+        return ix.one_hot_axis(node) is not None
+    if node.op in ("gt", "onehot"):
+        return True
+    if node.op == "sub" and node.args[0] == Const(Fraction(1)):
+        return _zero_one(node.args[1], ix)
+    return node.op == "mul" and all(_zero_one(x, ix) for x in node.args)
 
 
 def _gt_witness(w: WitnessArith, node: Apply, xs: list[Any]) -> Any:

@@ -39,6 +39,26 @@ def atom_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
     return ix.atom(node, out)
 
 
+def _log_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
+    """log Σ_c y[.., c] a[.., c] = Σ_c y[.., c] log a[.., c] when y's rows are one-hot along the summed axis (exactly
+    one term is selected); otherwise log is an atom."""
+    inner = node.args[0]
+    if isinstance(inner, Apply) and inner.op == "sum" and isinstance(inner.args[0], Apply):
+        product = inner.args[0]
+        axis = inner.option("axis")
+        if (
+            product.op == "mul"
+            and axis is not None
+            and len(ix.shape(product.args[0])) == len(ix.shape(product.args[1]))
+        ):
+            for y, a in (product.args, reversed(product.args)):
+                rank = len(ix.shape(y))
+                if ix.one_hot_axis(y) == int(axis) % max(rank, 1):
+                    selected = Apply("sum", (Apply("mul", (y, Apply("log", (a,)))),), inner.options)
+                    return ix.entry(selected, out)
+    return ix.atom(node, out)
+
+
 def _smooth(op: str) -> Any:
     return lambda be, xs, opts: np.asarray(be.smooth(op, xs[0]), dtype=be.dtype)
 
@@ -119,7 +139,7 @@ SMOOTH = (
         numeric=np.log,
         exact_value=lambda sp, u: sp.log(u),
         derivative=lambda node: Apply("div", (ONE, U)),
-        index=atom_index,
+        index=_log_index,
         atom=True,
         witness=lambda w, node, xs: w.unary(xs[0], w.log),
         text=Form(call="log"),

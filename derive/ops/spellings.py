@@ -43,9 +43,11 @@ def _maximum(args: list[Node], options: Options) -> Node:
 
 
 def _minimum(args: list[Node], options: Options) -> Node:
-    """minimum(a, b) = a - relu(a - b), exact at every value (minimum(x, 0) = x - relu(x))."""
+    """minimum(a, b) = a - relu(a - b), exact at every value (minimum(x, 0) = x - relu(x), relu(x)'s own mask)."""
     a, b = args
-    return Apply("sub", (a, Apply("relu", (Apply("sub", (a, b)),))))
+    if a == ZERO:
+        a, b = b, a
+    return Apply("sub", (a, Apply("relu", (a if b == ZERO else Apply("sub", (a, b)),))))
 
 
 def _clip(args: list[Node], options: Options) -> Node:

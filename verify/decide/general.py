@@ -9,7 +9,7 @@ label assignment:
 - a delta with a summed index substitutes it (Σ_k δ(k, p)·f(k) = f(p)); δ(a, a) = 1;
 - a summed index that no factor mentions becomes its size (Σ_{i<N} c = N·c);
 - masks are 0/1 (m^k = m); one-hot rows: y^k = y, y[i,c]·y[i,c'] = δ(c,c')·y[i,c], Σ_c y[i,c] = 1;
-- softmax rows sum to one: Σ_c P[i,c] = 1 when c appears nowhere else;
+- softmax rows and max selections sum to one: Σ_c P[i,c] = 1 when c appears nowhere else;
 - equal factors multiply (P·P^{-1} = 1), and terms equal up to renaming summed indices are
   collected (every renaming is tried), their coefficients added as rational functions of sizes.
 A zero result is a proof for all sizes. A non-zero one is not a refutation (the rewrites are
@@ -43,6 +43,7 @@ from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.ops.arith import ZERO_INDEX
 from derive_check.derive.ops.spec import SymbolicShapeError
 from derive_check.derive.tree import Node, Ref
+from derive_check.verify.decide.local import rational_zero
 from derive_check.verify.results import GeneralProof
 
 MAX_BOUND = 7  # summed indices per term tried in every renaming (7! = 5040)
@@ -93,6 +94,9 @@ def _prove(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Nod
         ),
         ("Their difference, in normal form:", normal_form_latex(residual, ctx)),
     )
+    if residual and rational_zero(residual, ctx, lambda terms: normalize(terms, ctx), _canonical):
+        used["rational identities of entries at one place (exp, sigmoid, tanh, 1/u opened)"] += 1
+        residual = {}
     rules = ", ".join(f"{rule} ({n}x)" for rule, n in sorted(used.items()))
     if not residual:
         return GeneralProof(
@@ -148,7 +152,7 @@ def _merged(t: Term) -> Term:
     for base, k in sorted(powers.items()):
         if k == 0:
             continue
-        if base.kind in (Kind.MASK, Kind.DELTA):
+        if base.kind in (Kind.MASK, Kind.DELTA, Kind.SELECT):
             if k < 0:
                 raise NotGeneral("division by a ReLU mask")
             k = 1  # m^k = m; δ^k = δ
@@ -198,9 +202,10 @@ def _row_sums(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
         if len(holders) != 1:
             continue
         [f] = holders
-        axis = ctx.axes.get(f.name) if f.kind in (Kind.TENSOR, Kind.ATOM) else None  # one-hot rows, softmax rows
+        axis = ctx.axes.get(f.name) if f.kind in (Kind.TENSOR, Kind.ATOM, Kind.SELECT) else None  # rows of one
         if axis is not None and f.power == 1 and f.indices[axis] == index and f.indices.count(index) == 1:
-            used["Σ_c y[i,c] = 1" if _one_hot(f, ctx) else "Σ_c softmax[i,c] = 1"] += 1
+            rule = "Σ_c y[i,c] = 1" if _one_hot(f, ctx) else "Σ_c softmax[i,c] = 1"
+            used["Σ_k argmax[i,k] = 1" if f.kind is Kind.SELECT else rule] += 1
             rest = tuple(h for h in t.factors if h is not f)
             return Term(t.coeff, tuple((i, d) for i, d in t.bound if i != index), rest)
     return t
