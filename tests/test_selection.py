@@ -99,6 +99,32 @@ def test_no_derivative_with_respect_to_labels(tmp_path: Path) -> None:
     assert claim.verdict is Verdict.ERROR and "label vector" in claim.message
 
 
+ONE_HOT_TARGET = """
+[sizes]
+N = 2
+C = 3
+[inputs]
+X = "N x C"
+Y = "N x C, onehot"
+[forward]
+P = "softmax(X, axis=1)"
+L = "-(N - 1) * (N - 2) * (N - 4) * np.sum(np.log(np.sum(P * Y, axis=1)))"
+[claims]
+dY = "-(N - 1) * (N - 2) * (N - 4) * np.log(P)"
+"""
+
+
+def test_no_derivative_with_respect_to_one_hot_data(tmp_path: Path) -> None:
+    """d/dY of one-hot data is an ERROR: the engines read log Σ_c Y_c P_c as Σ_c Y_c log P_c, true only at 0/1 rows.
+
+    The adversarial review's case: this false dY was PROVED for all sizes (the factor vanishes at N = 1, 2, 4, the
+    sizes the witness tries); the true derivative is -k P / P[label], not -k log P."""
+    path = tmp_path / "m.toml"
+    path.write_text(ONE_HOT_TARGET)
+    [claim] = check_path(path).claims
+    assert claim.verdict is Verdict.ERROR and "one-hot data" in claim.message
+
+
 SLICES = """
 [sizes]
 N = 2

@@ -253,6 +253,12 @@ def _wrt(
         raise InputError(
             f"'{name}' is a label vector (class indices): there is no derivative with respect to it", where
         )
+    if name in names.onehot:  # the engines use y² = y, Σ_c y_c = 1 and log Σ_c y_c a_c = Σ_c y_c log a_c
+        raise InputError(
+            f"'{name}' is one-hot data (every entry 0 or 1, one 1 per row): there is no derivative with respect to "
+            f"it; to differentiate with respect to it as real numbers, declare it without ', onehot'",
+            where,
+        )
     if kind not in ("input", "param", "forward"):
         what = f"is {KINDS[kind]}" if kind else "is not declared"
         allowed = ", ".join(sorted(names.of_kind("input", "param", "forward")))

@@ -103,6 +103,8 @@ def read_decls(
             if section != "inputs":
                 raise InputError("labels are data: declare them under [inputs]", where)
             names.labels[name] = decls[name].classes
+        elif decls[name].onehot:
+            names.onehot.add(name)
     return decls
 
 

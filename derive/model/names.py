@@ -35,6 +35,7 @@ class Namespace:
     kinds: dict[str, str] = field(default_factory=dict)
     places: dict[str, Location] = field(default_factory=dict)
     labels: dict[str, str | int] = field(default_factory=dict)  # label vectors ("N, labels C") -> classes
+    onehot: set[str] = field(default_factory=set)  # one-hot inputs ("N x C, onehot"): 0/1 data
     partial: set[str] = field(default_factory=set)  # forward lines that may be undefined (1/h, log, sqrt)
 
     def declare(self, name: str, kind: str, where: Location) -> None:
