@@ -57,6 +57,7 @@ def _proofs(path: Path) -> dict[str, tuple[Verdict, GeneralProof]]:
         "04_sigmoid_bce.toml",  # 1 / (1 + exp(-z)) and log(1 - p)
         "05_softmax_loss_labels.toml",  # the max shift, softmax written out, log P[arange(N), y]
         "07_svm_loss.toml",  # [relu(z)·(1 - y) > 0] = [z > 0]·(1 - y)
+        "16_lstm_step.toml",  # four gates sliced at offsets H, 2H, 3H; da as their concatenation
         "19_silu.toml",
         "20_softplus.toml",
         "21_cosine_similarity.toml",  # division by sqrt(sum(a ** 2)) and by sum(a ** 2)
@@ -145,3 +146,29 @@ def _nonzero(formula: str) -> bool:
 def test_a_comparison_flips_only_where_its_argument_is_nonzero_almost_everywhere(formula: str, nonzero: bool) -> None:
     # (0 > z) = 1 - (z > 0) needs z != 0 almost everywhere, at every size and every free index
     assert _nonzero(formula) is nonzero
+
+
+SHIFTED = """
+[sizes]
+N = 2
+H = 2
+[inputs]
+u = "N x 4*H"
+[params]
+W = "H x 4*H"
+[forward]
+g = "np.tanh(u[:, 2:2+H] @ W)"
+L = "np.sum(g)"
+[claims]
+dW = "u[:, 2:2+H].T @ (1 - g ** 2)"
+du = { wrt = "u", formula = "np.concatenate([0 * u[:, :2], (1 - g ** 2) @ W.T, 0 * u[:, 2+H:]], axis=1)" }
+dW_at_H = { wrt = "W", formula = "u[:, H:2*H].T @ (1 - g ** 2)" }
+du_at_H = { wrt = "u", formula = "np.concatenate([0 * u[:, :H], (1 - g ** 2) @ W.T, 0 * u[:, 2*H:]], axis=1)" }
+"""
+
+
+def test_slices_at_offsets_are_proved_for_all_sizes_only_where_the_offsets_agree_for_all_sizes() -> None:
+    # at H = 2 the offsets 2 and H coincide: the fixed-size engine proves all four; only two hold for every H
+    results = {r.name: r for r in check_text(SHIFTED)}
+    assert all(r.verdict is Verdict.PROVED for r in results.values())
+    assert {name for name, r in results.items() if r.scope == "all"} == {"dW", "du"}

@@ -237,3 +237,29 @@ def test_the_gradient_of_a_variance_and_a_standard_deviation() -> None:
     d std/dx = (x - mean) / (N std); the sample-variance slip 1 / (N - 1) is refuted."""
     results = {r.name: r.verdict for r in check_text(VARIANCE)}
     assert results == {"dx": Verdict.PROVED, "dx_wrong": Verdict.REFUTED}
+
+
+OUTER = """
+[sizes]
+N = 3
+D = 2
+[inputs]
+x = "N"
+[params]
+u = "D"
+W = "N x D"
+[forward]
+L = "np.sum(np.tanh(np.outer(x, u)) * W) + np.sum(np.outer(u, u) ** 2)"
+[claims]
+du = "np.sum((1 - np.tanh(np.outer(x, u)) ** 2) * W * x[:, None], axis=0) + 4 * u * np.sum(u ** 2)"
+du_half = { wrt = "u", formula = "np.sum((1 - np.tanh(np.outer(x, u)) ** 2) * W * x[:, None], axis=0) + 2 * u * np.sum(u ** 2)" }
+dW_matrix = { wrt = "W", formula = "np.outer(W, u)" }
+"""
+
+
+def test_outer_of_two_vectors_is_their_broadcast_product_and_a_matrix_operand_is_a_shape_error() -> None:
+    # d Σ (u u^T)^2 / du = 4 u |u|^2; numpy would flatten W in np.outer(W, u): a shape error, not a silent reading
+    du, half, matrix = check_text(OUTER)
+    assert (du.verdict, du.scope) == (Verdict.PROVED, "all")
+    assert half.verdict is Verdict.REFUTED
+    assert matrix.verdict is Verdict.SHAPE_ERROR and "two vectors" in matrix.message

@@ -74,7 +74,8 @@ def test_a_call_prints_back_to_the_formula_it_was_parsed_from(spelling: str) -> 
     op = FUNCTIONS[spelling]
     options = {"axis": "axis=1", "alpha": "alpha=0.25"}
     given = ", ".join(options[o] for o in op.options if o in options)
-    text = f"{spelling}(x{', ' + given if given else ''}) + 2 * y"
+    operands = ", ".join(["x", "z", "w"][: op.arity])
+    text = f"{spelling}({operands}{', ' + given if given else ''}) + 2 * y"
     tree = parse_formula(text, Location())
     assert parse_formula(to_text(tree), Location()) == tree
     assert to_latex(tree)  # prints in LaTeX without error

@@ -99,6 +99,17 @@ def test_no_derivative_with_respect_to_labels(tmp_path: Path) -> None:
     assert claim.verdict is Verdict.ERROR and "label vector" in claim.message
 
 
+def test_a_counterexample_shows_a_label_vector_as_class_indices(tmp_path: Path) -> None:
+    """At the point of a refutation, y is written as the file declares it: N class indices, each below C."""
+    path = tmp_path / "m.toml"
+    path.write_text(LABELS.replace('dscores = "(P - np.eye(C)[y]) / N"', 'dscores = "P - np.eye(C)[y]"'))
+    [claim] = check_path(path).claims
+    assert claim.verdict is Verdict.REFUTED and claim.counterexample is not None
+    shown = dict(claim.counterexample.point)["y"]
+    classes = [int(c) for c in shown.removeprefix("np.array([").removesuffix("])").split(",")]
+    assert len(classes) == 3 and all(0 <= c < 4 for c in classes)
+
+
 ONE_HOT_TARGET = """
 [sizes]
 N = 2

@@ -27,6 +27,7 @@ ALL_SIZES = {  # correct formulas proved for every size (the index calculus), pe
     "10_batchnorm_simplified.toml": {"dx", "dgamma"},
     "11_layernorm.toml": {"dx", "dgamma", "dbeta"},
     "14_attention.toml": {"dV", "dA", "dS", "dQ", "dK"},
+    "16_lstm_step.toml": {"dc_total", "dc0", "da", "dWx", "dh0", "db"},
     "17_embedding.toml": {"dW"},
     "19_silu.toml": {"dx", "dx_with_sigmoid"},
     "20_softplus.toml": {"dx", "dx_as_sigmoid"},

@@ -23,7 +23,18 @@ from typing import Any
 
 import sympy as sp
 
-from derive_check.derive.index.terms import Factor, Kind, NotGeneral, Sum, Term, delta, product, size_symbol
+from derive_check.derive.index.terms import (
+    Factor,
+    Kind,
+    NotGeneral,
+    Sum,
+    Term,
+    delta,
+    product,
+    renamed_index,
+    shifted,
+    size_symbol,
+)
 from derive_check.derive.model.shapes import infer
 from derive_check.derive.ops.arith import ZERO_INDEX
 from derive_check.derive.ops.spec import Dim, Shape
@@ -143,6 +154,14 @@ class IndexContext:
         """The ReLU mask [z > 0] at `out`, named by z's formula with forward names opened (so equal masks meet)."""
         opened = self.opened(z)
         return [Term(sp.Integer(1), (), (Factor(to_text(opened), out, kind=Kind.MASK, node=z),))]
+
+    def shifted(self, index: str, offset: Dim) -> str:
+        """An index shifted by a size expression (a slice at an offset)."""
+        return shifted(index, offset)
+
+    def delta(self, a: str, b: str) -> Sum:
+        """The Kronecker delta δ(a, b) as a one-term sum."""
+        return [Term(sp.Integer(1), (), (delta(a, b),))]
 
     def one_hot_axis(self, node: Node) -> int | None:
         """The axis along which `node`'s rows are one-hot (a one-hot input, or the one-hot rows of labels)."""
@@ -272,7 +291,7 @@ def renamed(terms: Sum, ctx: IndexContext) -> Sum:
     out: Sum = []
     for t in terms:
         rename = {i: ctx.fresh(d) for i, d in t.bound}
-        factors = tuple(f.at(tuple(rename.get(i, i) for i in f.indices)) for f in t.factors)
+        factors = tuple(f.at(tuple(renamed_index(i, rename) for i in f.indices)) for f in t.factors)
         out.append(Term(t.coeff, tuple((rename[i], d) for i, d in t.bound), factors))
     return out
 

@@ -73,4 +73,6 @@ def _factor(f: Factor, masks: Mapping[str, str]) -> str:
 
 
 def _index(i: str) -> str:
-    return f"{i[0]}_{{{i[1:]}}}" if i[:1] in ("s", "k") and i[1:].isdigit() else i
+    variable, _, offset = i.partition("+")
+    name = f"{variable[0]}_{{{variable[1:]}}}" if variable[:1] in ("s", "k") and variable[1:].isdigit() else variable
+    return f"{name}+{offset.replace('*', '')}" if offset else name

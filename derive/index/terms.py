@@ -1,15 +1,20 @@
 """Terms of index notation: a sum of `coeff · Σ_{bound indices} Π factors`, and what a factor is.
 
-The data only; `derive.index.form` writes formulas in it and `verify.decide.general` normalises it.
+The data only; `derive.index.form` writes formulas in it and `verify.decide.general` normalises it. An index is a
+variable ("p", "k3"), the literal "0" of a size-1 axis, or a variable shifted by a size expression ("k3+2*H", from a
+slice or a concatenation at an offset); every rule reads the variable of a shifted index through `variable_of`.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
+from derive_check.derive.ops.arith import ZERO_INDEX
+from derive_check.derive.ops.dims import combine, linear
 from derive_check.derive.ops.spec import Dim
 from derive_check.derive.tree import Node
 
@@ -77,3 +82,39 @@ def size_symbol(dim: Dim) -> sp.Expr:
 def product(a: Sum, b: Sum) -> Sum:
     """The distributed product of two sums."""
     return [x.times(y) for x in a for y in b]
+
+
+def split_index(index: str) -> tuple[str, str | int]:
+    """An index as (variable, offset): "k3+2*H" is k3 shifted by 2H (a slice at an offset); "p" has offset 0."""
+    variable, _, offset = index.partition("+")
+    return variable, (offset or 0)
+
+
+def variable_of(index: str) -> str:
+    """The index variable an index is written in ("k3" in "k3+2*H")."""
+    return index.partition("+")[0]
+
+
+def shifted(index: str, offset: str | int) -> str:
+    """index + offset, the offset a canonical size expression (`derive.ops.dims`) that is at least 0."""
+    variable, own = split_index(index)
+    total = combine(own, offset)
+    if total == 0:
+        return variable
+    if variable == ZERO_INDEX or not nonnegative(total):
+        raise NotGeneral(f"an index shifted by {total} is not in the index calculus")
+    return f"{variable}+{total}"
+
+
+def renamed_index(index: str, rename: Mapping[str, str]) -> str:
+    """The index with its variable renamed (and its offset kept)."""
+    variable, offset = split_index(index)
+    new = rename.get(variable)
+    return index if new is None else shifted(new, offset)
+
+
+def nonnegative(dim: str | int) -> bool:
+    """Whether a size expression is at least 0 for every choice of sizes >= 1 (every coefficient >= 0 and the
+    value at all sizes 1 >= 0: a linear form with nonnegative coefficients is least where every size is 1)."""
+    form = linear(dim)
+    return all(v >= 0 for k, v in form.items() if k) and sum(form.values()) >= 0

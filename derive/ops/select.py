@@ -138,15 +138,24 @@ def _slice_shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> Sh
 
 
 def _slice_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
-    """Only new axes and whole axes are in the index calculus: x[:, None] at (i, 0) is x at i."""
-    inner, rest = [], iter(out)
+    """x[:, None] at (i, 0) is x at i; x[:, a:b] at (i, j) is x at (i, j + a), a shifted index whose variable ranges
+    over b - a (so it stays inside x's axis). A single position x[:, k] is not in the index calculus."""
+    inner, rest, bounds = [], iter(out), iter(node.args[1:])
     for part in parts_of(node):
         if part == "all":
             inner.append(next(rest))
         elif part == "new":
             next(rest)
+        elif part == "hi":
+            next(bounds)
+            inner.append(next(rest))
+        elif part in ("lo", "lohi"):
+            lo = dim_of(next(bounds))
+            if part == "lohi":
+                next(bounds)
+            inner.append(ix.shifted(next(rest), lo))
         else:
-            raise ix.not_general("slices at offsets are proved at the stated sizes only", node)
+            raise ix.not_general("a slice at a single position is proved at the stated sizes only", node)
     inner.extend(rest)
     return ix.entry(node.args[0], tuple(inner))
 
@@ -206,6 +215,22 @@ def _concat_shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> S
     return (*first[:k], total, *first[k + 1 :])
 
 
+def _concat_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
+    """concatenate(parts)[.., q, ..] = Σ_b Σ_{k < n_b} δ(q, k + o_b) part_b[.., k, ..], o_b the part's offset: exactly
+    one (b, k) has k + o_b = q, for every q along the joined axis (the parts' lengths add up to its length)."""
+    axis = int(node.option("axis", 0) or 0) % len(out)
+    total: Any = ix.constant(Fraction(0))
+    offset: str | int = 0
+    for part in node.args:
+        length = ix.shape(part)[axis]
+        k = ix.fresh(length)
+        at = (*out[:axis], k, *out[axis + 1 :])
+        here = ix.delta(out[axis], ix.shifted(k, offset))
+        total = ix.plus(total, ix.summed(ix.times(here, ix.entry(part, at)), k, length))
+        offset = combine(offset, length)
+    return total
+
+
 def _concat_text(printer: Any, node: Apply, parts: list[tuple[str, int]]) -> tuple[str, int]:
     return f"concatenate([{', '.join(text for text, _ in parts)}], axis={node.option('axis', 0)})", ATOM
 
@@ -220,7 +245,7 @@ SELECTIONS = (
         syntax="np.concatenate([a, b], axis=1), np.hstack([a, b])",
         shape=_concat_shape,
         evaluate=_concat,
-        index_gap="concatenation at offsets is proved at the stated sizes only",
+        index=_concat_index,
         witness=lambda w, node, xs: w.concat(xs, int(node.option("axis", 0) or 0)),
         text=Form(custom=_concat_text),
         latex=Form(custom=_concat_text),

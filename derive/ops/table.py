@@ -1,6 +1,7 @@
 """The op table: every operation of the language, keyed by name, and the indexes parsers read.
 
-Adding an op is adding one `Op` to one of the groups (`arith`, `reduce`, `smooth`, `piecewise`, `declared`) and
+Adding an op is adding one `Op` to one of the groups (`arith`, `outer`, `reduce`, `select`, `extrema`, `smooth`,
+`piecewise`, `declared`) and
 its tests: the formula parser, the LaTeX reader, the namespace's reserved words, symbolic shapes, both evaluation
 backends, the fixed-size and index engines, the witness and both printers all dispatch on this table.
 `tests/test_op_table.py` fails when an op lacks a facet an engine needs, or when two facets of one op disagree.
@@ -13,6 +14,7 @@ from typing import Any
 from derive_check.derive.ops.arith import ARITHMETIC
 from derive_check.derive.ops.declared import DECLARED
 from derive_check.derive.ops.extrema import EXTREMA
+from derive_check.derive.ops.outer import OUTER
 from derive_check.derive.ops.piecewise import PIECEWISE
 from derive_check.derive.ops.reduce import REDUCTIONS
 from derive_check.derive.ops.select import SELECTIONS
@@ -21,7 +23,7 @@ from derive_check.derive.ops.spec import ARG, SELF, Op, WitnessRule
 from derive_check.derive.ops.spellings import SPELLINGS
 from derive_check.derive.tree import Apply, Node, substitute
 
-GROUPS = (ARITHMETIC, REDUCTIONS, SELECTIONS, EXTREMA, SMOOTH, PIECEWISE, DECLARED)
+GROUPS = (ARITHMETIC, OUTER, REDUCTIONS, SELECTIONS, EXTREMA, SMOOTH, PIECEWISE, DECLARED)
 OPS: dict[str, Op] = {op.name: op for group in GROUPS for op in group}
 FUNCTIONS: dict[str, Op] = {op.spelling: op for op in OPS.values() if op.spelling}  # called like f(x) in formulas
 INFIX: dict[type[Any], str] = {op.infix[1]: op.name for op in OPS.values() if op.infix}  # ast operator -> op

@@ -36,12 +36,14 @@ from derive_check.derive.index.form import (
     entry,
     size_symbol,
 )
+from derive_check.derive.index.terms import nonnegative, renamed_index, split_index, variable_of
 from derive_check.derive.index.latex import normal_form_latex, raw_latex
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.shapes import infer, resolve_products
+from derive_check.derive.ops.dims import combine
 from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.ops.arith import ZERO_INDEX
-from derive_check.derive.ops.spec import SymbolicShapeError
+from derive_check.derive.ops.spec import Dim, SymbolicShapeError
 from derive_check.derive.tree import Node, Ref
 from derive_check.verify.decide.local import rational_zero
 from derive_check.verify.results import GeneralProof
@@ -170,15 +172,52 @@ def _deltas(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
         if a == b:
             used["δ(a,a) = 1"] += 1
             return Term(t.coeff, t.bound, rest)
-        if a not in bound and b not in bound:
-            continue  # a delta between free indices (or the literal 0) stays
-        gone, stays = (a, b) if a in bound else (b, a)
-        if stays != ZERO_INDEX and ctx.ranges.get(stays, bound.get(stays)) != bound[gone]:
-            raise NotGeneral(f"a Kronecker delta joins indices over {bound[gone]} and {ctx.ranges.get(stays)}")
-        used["Σ_k δ(k,p) f(k) = f(p)"] += 1
-        renamed = tuple(g.at(tuple(stays if i == gone else i for i in g.indices)) for g in rest)
-        return Term(t.coeff, tuple((i, d) for i, d in t.bound if i != gone), renamed)
+        if split_index(a)[1] or split_index(b)[1]:
+            shifted = _shifted_delta(t, f, ctx, used)
+            if shifted is None:
+                continue
+            return shifted
+        for gone, stays in ((a, b), (b, a)):
+            if gone in bound and (stays == ZERO_INDEX or _inside(ctx.ranges.get(stays, bound.get(stays)), bound[gone])):
+                return _substituted(t, f, gone, stays, used)
+        # a delta between free indices, or joining a summed index to one with a wider range, stays a factor
     return t
+
+
+def _inside(inner: Dim | None, outer: Dim) -> bool:
+    """Whether every value below `inner` is below `outer`, for every size."""
+    return inner is not None and nonnegative(combine(outer, inner, -1))
+
+
+def _substituted(t: Term, f: Factor, gone: str, stays: str, used: Counter[str]) -> Term:
+    """Σ_gone δ(gone, stays) g(gone) = g(stays): the summed index `gone` replaced (inside shifted indices too)."""
+    used["Σ_k δ(k,p) f(k) = f(p)"] += 1
+    rest = tuple(g for g in t.factors if g is not f)
+    renamed = tuple(g.at(tuple(renamed_index(i, {gone: stays}) for i in g.indices)) for g in rest)
+    return Term(t.coeff, tuple((i, d) for i, d in t.bound if i != gone), renamed)
+
+
+def _shifted_delta(t: Term, f: Factor, ctx: IndexContext, used: Counter[str]) -> Term | None:
+    """δ(u + a, v + b) with an offset: δ(u, v) when a = b; 0 when [a, a + |u|) and [b, b + |v|) are disjoint for
+    every size; a summed unshifted index k takes the value v + b when [b, b + |v|) lies inside k's range for every
+    size. Otherwise the delta stays a factor (None)."""
+    bound = dict(t.bound)
+    (u, a), (v, b) = (split_index(i) for i in f.indices)
+    rest = tuple(g for g in t.factors if g is not f)
+    if a == b:
+        used["δ(u+a, v+a) = δ(u, v)"] += 1
+        return Term(t.coeff, t.bound, (*rest, delta(u, v)))
+    ru, rv = ctx.ranges.get(u, bound.get(u)), ctx.ranges.get(v, bound.get(v))
+    if ru is not None and rv is not None:
+        if nonnegative(combine(combine(b, a, -1), ru, -1)) or nonnegative(combine(combine(a, b, -1), rv, -1)):
+            used["δ = 0 between disjoint blocks"] += 1
+            return Term(sp.Integer(0), t.bound, rest)
+    for (k, offset), other, other_range in (((u, a), f.indices[1], rv), ((v, b), f.indices[0], ru)):
+        shift = split_index(other)[1]
+        if offset == 0 and k in bound and other_range is not None:
+            if nonnegative(shift) and nonnegative(combine(combine(bound[k], shift, -1), other_range, -1)):
+                return _substituted(t, f, k, other, used)
+    return None
 
 
 def _one_hot_pairs(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
@@ -198,7 +237,7 @@ def _one_hot_pairs(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
 
 def _row_sums(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
     for index, _ in t.bound:
-        holders = [f for f in t.factors if index in f.indices]
+        holders = [f for f in t.factors if index in {variable_of(i) for i in f.indices}]
         if len(holders) != 1:
             continue
         [f] = holders
@@ -225,7 +264,7 @@ def _row(f: Factor, axis: int) -> tuple[str, ...]:
 
 
 def _empty_sums(t: Term, used: Counter[str]) -> Term:
-    mentioned = {i for f in t.factors for i in f.indices}
+    mentioned = {variable_of(i) for f in t.factors for i in f.indices}
     coeff, bound = t.coeff, []
     for i, d in t.bound:
         if i in mentioned:
@@ -244,7 +283,7 @@ def _canonical(t: Term) -> Key:
     names = [i for i, _ in t.bound]
     for order in itertools.permutations(range(len(names))):
         rename = {names[k]: f"s{n}" for n, k in enumerate(order)}
-        factors = tuple(sorted(f.at(tuple(rename.get(i, i) for i in f.indices)) for f in t.factors))
+        factors = tuple(sorted(f.at(tuple(renamed_index(i, rename) for i in f.indices)) for f in t.factors))
         ranges = tuple(str(t.bound[k][1]) for k in order)
         key = (ranges, factors)
         text = repr(key)

@@ -22,12 +22,14 @@ residual, at every size (nothing here reads a size's value).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 import sympy as sp
 
 from derive_check.derive.budget import check
 from derive_check.derive.index.form import Factor, IndexContext, Kind, Sum, Term
+from derive_check.derive.index.terms import renamed_index, variable_of
 from derive_check.derive.ops.arith import ZERO_INDEX
 from derive_check.derive.tree import Apply
 
@@ -54,7 +56,12 @@ def _all(t: Key) -> list[str]:
 
 def _beside_free(t: Key) -> list[str]:
     bound = _all(t)
-    near = {i for f in t[1] if any(j not in bound and j != ZERO_INDEX for j in f.indices) for i in f.indices}
+    near = {
+        variable_of(i)
+        for f in t[1]
+        if any(variable_of(j) not in bound and j != ZERO_INDEX for j in f.indices)
+        for i in f.indices
+    }
     return [i for i in bound if i in near]
 
 
@@ -77,9 +84,9 @@ def _zero(
         rename = {i: f"ς0.{n}" for n, i in enumerate(outside)}
         ctx.ranges.update({rename[i]: dims[i] for i in outside})
         inner = [i for i in dims if i not in rename]
-        moved = [f.at(tuple(rename.get(i, i) for i in f.indices)) for f in factors]
-        summed = tuple(f for f in moved if set(inner) & set(f.indices))
-        value = coeff * sp.Mul(*(reader.factor(f) for f in moved if not set(inner) & set(f.indices)))
+        moved = [f.at(tuple(renamed_index(i, rename) for i in f.indices)) for f in factors]
+        summed = tuple(f for f in moved if set(inner) & _variables(f))
+        value = coeff * sp.Mul(*(reader.factor(f) for f in moved if not set(inner) & _variables(f)))
         if summed:
             value *= reader.term(canonical(Term(sp.Integer(1), tuple((i, dims[i]) for i in inner), summed)))
         group = tuple(str(dims[i]) for i in outside)
@@ -146,8 +153,8 @@ class _Reader:
         self.ctx.ranges.update({rename[f"s{n}"]: dim for n, dim in enumerate(ranges)})
         outside, inside = sp.Integer(1), []
         for f in factors:
-            g = f.at(tuple(rename.get(i, i) for i in f.indices))
-            if not set(g.indices) & set(rename.values()):
+            g = f.at(tuple(renamed_index(i, rename) for i in f.indices))
+            if not _variables(g) & set(rename.values()):
                 outside *= self.factor(g)
                 continue
             parts = self._exp_of(g)
@@ -176,7 +183,7 @@ class _Reader:
                 return None
             ranges, factors = key
             own = {f"s{n}" for n in range(len(ranges))}
-            mentions = frozenset(i for f in factors for i in f.indices) - own
+            mentions = frozenset(variable_of(i) for f in factors for i in f.indices) - own
             name = f"exp⟨{key!r}⟩"
             [log] = factors if len(factors) == 1 and not ranges else [None]
             if log is not None and log.power == 1 and isinstance(log.node, Apply) and log.node.op == "log":
@@ -191,5 +198,9 @@ def _restore(name: str, rename: Mapping[str, str]) -> str:
     """A name with the reader's index names made positional again: σ0, σ1, ..., never s0, s1, ..., which the
     name's own normal form uses for the indices it sums (Σ_j a[i,j] and Σ_j a[j,i] summed over i stay apart)."""
     for original, reading in rename.items():
-        name = name.replace(f"'{reading}'", f"'σ{original[1:]}'")
+        name = re.sub(f"'{re.escape(reading)}(?=['+])", f"'σ{original[1:]}", name)
     return name
+
+
+def _variables(f: Factor) -> set[str]:
+    return {variable_of(i) for i in f.indices}

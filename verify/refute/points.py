@@ -49,7 +49,11 @@ class Point:
         }
 
     def literal(self, net: Network, name: str) -> str:
-        """A numpy literal for one input or parameter; the decimals are the exact values."""
+        """A numpy literal for one input or parameter; the decimals are the exact values. A label vector
+        (`y = "N, labels C"`) is shown as the file writes it, its class indices, not its one-hot rows."""
+        decl = net.spec.inputs.get(name)
+        if decl is not None and decl.classes != "" and name in self.classes:
+            return f"np.array({self.classes[name]})"
         arr = np.vectorize(lambda s: exact_decimal(self.values[s]), otypes=[object])(net.symbols[name])
         text = np.array2string(arr, separator=", ", formatter={"object": str}, max_line_width=10_000)
         return f"np.array({text.replace(chr(10), '')})" if arr.ndim else text
