@@ -252,7 +252,7 @@ W = "N x D"
 L = "np.sum(np.tanh(np.outer(x, u)) * W) + np.sum(np.outer(u, u) ** 2)"
 [claims]
 du = "np.sum((1 - np.tanh(np.outer(x, u)) ** 2) * W * x[:, None], axis=0) + 4 * u * np.sum(u ** 2)"
-du_half = { wrt = "u", formula = "np.sum((1 - np.tanh(np.outer(x, u)) ** 2) * W * x[:, None], axis=0) + 2 * u * np.sum(u ** 2)" }
+du_half = { wrt = "u", formula = "np.sum((1 - np.tanh(np.outer(x, u)) ** 2) * W * x[:, None], axis=0) + 2 * u" }
 dW_matrix = { wrt = "W", formula = "np.outer(W, u)" }
 """
 

@@ -36,13 +36,13 @@ from derive_check.derive.index.form import (
     entry,
     size_symbol,
 )
-from derive_check.derive.index.terms import nonnegative, renamed_index, split_index, variable_of
 from derive_check.derive.index.latex import normal_form_latex, raw_latex
+from derive_check.derive.index.terms import nonnegative, renamed_index, split_index, variable_of
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.shapes import infer, resolve_products
-from derive_check.derive.ops.dims import combine
 from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.ops.arith import ZERO_INDEX
+from derive_check.derive.ops.dims import combine
 from derive_check.derive.ops.spec import Dim, SymbolicShapeError
 from derive_check.derive.tree import Node, Ref
 from derive_check.verify.decide.local import rational_zero
@@ -184,6 +184,11 @@ def _deltas(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
     return t
 
 
+def _after(later: Dim, start: Dim, length: Dim) -> bool:
+    """Whether `later` >= start + length for every size: [start, start + length) ends before `later`."""
+    return nonnegative(combine(combine(later, start, -1), length, -1))
+
+
 def _inside(inner: Dim | None, outer: Dim) -> bool:
     """Whether every value below `inner` is below `outer`, for every size."""
     return inner is not None and nonnegative(combine(outer, inner, -1))
@@ -208,15 +213,14 @@ def _shifted_delta(t: Term, f: Factor, ctx: IndexContext, used: Counter[str]) ->
         used["δ(u+a, v+a) = δ(u, v)"] += 1
         return Term(t.coeff, t.bound, (*rest, delta(u, v)))
     ru, rv = ctx.ranges.get(u, bound.get(u)), ctx.ranges.get(v, bound.get(v))
-    if ru is not None and rv is not None:
-        if nonnegative(combine(combine(b, a, -1), ru, -1)) or nonnegative(combine(combine(a, b, -1), rv, -1)):
-            used["δ = 0 between disjoint blocks"] += 1
-            return Term(sp.Integer(0), t.bound, rest)
+    if ru is not None and rv is not None and (_after(b, a, ru) or _after(a, b, rv)):
+        used["δ = 0 between disjoint blocks"] += 1
+        return Term(sp.Integer(0), t.bound, rest)
     for (k, offset), other, other_range in (((u, a), f.indices[1], rv), ((v, b), f.indices[0], ru)):
         shift = split_index(other)[1]
-        if offset == 0 and k in bound and other_range is not None:
-            if nonnegative(shift) and nonnegative(combine(combine(bound[k], shift, -1), other_range, -1)):
-                return _substituted(t, f, k, other, used)
+        inside = other_range is not None and nonnegative(combine(combine(bound.get(k, 0), shift, -1), other_range, -1))
+        if offset == 0 and k in bound and nonnegative(shift) and inside:
+            return _substituted(t, f, k, other, used)
     return None
 
 
