@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sympy as sp
 
 from derive_check.derive.index.form import IndexContext
 from derive_check.derive.lang.formula import parse_formula
@@ -172,3 +173,38 @@ def test_slices_at_offsets_are_proved_for_all_sizes_only_where_the_offsets_agree
     results = {r.name: r for r in check_text(SHIFTED)}
     assert all(r.verdict is Verdict.PROVED for r in results.values())
     assert {name for name, r in results.items() if r.scope == "all"} == {"dW", "du"}
+
+
+def test_literal_positions_are_distinct_and_a_sum_over_one_index_is_its_entry_at_0() -> None:
+    from derive_check.derive.index.terms import Factor, Term, delta
+    from derive_check.verify.decide.general import normalize
+
+    ctx = IndexContext({}, {}, frozenset({"K"}))
+    ctx.ranges["p"] = "K"
+    one = sp.Integer(1)
+    assert normalize([Term(one, (), (delta("1", "2"), Factor("x", ("p",))))], ctx) == {}  # x[1] is not x[2]
+    assert normalize([Term(one, (("k", 1),), (Factor("x", ("k",)),))], ctx) == {((), (Factor("x", ("0",)),)): 1}
+    # Σ_{k<K} δ(k, 2) x[k] needs 2 < K, which K = 1, 2 break: the delta stays
+    kept = normalize([Term(one, (("k", "K"),), (delta("k", "2"), Factor("x", ("k",))))], ctx)
+    assert len(kept) == 1 and next(iter(kept))[0] == ("K",)
+
+
+LITERAL = """
+[sizes]
+N = 2
+K = 3
+[inputs]
+x = "N x K"
+[params]
+w = "K"
+v = "N"
+[forward]
+L = "np.sum(x[:, 0] * w[0] * v) + np.sum(np.tanh(x[:, 0] * v) * w[0])"
+[claims]
+dv = "x[:, 0] * w[0] + (1 - np.tanh(x[:, 0] * v) ** 2) * x[:, 0] * w[0]"
+"""
+
+
+def test_entries_at_literal_positions_are_in_the_index_calculus() -> None:
+    [result] = check_text(LITERAL)
+    assert (result.verdict, result.scope) == (Verdict.PROVED, "all")

@@ -1,8 +1,9 @@
 """Terms of index notation: a sum of `coeff · Σ_{bound indices} Π factors`, and what a factor is.
 
-The data only; `derive.index.form` writes formulas in it and `verify.decide.general` normalises it. An index is a
-variable ("p", "k3"), the literal "0" of a size-1 axis, or a variable shifted by a size expression ("k3+2*H", from a
-slice or a concatenation at an offset); every rule reads the variable of a shifted index through `variable_of`.
+The data only; `derive.index.form` writes formulas in it and `verify.decide.general` normalises it. An index is
+a variable ("p", "k3"), a literal position ("0" of a size-1 axis, "2" of x[2]), or a variable shifted by a size
+expression ("k3+2*H", from a slice or a concatenation at an offset); every rule reads the variable of a shifted
+index through `variable_of`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
-from derive_check.derive.ops.arith import ZERO_INDEX
-from derive_check.derive.ops.dims import combine, linear
+from derive_check.derive.ops.dims import combine, nonnegative
 from derive_check.derive.ops.spec import Dim
 from derive_check.derive.tree import Node
 
@@ -101,7 +101,9 @@ def shifted(index: str, offset: str | int) -> str:
     total = combine(own, offset)
     if total == 0:
         return variable
-    if variable == ZERO_INDEX or not nonnegative(total):
+    if variable.isdigit() and isinstance(total, int) and total >= 0:
+        return str(int(variable) + total)  # a literal position shifted by a number is a literal position
+    if variable.isdigit() or not nonnegative(total):
         raise NotGeneral(f"an index shifted by {total} is not in the index calculus")
     return f"{variable}+{total}"
 
@@ -111,10 +113,3 @@ def renamed_index(index: str, rename: Mapping[str, str]) -> str:
     variable, offset = split_index(index)
     new = rename.get(variable)
     return index if new is None else shifted(new, offset)
-
-
-def nonnegative(dim: str | int) -> bool:
-    """Whether a size expression is at least 0 for every choice of sizes >= 1 (every coefficient >= 0 and the
-    value at all sizes 1 >= 0: a linear form with nonnegative coefficients is least where every size is 1)."""
-    form = linear(dim)
-    return all(v >= 0 for k, v in form.items() if k) and sum(form.values()) >= 0

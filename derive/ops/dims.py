@@ -98,3 +98,10 @@ def value(dim: str | int, sizes: Mapping[str, int]) -> int:
 def is_compound(dim: str | int) -> bool:
     """Whether a dimension is arithmetic on sizes (not one size name or an integer)."""
     return isinstance(dim, str) and not dim.isidentifier()
+
+
+def nonnegative(dim: str | int) -> bool:
+    """Whether a size expression is at least 0 for every choice of sizes >= 1 (every coefficient >= 0 and the
+    value at all sizes 1 >= 0: a linear form with nonnegative coefficients is least where every size is 1)."""
+    form = linear(dim)
+    return all(v >= 0 for k, v in form.items() if k) and sum(form.values()) >= 0

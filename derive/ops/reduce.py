@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 
 from derive_check.derive.ops.arith import ZERO_INDEX
+from derive_check.derive.ops.dims import combine, nonnegative
 from derive_check.derive.ops.spec import (
     ATOM,
     Array,
     Backend,
+    Dim,
     Form,
     IndexAlgebra,
     Kind,
@@ -31,7 +33,7 @@ from derive_check.derive.ops.spec import (
     operator_latex,
     shape_text,
 )
-from derive_check.derive.tree import Apply, Ref
+from derive_check.derive.tree import Apply, Const, Ref
 
 
 def _axis(x: Array, opts: Options) -> int | None:
@@ -138,15 +140,24 @@ def _entry_shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> Sh
     return () if all(d == 1 for d in rest) else rest
 
 
+def _below(position: Fraction, length: Dim) -> bool:
+    """Whether a constant position is a valid index along an axis of `length` for every size."""
+    return position.denominator == 1 and position >= 0 and nonnegative(combine(length, int(position) + 1, -1))
+
+
 def _entry_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
-    """x[i] at a summed index i: the entry's leading indices are fixed, the rest are the result's."""
+    """x[i] at a summed index i, or x[2] at a position below the axis's length for every size (a literal index):
+    the entry's leading indices are fixed, the rest are the result's."""
     base, *indices = node.args
     fixed = []
-    for index in indices:
-        if not (isinstance(index, Ref) and index.name in ix.bindings):
-            words = "an entry at a fixed position or a claim's index variable is not in the index calculus"
+    for axis, index in enumerate(indices):
+        if isinstance(index, Ref) and index.name in ix.bindings:
+            fixed.append(ix.bindings[index.name])
+        elif isinstance(index, Const) and _below(index.value, ix.shape(base)[axis]):
+            fixed.append(str(int(index.value)))  # a literal index
+        else:
+            words = "an entry at a claim's index variable or a negative position is proved at the stated sizes only"
             raise ix.not_general(words, node)
-        fixed.append(ix.bindings[index.name])
     rest = ix.shape(base)[len(indices) :]
     tail = tuple(ZERO_INDEX for _ in rest) if all(d == 1 for d in rest) else out
     return ix.entry(base, (*fixed, *tail))

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from derive_check.derive.ops.dims import DimError, combine, scale
+from derive_check.derive.ops.dims import DimError, combine, nonnegative, scale
 from derive_check.derive.ops.spec import (
     ATOM,
     Array,
@@ -139,10 +139,18 @@ def _slice_shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> Sh
 
 def _slice_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
     """x[:, None] at (i, 0) is x at i; x[:, a:b] at (i, j) is x at (i, j + a), a shifted index whose variable ranges
-    over b - a (so it stays inside x's axis). A single position x[:, k] is not in the index calculus."""
+    over b - a (so it stays inside x's axis); x[:, 2] at (i,) is x at (i, 2), a literal position, when 2 is below the
+    axis's length for every size."""
     inner, rest, bounds = [], iter(out), iter(node.args[1:])
+    lengths = iter(ix.shape(node.args[0]))
     for part in parts_of(node):
-        if part == "all":
+        length = next(lengths) if part != "new" else 1
+        if part == "at":
+            at = dim_of(next(bounds))
+            if not (isinstance(at, int) and at >= 0 and nonnegative(combine(length, at + 1, -1))):
+                raise ix.not_general("a slice at a position not below the length for every size", node)
+            inner.append(str(at))  # a literal position: x[:, 0] at (i,) is x at (i, 0)
+        elif part == "all":
             inner.append(next(rest))
         elif part == "new":
             next(rest)
@@ -154,8 +162,6 @@ def _slice_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
             if part == "lohi":
                 next(bounds)
             inner.append(ix.shifted(next(rest), lo))
-        else:
-            raise ix.not_general("a slice at a single position is proved at the stated sizes only", node)
     inner.extend(rest)
     return ix.entry(node.args[0], tuple(inner))
 

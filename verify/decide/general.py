@@ -37,12 +37,12 @@ from derive_check.derive.index.form import (
     size_symbol,
 )
 from derive_check.derive.index.latex import normal_form_latex, raw_latex
-from derive_check.derive.index.terms import nonnegative, renamed_index, split_index, variable_of
+from derive_check.derive.index.terms import renamed_index, split_index, variable_of
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.shapes import infer, resolve_products
 from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.ops.arith import ZERO_INDEX
-from derive_check.derive.ops.dims import combine
+from derive_check.derive.ops.dims import combine, nonnegative
 from derive_check.derive.ops.spec import Dim, SymbolicShapeError
 from derive_check.derive.tree import Node, Ref
 from derive_check.verify.decide.local import rational_zero
@@ -136,7 +136,7 @@ def _simplify(t: Term, ctx: IndexContext, used: Counter[str]) -> Term | None:
         t = _merged(t)
         if t.coeff == 0:
             return None
-        for rewrite in (_deltas, _one_hot_pairs, _row_sums):
+        for rewrite in (_deltas, _one_hot_pairs, _row_sums, _unit_sums):
             changed = rewrite(t, ctx, used)
             if changed != t:
                 t = changed
@@ -177,8 +177,12 @@ def _deltas(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
             if shifted is None:
                 continue
             return shifted
+        if a.isdigit() and b.isdigit():  # two literal positions (x[1], the 0 of a size-1 axis): distinct
+            used["δ(1, 2) = 0"] += 1
+            return Term(sp.Integer(0), t.bound, rest)
         for gone, stays in ((a, b), (b, a)):
-            if gone in bound and (stays == ZERO_INDEX or _inside(ctx.ranges.get(stays, bound.get(stays)), bound[gone])):
+            below = int(stays) + 1 if stays.isdigit() else ctx.ranges.get(stays, bound.get(stays))
+            if gone in bound and _inside(below, bound[gone]):
                 return _substituted(t, f, gone, stays, used)
         # a delta between free indices, or joining a summed index to one with a wider range, stays a factor
     return t
@@ -251,6 +255,16 @@ def _row_sums(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
             used["Σ_k argmax[i,k] = 1" if f.kind is Kind.SELECT else rule] += 1
             rest = tuple(h for h in t.factors if h is not f)
             return Term(t.coeff, tuple((i, d) for i, d in t.bound if i != index), rest)
+    return t
+
+
+def _unit_sums(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
+    """Σ_{k<1} f(k) = f(0)."""
+    for index, dim in t.bound:
+        if dim == 1:
+            used["Σ_{k<1} f(k) = f(0)"] += 1
+            factors = tuple(g.at(tuple(renamed_index(i, {index: ZERO_INDEX}) for i in g.indices)) for g in t.factors)
+            return Term(t.coeff, tuple(b for b in t.bound if b[0] != index), factors)
     return t
 
 

@@ -59,7 +59,7 @@ def _beside_free(t: Key) -> list[str]:
     near = {
         variable_of(i)
         for f in t[1]
-        if any(variable_of(j) not in bound and j != ZERO_INDEX for j in f.indices)
+        if any(variable_of(j) not in bound and not j.isdigit() for j in f.indices)
         for i in f.indices
     }
     return [i for i in bound if i in near]
