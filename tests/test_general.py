@@ -21,7 +21,7 @@ N = sp.Symbol("N", positive=True, integer=True)
 
 
 def _ctx() -> IndexContext:
-    ctx = IndexContext({}, {}, frozenset({"N", "C"}), onehot=frozenset({"Y"}))
+    ctx = IndexContext({"Y": ("N", "C")}, {}, frozenset({"N", "C"}), onehot=frozenset({"Y"}))
     ctx.ranges.update({"p": "N", "q": "C"})
     ctx.axes["Y"] = 1  # rows are one-hot along the class axis
     return ctx

@@ -208,3 +208,64 @@ dv = "x[:, 0] * w[0] + (1 - np.tanh(x[:, 0] * v) ** 2) * x[:, 0] * w[0]"
 def test_entries_at_literal_positions_are_in_the_index_calculus() -> None:
     [result] = check_text(LITERAL)
     assert (result.verdict, result.scope) == (Verdict.PROVED, "all")
+
+
+PART_OF_A_ROW = """
+[sizes]
+N = 2
+C = 4
+K = 1
+M = 3
+[inputs]
+z = "N x C"
+[params]
+b = "scalar"
+[forward]
+P = "softmax(z, axis=1)"
+L = "b * np.sum(P[:, :3*C-K-3*M+2])"
+[claims]
+db = "N"
+"""
+
+SHIFTED_DIAGONAL = """
+[sizes]
+N = 2
+K = 1
+M = 1
+[inputs]
+z = "N+M-1 x K"
+g = "K-M+1"
+[params]
+b = "scalar"
+[forward]
+P = "softmax(z, axis=1)"
+L = "b * sum(P[N-1:N+M-1, :M][i, i] for i in range(M)) + np.sum(g)"
+[claims]
+db = "1"
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PART_OF_A_ROW,  # the slice is all of the row (length C) exactly when K + 3M = 2C + 2: not for every size
+        SHIFTED_DIAGONAL,  # Σ_i P[i+N-1, i] is no row sum: its row moves with i
+    ],
+)
+def test_a_row_sums_to_one_only_over_its_whole_axis_and_at_a_fixed_row(text: str) -> None:
+    # the review's two lies: both were PROVED for all sizes by the rule Σ_c softmax[i,c] = 1
+    [result] = check_text(text)
+    assert not (result.general is not None and result.general.proved)
+
+
+def test_sizes_raised_to_fit_the_shapes_still_confirm_a_proof_for_all_sizes() -> None:
+    # an input of N - M entries rules out N = M: the witness raises sizes instead of dropping the tuple (it
+    # used to drop all of them and crash)
+    from derive_check.derive.model.spec import parse_spec
+    from derive_check.verify.witness.sizes import other_sizes
+
+    text = '[sizes]\nN = 2\nM = 1\n[inputs]\ng = "N-M"\n[params]\nw = "N"\n[forward]\nL = "np.sum(w * w) + np.sum(g)"\n'
+    [result] = check_text(text + '[claims]\ndw = "2 * w"\n')
+    assert (result.verdict, result.scope) == (Verdict.PROVED, "all")
+    tuples = other_sizes(parse_spec("t.toml", text))
+    assert len(tuples) >= 2 and all(t["N"] > t["M"] for t in tuples)

@@ -67,6 +67,10 @@ def _numpy(e: Ex) -> tuple[str, int] | None:
     if op == "leaky":  # the where form of leaky_relu, with its default slope written out
         inner = text(e.args[0])
         return f"np.where({inner} > 0, {inner}, {decimal(e.value or Fraction(1, 100))} * ({inner}))", 100
+    if op == "softmax" and len(text(e.args[0])) % 2 == 0:  # written out with the max shift (cs231n's form)
+        inner, axis = text(e.args[0]), e.axis if e.axis is not None else -1
+        shifted = f"np.exp({inner} - np.max({inner}, axis={axis}, keepdims=True))"
+        return f"{shifted} / np.sum({shifted}, axis={axis}, keepdims=True)", 70
     if op == "sigmoid" and len(text(e.args[0])) % 2:  # the textbook spelling: the exp normal form must meet sigmoid
         return f"1 / (1 + np.exp(-({text(e.args[0])})))", 70
     if op == "tanh" and len(text(e.args[0])) % 3 == 0:  # tanh through exp

@@ -44,7 +44,7 @@ from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.ops.arith import ZERO_INDEX
 from derive_check.derive.ops.dims import combine, nonnegative
 from derive_check.derive.ops.spec import Dim, SymbolicShapeError
-from derive_check.derive.tree import Node, Ref
+from derive_check.derive.tree import Apply, Node, Ref
 from derive_check.verify.decide.local import rational_zero
 from derive_check.verify.results import GeneralProof
 
@@ -244,18 +244,34 @@ def _one_hot_pairs(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
 
 
 def _row_sums(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
-    for index, _ in t.bound:
+    """Σ_c y[i,c] = 1 for a row of one-hot data, of a softmax or of a max's selection: only when c runs over the
+    whole axis (a sum over part of a row is not 1) and no other index of the factor is written in c."""
+    for index, dim in t.bound:
         holders = [f for f in t.factors if index in {variable_of(i) for i in f.indices}]
         if len(holders) != 1:
             continue
         [f] = holders
         axis = ctx.axes.get(f.name) if f.kind in (Kind.TENSOR, Kind.ATOM, Kind.SELECT) else None  # rows of one
-        if axis is not None and f.power == 1 and f.indices[axis] == index and f.indices.count(index) == 1:
+        if axis is None or f.power != 1 or f.indices[axis] != index:
+            continue
+        alone = [variable_of(i) for i in f.indices].count(index) == 1
+        if alone and _axis_length(f, axis, ctx) == dim:
             rule = "Σ_c y[i,c] = 1" if _one_hot(f, ctx) else "Σ_c softmax[i,c] = 1"
             used["Σ_k argmax[i,k] = 1" if f.kind is Kind.SELECT else rule] += 1
             rest = tuple(h for h in t.factors if h is not f)
             return Term(t.coeff, tuple((i, d) for i, d in t.bound if i != index), rest)
     return t
+
+
+def _axis_length(f: Factor, axis: int, ctx: IndexContext) -> Dim | None:
+    """The length of a row factor's normalised axis: of the one-hot input, the softmax, or the max's argument."""
+    if f.kind is Kind.TENSOR:
+        shape = ctx.shapes.get(f.name)
+    elif isinstance(f.node, Apply):
+        shape = ctx.shape(f.node.args[0] if f.kind is Kind.SELECT else f.node)
+    else:
+        return None
+    return shape[axis] if shape is not None and axis < len(shape) else None
 
 
 def _unit_sums(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
