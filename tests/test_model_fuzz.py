@@ -109,3 +109,11 @@ def test_the_reference_emitter_agrees_with_finite_differences() -> None:
                 wrong += not verdicts[claim.key]
     assert checked > 300
     assert wrong == 0
+
+
+def test_the_generator_writes_the_zoo_spellings_the_engines_must_meet() -> None:
+    """Some models write softmax out with the max shift and sigmoid through exp, as numpy code does; the truth of
+    their claims still comes from the emitter's softmax and sigmoid rules, so the engine must see through both."""
+    texts = [g.files[g.main] for g in (generate(seed) for seed in range(200))]
+    assert sum("np.max(" in t and "keepdims=True" in t for t in texts) >= 3
+    assert sum("1 / (1 + np.exp(-(" in t for t in texts) >= 3
