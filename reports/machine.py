@@ -100,8 +100,8 @@ def exit_code(results: Sequence[FileResult]) -> int:
     return 0 if worst.passed else 2 if worst is Verdict.ERROR else 1
 
 
-def to_json(results: Sequence[FileResult]) -> str:
-    """The complete results as JSON, matching SCHEMA."""
+def to_json(results: Sequence[FileResult], ascii_only: bool = False) -> str:
+    """The complete results as JSON, matching SCHEMA (non-ASCII characters as \\u escapes if `ascii_only`)."""
     passed = sum(c.verdict.passed for r in results for c in r.claims)
     failed = sum(not c.verdict.passed for r in results for c in r.claims) + sum(bool(r.error) for r in results)
     document = {
@@ -109,7 +109,7 @@ def to_json(results: Sequence[FileResult]) -> str:
         "summary": {"passed": passed, "failed": failed, "exit_code": exit_code(results)},
         "files": [_file(r) for r in results],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    return json.dumps(document, indent=2, ensure_ascii=ascii_only)
 
 
 def _file(result: FileResult) -> dict[str, Any]:

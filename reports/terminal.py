@@ -61,18 +61,19 @@ def render_file(result: FileResult, timings: bool = True) -> list[RenderableType
     details: list[RenderableType] = []
     for claim in result.claims:
         if claim.read_as:
-            details.append(_unwrapped(f"{claim.name}: LaTeX read as {claim.read_as}", "dim"))
+            details.append(Text(f"{claim.name}: LaTeX read as {claim.read_as}", style="dim"))
         if claim.verdict.passed and claim.general and not claim.general.proved:
-            details.append(_unwrapped(f"{claim.name}: at the stated sizes only; {claim.general.summary}", "dim"))
+            details.append(Text(f"{claim.name}: at the stated sizes only; {claim.general.summary}", style="dim"))
         if claim.verdict is not Verdict.PROVED:
-            details.append(_details(result.file, claim))
+            details.extend(_details(result.file, claim))
             if claim.detail:  # file:line: error + source + caret, outside the panel: never cropped or wrapped
                 details.append(_unwrapped(claim.detail))
-    notes = [_unwrapped(f"note: {n}", "yellow") for n in result.notes]
+    notes = [Text(f"note: {n}", style="yellow") for n in result.notes]
     return [heading, table, *details, *notes, Text("")]
 
 
-def _details(file: str, claim: ClaimResult) -> RenderableType:
+def _details(file: str, claim: ClaimResult) -> list[RenderableType]:
+    """A panel with what went wrong, then the counterexample's arrays outside it (so they copy as they are)."""
     lines: list[RenderableType] = [Text(f"{file}:{claim.line or 0}: {claim.name} = {claim.formula}", style="dim")]
     if claim.source:
         lines.append(Text(f"source: {claim.source}", style="dim"))
@@ -85,6 +86,7 @@ def _details(file: str, claim: ClaimResult) -> RenderableType:
         lines.append(Text.assemble(("diagnosis: ", "bold"), claim.diagnosis))
         lines.append(Text.assemble(("corrected formula, PROVED: ", "bold green"), claim.corrected))
     cx = claim.counterexample
+    after: list[RenderableType] = []
     if cx is not None:
         lines.append(
             Text.assemble(("counterexample: ", "bold"), f"{cx.entry}: true {cx.true_value}, claimed {cx.claimed_value}")
@@ -96,16 +98,46 @@ def _details(file: str, claim: ClaimResult) -> RenderableType:
                     f"claimed {cx.oracle_claim:.10g}"
                 )
             )
-        lines.append(Text(f"at this point ({cx.labels}):" if cx.labels else "at this point:"))
-        lines.extend(Text(f"  {name} = {literal}") for name, literal in cx.point)
-        lines.append(Text(f"exact residual (true - claimed) of {cx.entry} at these labels: {cx.residual}", style="dim"))
+        where = "at these labels" if cx.labels else "at this point"
+        lines.append(Text(f"exact residual (true - claimed) of {cx.entry} {where}: {cx.residual}", style="dim"))
+        lines.append(Text(f"the point, as numpy arrays below ({cx.labels})" if cx.labels else "the point below"))
+        after.append(_unwrapped(f"{claim.name}: the counterexample's point, to paste into numpy:", "dim"))
+        after.extend(_unwrapped(f"  {name} = {literal}") for name, literal in cx.point)
     title = f"{claim.name}: {claim.verdict.label}"
-    return Panel(Group(*lines), title=title, title_align="left", border_style=STYLE[claim.verdict].split()[-1])
+    panel = Panel(Group(*lines), title=title, title_align="left", border_style=STYLE[claim.verdict].split()[-1])
+    return [panel, *after]
 
 
 def _unwrapped(text: str, style: str = "") -> Text:
-    """Text that is never wrapped: `file:line:` headers and caret lines must stay intact."""
+    """Text that is never wrapped: `file:line:` headers, caret lines and arrays must stay intact."""
     return Text(text, style=style, no_wrap=True, overflow="ignore")
+
+
+ASCII = {
+    **dict.fromkeys("─━═╌╍┄┅", "-"),
+    **dict.fromkeys("│┃║╎╏┆┇", "|"),
+    **dict.fromkeys("╭╮╰╯┌┐└┘┏┓┗┛┡┩╇╈┼├┤┬┴╪╫╋┣┫┳┻╞╡╤╧", "+"),
+    "Σ": "sum",
+    "δ": "delta",
+    "∂": "d",
+    "≥": ">=",
+    "≤": "<=",
+    "≠": "!=",
+    "−": "-",
+    "·": "*",
+    "×": "x",
+    "→": "->",
+    "…": "...",
+    "²": "^2",
+    "ᵀ": "^T",
+    "σ": "sigma",
+    "√": "sqrt",
+}
+
+
+def ascii_text(text: str) -> str:
+    """The report for a stream that cannot encode Unicode: box lines as - | +, symbols spelled out, the rest '?'."""
+    return "".join(ASCII.get(c, c) for c in text).encode("ascii", errors="replace").decode("ascii")
 
 
 def counts(results: Iterable[FileResult]) -> tuple[int, int]:

@@ -138,12 +138,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.text import Text
 
     from derive_check.reports.machine import annotation_lines, exit_code, to_json, to_junit
-    from derive_check.reports.terminal import render_files, summary_line
+    from derive_check.reports.terminal import ascii_text, render_files, summary_line
 
-    color = {"always": True, "never": False}.get(args.color)
-    out = Console(force_terminal=color, no_color=color is False, highlight=False, soft_wrap=False)
-    if not out.is_terminal:
-        out.width = 120
+    color = {"always": True, "never": False}.get(args.color)  # auto: rich follows NO_COLOR and FORCE_COLOR
+    plain = not _encodes(sys.stdout)
+    if plain:  # PYTHONIOENCODING=ascii: the report is transliterated (`ascii_text`), nothing else may fail
+        sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    out = Console(force_terminal=color, no_color=True if color is False else None, highlight=False, soft_wrap=False)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out.width = 120  # piped output: 120 columns unless COLUMNS says otherwise
     typeset = bool(args.latex or args.pdf)
     if args.pdf and shutil.which("pdflatex") is None:
         print("derive-check: error: --pdf needs pdflatex (Debian: apt-get install texlive-latex-base)", file=sys.stderr)
@@ -166,15 +169,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.pdf and not _compile(document, args.pdf):
             return EXIT_USAGE
     if args.format == "json":
-        print(to_json(results))
+        print(to_json(results, ascii_only=plain))
     elif args.format == "annotations":
         sys.stdout.write(annotation_lines(results, github=os.environ.get("GITHUB_ACTIONS") == "true"))
         print(summary_line(results), flush=True)
     else:
-        for renderable in render_files(results, timings=not args.no_timings):
-            out.print(renderable, soft_wrap=isinstance(renderable, Text))  # error lines must never wrap
+        with out.capture() as captured:
+            for renderable in render_files(results, timings=not args.no_timings):
+                kept = isinstance(renderable, Text) and renderable.no_wrap  # error lines and arrays never wrap
+                out.print(renderable, soft_wrap=kept)
+        sys.stdout.write(ascii_text(captured.get()) if plain else captured.get())
         print(summary_line(results), flush=True)
     return exit_code(results)
+
+
+def _encodes(stream: object) -> bool:
+    """Whether a stream can take the report's characters (box lines, Σ, δ)."""
+    try:
+        "╭─│Σδ∂·".encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def _compile(document: str, target: Path) -> bool:

@@ -22,14 +22,56 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+@pytest.mark.parametrize("columns", [120, 80])
 @pytest.mark.parametrize(("example", "code"), [("two_layer.toml", 0), ("two_layer_wrong.toml", 1), ("seeds", 1)])
-def test_example_output_matches_its_golden_file(capsys: pytest.CaptureFixture[str], example: str, code: int) -> None:
+def test_example_output_matches_its_golden_file(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, example: str, code: int, columns: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))  # piped output follows COLUMNS (120 when it is not set)
     got_code, out, _ = run(capsys, str(EXAMPLES.relative_to(ROOT) / example))
-    golden = GOLDEN / f"{example.removesuffix('.toml')}.txt"
+    golden = GOLDEN / f"{example.removesuffix('.toml')}{'' if columns == 120 else f'.{columns}'}.txt"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(out)
     assert got_code == code
     assert out == golden.read_text()
+
+
+def test_at_80_columns_only_arrays_and_caret_lines_are_longer(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # headers, notes, tables and panels wrap; a numpy array to paste and a line with its caret must stay whole
+    monkeypatch.setenv("COLUMNS", "80")
+    _, out, _ = run(capsys, str(EXAMPLES / "seeds"), str(EXAMPLES / "two_layer_wrong.toml"))
+    lines = out.splitlines()
+    long = [ln for ln in lines if len(ln) > 80]
+    assert all(re.match(r"^  \w+ = np\.array\(|^\S+\.toml:\d+: error|^    \S", ln) for ln in long), long[:3]
+    assert sum(len(ln) > 80 for ln in lines) < len(lines) // 10
+
+
+def test_no_color_and_force_color_are_followed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    main([str(EXAMPLES / "two_layer_wrong.toml"), "--no-timings"])
+    assert "\x1b[1;31m" in capsys.readouterr().out  # REFUTED in bold red
+    monkeypatch.setenv("NO_COLOR", "1")
+    main([str(EXAMPLES / "two_layer_wrong.toml"), "--no-timings"])
+    assert "\x1b[1;31m" not in capsys.readouterr().out
+
+
+def test_a_stream_that_only_takes_ascii_gets_an_ascii_report() -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "COLUMNS": "100"}
+    for extra in ([], ["--format", "json"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "derive_check", str(EXAMPLES / "two_layer_wrong.toml"), "--no-cache", *extra],
+            capture_output=True,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr.decode(errors="replace")[-500:]
+        text = done.stdout.decode("ascii")  # raises if a byte is not ASCII
+        assert ("+- dscores: REFUTED" in text) if not extra else ('"claim": "dscores"' in text)
 
 
 def test_the_last_line_is_the_plain_summary(capsys: pytest.CaptureFixture[str]) -> None:

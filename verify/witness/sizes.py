@@ -28,8 +28,9 @@ def other_sizes(spec: ModelSpec) -> list[dict[str, int]]:
     stated = set(spec.sizes.values())
     pool = [v for v in range(2, 7) if v not in stated] + [v for v in range(2, MAX_SIZE + 1) if v in stated or v > 6]
     distinct: dict[str, int] = {}
-    for name in names:
-        distinct[name] = next(v for v in pool if v not in distinct.values() and v != spec.sizes[name])
+    for name in names:  # new values while they last (a file may declare more sizes than there are values)
+        fresh = [v for v in pool if v not in distinct.values() and v != spec.sizes[name]]
+        distinct[name] = fresh[0] if fresh else next(v for v in pool if v != spec.sizes[name])
     tuples = [dict.fromkeys(names, 1), distinct]
     if len(names) > 1:
         tuples.append({**distinct, names[0]: 1})
