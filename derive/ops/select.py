@@ -154,13 +154,11 @@ def _slice_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
             inner.append(next(rest))
         elif part == "new":
             next(rest)
-        elif part == "hi":
-            next(bounds)
-            inner.append(next(rest))
-        elif part in ("lo", "lohi"):
-            lo = dim_of(next(bounds))
-            if part == "lohi":
-                next(bounds)
+        elif part in ("lo", "hi", "lohi"):
+            lo = dim_of(next(bounds)) if part != "hi" else 0
+            hi = dim_of(next(bounds)) if part != "lo" else length
+            if not nonnegative(combine(combine(hi, lo, -1), 1, -1)):  # x[1:] of a T-vector is empty at T = 1
+                raise ix.not_general("a slice that is empty at some sizes is proved at the stated sizes only", node)
             inner.append(ix.shifted(next(rest), lo))
     inner.extend(rest)
     return ix.entry(node.args[0], tuple(inner))
