@@ -36,6 +36,7 @@ from derive_check.derive.tree import Apply
 Key = tuple[tuple[str, ...], tuple[Factor, ...]]
 Normal = Callable[[Sum], Mapping[Key, sp.Expr]]
 Canonical = Callable[[Term], Key]
+MAX_TERMS = 40  # residual terms read as one rational function at most (SymPy's cancel grows fast beyond)
 Part = tuple[sp.Expr, int, frozenset[str], str]  # base, exponent, free indices it mentions, its name
 Outer = Callable[[Key], list[str]]  # a term's summed indices kept outside its symbols
 
@@ -43,6 +44,8 @@ Outer = Callable[[Key], list[str]]  # a term's summed indices kept outside its s
 def rational_zero(residual: Mapping[Key, sp.Expr], ctx: IndexContext, normal: Normal, canonical: Canonical) -> bool:
     """Whether the residual is zero as a rational function (see the module), with each term's summed indices
     split three ways in turn: all inside one symbol, all outside, and outside only those beside a free index."""
+    if len(residual) > MAX_TERMS:  # a long residual is a wrong claim far more often than a hidden identity
+        return False
     return any(_zero(residual, ctx, normal, canonical, outer) for outer in (_none, _all, _beside_free))
 
 
@@ -91,7 +94,19 @@ def _zero(
             value *= reader.term(canonical(Term(sp.Integer(1), tuple((i, dims[i]) for i in inner), summed)))
         group = tuple(str(dims[i]) for i in outside)
         groups[group] = groups.get(group, sp.Integer(0)) + value
+    if any(_nonzero_somewhere(v) for v in groups.values()):
+        return False
     return all(sp.cancel(sp.together(v)) == 0 for v in groups.values())
+
+
+def _nonzero_somewhere(value: sp.Expr) -> bool:
+    """Whether the rational function is nonzero at one rational point (then it is not the zero function, and no
+    cancellation is needed to say so). Only where every symbol enters rationally: a square root is left to cancel."""
+    if any(isinstance(p, sp.Pow) and not p.exp.is_Integer for p in value.atoms(sp.Pow)):
+        return False
+    point = {s: sp.Rational(3 + 7 * k, 11 + 2 * k) for k, s in enumerate(sorted(value.free_symbols, key=str))}
+    at = value.xreplace(point)
+    return bool(at.is_Rational and at != 0)
 
 
 class _Reader:
