@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -213,3 +214,18 @@ def test_results_keep_the_order_of_the_files_when_the_cache_answers_everything(
         main([*files, "--format", "json"])
         reported = [Path(f["file"]).name for f in json.loads(capsys.readouterr().out)["files"]]
         assert reported == ["two_layer.toml", "bad.toml", "two_layer_wrong.toml"]
+
+
+def test_counterexamples_can_be_checked_by_hand(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every refutation of the usual slips shows two values between 0.001 and 1000 that differ in the first digit,
+    and the float64 oracle agrees with the exact value (no saturated softmax: seed 000's dscores was 4.7e-10)."""
+    main([str(EXAMPLES / "two_layer_wrong.toml"), str(EXAMPLES / "seeds"), "--no-cache", "--format", "json"])
+    claims = [c for f in json.loads(capsys.readouterr().out)["files"] for c in f["claims"] if c["counterexample"]]
+    assert len(claims) >= 8
+    for claim in claims:
+        cx = claim["counterexample"]
+        true, claimed = float(cx["true_value"]), float(cx["claimed_value"])
+        assert all(v == 0 or 1e-3 <= abs(v) <= 1e3 for v in (true, claimed)), (claim["claim"], true, claimed)
+        assert abs(true - claimed) >= 0.1 * max(abs(true), abs(claimed)), (claim["claim"], true, claimed)
+        if cx["oracle_value"] is not None:
+            assert abs(cx["oracle_value"] - true) <= 1e-5 * max(1.0, abs(true)), claim["claim"]

@@ -33,23 +33,46 @@ def find_counterexample(
     first: int,
     rng: random.Random,
 ) -> Counterexample | None:
-    """A real point (masks consistent with it) where some entry differs, cross-checked by the oracle."""
+    """A real point (masks consistent with it) where some entry differs, cross-checked by the oracle.
+
+    The first point that shows a difference is kept unless it is hard to read by hand (a saturated softmax makes
+    both sides 1e-10); then up to POINTS draws, the later ones with smaller inputs, and the most legible wins."""
     expand = net.backend.atoms.expand
     order = [first, *[k for k in range(len(entries)) if k != first][: ENTRIES_PER_POINT - 1]]
-    for _ in range(POINTS):
+    best: tuple[tuple[float, ...], Point, Entry, sp.Expr, sp.Expr] | None = None
+    for attempt in range(POINTS):
         try:
-            point = draw_point(net, rng)
+            point = draw_point(net, rng, spread=2 if attempt == 0 else 1)
         except NoPoint:
-            return None
+            break
         for k in order:
             check()  # a safe point for the time budget
             entry = entries[k]
             t, c = point.at(expand(entry.truth)), point.at(expand(entry.claimed))
             if t.is_finite and c.is_finite and _differ(t, c):
-                labels = {y: point.values[y] for row in net.label_rows for y in row}
-                residual = readable_residual(entry.truth - entry.claimed, net.backend.atoms, {**labels, **entry.fixed})
-                return _report(net, claim, point, entry, t, c, residual)
-    return None
+                score = _legibility(t, c)
+                if best is None or score > best[0]:
+                    best = (score, point, entry, t, c)
+                break
+        if best is not None and best[0][0]:
+            break
+    if best is None:
+        return None
+    _, point, entry, t, c = best
+    labels = {y: point.values[y] for row in net.label_rows for y in row}
+    residual = readable_residual(entry.truth - entry.claimed, net.backend.atoms, {**labels, **entry.fixed})
+    return _report(net, claim, point, entry, t, c, residual)
+
+
+def _legibility(true_value: sp.Expr, claimed: sp.Expr) -> tuple[float, ...]:
+    """How easily a person checks the difference: both sides between 0.001 and 1000 and apart in the first digit
+    first, then the relative gap, then magnitudes near 1."""
+    t, c = abs(float(sp.N(true_value, 20))), abs(float(sp.N(claimed, 20)))
+    gap = abs(float(sp.N(true_value - claimed, 20)))
+    size = max(t, c, 1e-300)
+    relative = min(gap / size, 1.0)
+    readable = all(v == 0 or 1e-3 <= v <= 1e3 for v in (t, c)) and relative >= 0.1
+    return (float(readable), relative, -abs(np.log10(size)))
 
 
 def _differ(a: sp.Expr, b: sp.Expr) -> bool:

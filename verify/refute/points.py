@@ -70,17 +70,17 @@ def exact_decimal(value: sp.Expr) -> str:
     return f"{float(q):.{digits}f}"
 
 
-def draw_point(net: Network, rng: random.Random, tries: int = 200) -> Point:
-    """A random point whose pre-activations are all at least MARGIN away from zero."""
+def draw_point(net: Network, rng: random.Random, tries: int = 200, spread: int = 2) -> Point:
+    """A random point whose pre-activations are all at least MARGIN away from zero, inputs in [-spread, spread]."""
     for _ in range(tries):
         check()  # a safe point for the time budget
-        point = _attempt(net, rng)
+        point = _attempt(net, rng, spread)
         if point is not None:
             return point
     raise NoPoint(f"no point with every pre-activation at least {MARGIN} from a kink in {tries} tries")
 
 
-def _attempt(net: Network, rng: random.Random) -> Point | None:
+def _attempt(net: Network, rng: random.Random, spread: int = 2) -> Point | None:
     values: dict[sp.Basic, sp.Expr] = {}
     onehot = {d.name for d in net.spec.inputs.values() if d.onehot}
     classes: dict[str, list[int]] = {}
@@ -95,7 +95,7 @@ def _attempt(net: Network, rng: random.Random) -> Point | None:
         scalar = np.ndim(arr) == 0  # scalars (reg, a learning rate) are drawn positive
         for s in arr.flat:
             q = rng.choice(DENOMINATORS)
-            numerators = [k for k in range(-2 * q, 2 * q + 1) if k > 0 or (k < 0 and not scalar)]
+            numerators = [k for k in range(-spread * q, spread * q + 1) if k > 0 or (k < 0 and not scalar)]
             values[s] = sp.Rational(rng.choice(numerators), q)
     atoms = net.backend.atoms
     for atom in atoms.created:  # oldest first: a mask's pre-activation only uses older atoms
@@ -103,7 +103,7 @@ def _attempt(net: Network, rng: random.Random) -> Point | None:
             continue
         if atom in atoms.calls:  # a generic function's value or derivative: any value is realisable
             q = rng.choice(DENOMINATORS)
-            values[atom] = sp.Rational(rng.choice([k for k in range(-2 * q, 2 * q + 1) if k]), q)
+            values[atom] = sp.Rational(rng.choice([k for k in range(-spread * q, spread * q + 1) if k]), q)
             continue
         if atom in atoms.smooth:
             kind, u = atoms.smooth[atom]
