@@ -26,6 +26,7 @@ from derive_check.verify.check.entries import Entry, ShapeMismatch
 from derive_check.verify.decide.equality import Equality
 from derive_check.verify.decide.modular import PRIME
 from derive_check.verify.diagnose.rewrites import Vocabulary, edits, size_swaps, wrappers
+from derive_check.verify.diagnose.tidy import tidy
 
 SEARCH_SECONDS = 4.0
 
@@ -52,9 +53,10 @@ def diagnose(
 ) -> Diagnosis | None:
     """The first candidate reading that the exact engine proves, or None."""
     deadline = time.perf_counter() + SEARCH_SECONDS
-    for words, candidate in _candidates(eq, tree, evaluate, model, scalars, target):
+    for words, written in _candidates(eq, tree, evaluate, model, scalars, target):
         if time.perf_counter() > deadline:
             return None
+        candidate = tidy(written)  # the tidy form is the one proved and shown
         try:
             checks = evaluate(candidate)
         except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
