@@ -220,8 +220,7 @@ def _claim(claim: ClaimResult) -> str:
         out.append(
             r"\par\textbf{Diagnosis (proved):} "
             + tex_text(claim.diagnosis)
-            + r". Corrected formula, PROVED: "
-            + tt(claim.corrected)
+            + (r". Corrected formula, PROVED: " + tt(claim.corrected) if claim.corrected else ".")
         )
     return "\n".join(out)
 

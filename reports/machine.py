@@ -68,7 +68,13 @@ SCHEMA: dict[str, Any] = {
                 "residual": {"type": "string", "description": "exact residual (true - claimed) of the entry"},
                 "counterexample": {"type": ["object", "null"]},
                 "diagnosis": {"type": "string"},
-                "corrected": {"type": "string", "description": "the corrected formula the diagnosis PROVED"},
+                "corrected": {
+                    "type": "string",
+                    "description": (
+                        "the corrected formula the diagnosis PROVED (empty when the claim itself is right and an "
+                        "earlier claim it uses is wrong)"
+                    ),
+                },
                 "source": {"type": "string"},
                 "reading": {"type": "string"},
                 "sizes": {
@@ -195,7 +201,8 @@ def failure_text(claim: ClaimResult) -> str:
     if claim.read_as:
         lines.append(f"LaTeX read as: {claim.read_as}")
     if claim.diagnosis:
-        lines += [f"diagnosis: {claim.diagnosis}", f"corrected formula, PROVED: {claim.corrected}"]
+        lines += [f"diagnosis: {claim.diagnosis}"]
+        lines += [f"corrected formula, PROVED: {claim.corrected}"] if claim.corrected else []
     cx = claim.counterexample
     if cx:
         lines += [f"counterexample: {cx.entry}: true {cx.true_value}, claimed {cx.claimed_value}"]

@@ -84,7 +84,8 @@ def _details(file: str, claim: ClaimResult) -> list[RenderableType]:
         lines.append(Text(f"LaTeX read as: {claim.read_as}", style="dim"))
     if claim.diagnosis:
         lines.append(Text.assemble(("diagnosis: ", "bold"), claim.diagnosis))
-        lines.append(Text.assemble(("corrected formula, PROVED: ", "bold green"), claim.corrected))
+        if claim.corrected:
+            lines.append(Text.assemble(("corrected formula, PROVED: ", "bold green"), claim.corrected))
     cx = claim.counterexample
     after: list[RenderableType] = []
     if cx is not None:

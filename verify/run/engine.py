@@ -37,6 +37,7 @@ from derive_check.verify.results import ClaimResult, Counterexample, FileResult,
 from derive_check.verify.run.cache import Keys, ProofCache, file_keys
 from derive_check.verify.run.load import failed_result, load
 from derive_check.verify.run.replay import assemble
+from derive_check.verify.run.upstream import upstream
 
 DEFAULT_BUDGET = 10.0
 BUILD_BUDGET = 60.0
@@ -263,7 +264,10 @@ def _diagnosis(
     never the verdict (a SHAPE ERROR or a refutation stays what it is)."""
     scalars = [n for n, a in session.net.symbols.items() if np.ndim(a) == 0]
     try:
-        return diagnose(session.eq, vocabulary_of(session.net.spec), tree, entries, entries_of, scalars, claim.target)
+        reading = upstream(session, claim, tree) if entries is not None else None
+        return reading or diagnose(
+            session.eq, vocabulary_of(session.net.spec), tree, entries, entries_of, scalars, claim.target
+        )
     except BudgetExceeded:
         return None
 
