@@ -1,4 +1,5 @@
-"""A claim wrong only because an earlier claim it uses is wrong says so ("fix dz first"), and only then."""
+"""Diagnoses of chained slips: a claim wrong only because an earlier claim it uses is wrong says so ("fix dz first"),
+and only then; an activation's slope written wrong (tanh' as 1 - h) is named and corrected."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ dW_twice = {{ wrt = "W", formula = "2 * X.T @ dz" }}
 def test_claims_built_on_a_wrong_claim_name_it_and_nothing_else() -> None:
     # tanh' written as 1 - h: dz is wrong, dW and db are right given dz; 2 * X.T @ dz is wrong on its own too
     dz, dW, db, twice = check_text(MODEL.format(dz="2 * (h - T) * (1 - h) / N"))
-    assert dz.verdict is Verdict.REFUTED and "fix" not in dz.diagnosis
+    assert dz.verdict is Verdict.REFUTED
+    assert dz.diagnosis == "The slope tanh'(z) is 1 - h ** 2, not 1 - h"
+    assert dz.corrected == "2 * (h - T) * (1 - h ** 2) / N"
     for claim in (dW, db):
         assert claim.verdict is Verdict.REFUTED
         assert claim.diagnosis == "Correct once dz is: dz, which it uses, is wrong (fix dz first)"
@@ -42,3 +45,18 @@ def test_claims_built_on_a_wrong_claim_name_it_and_nothing_else() -> None:
 def test_with_the_earlier_claim_right_the_later_ones_are_proved() -> None:
     results = check_text(MODEL.format(dz="2 * (h - T) * (1 - h ** 2) / N"))
     assert [r.verdict for r in results[:3]] == [Verdict.PROVED] * 3
+
+
+def test_a_sigmoid_slope_written_wrong_is_named() -> None:
+    text = MODEL.replace('h = "np.tanh(z)"', 'h = "sigmoid(z)"').format(dz="2 * (h - T) * h * (1 + h) / N")
+    dz = check_text(text)[0]
+    assert dz.verdict is Verdict.REFUTED
+    assert dz.diagnosis == "The slope sigmoid'(z) is h * (1 - h), not h * (1 + h)"
+
+
+def test_a_transpose_missing_inside_a_product_is_named() -> None:
+    text = MODEL.format(dz="2 * (h - T) * (1 - h ** 2) / N").replace('dW = "X.T @ dz"', 'dW = "(dz.T @ X).T"')
+    text += 'dX = { wrt = "X", formula = "dz @ W" }\n'
+    dX = check_text(text)[-1]
+    assert dX.verdict is Verdict.SHAPE_ERROR
+    assert dX.diagnosis == "A transpose missing: W.T belongs where W stands" and dX.corrected == "dz @ W.T"

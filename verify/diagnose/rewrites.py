@@ -5,7 +5,8 @@ The search in `verify.diagnose.search` keeps a candidate only if the exact engin
 proves the corrected formula. Rules cover the slips the seeds contain: a
 transpose, a sum over the batch never taken, a size constant swapped (/n for
 /m), a term missing its 1/N, an activation derivative (a ReLU mask, f') missing,
-extra, or on the wrong layer, and operands of @ swapped.
+extra, or on the wrong layer, an activation's derivative written wrong (tanh' as 1 - h), and operands of @
+swapped.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from derive_check.derive.model.spec import ModelSpec
-from derive_check.derive.ops.spec import Kind
+from derive_check.derive.ops.spec import ARG, SELF, Kind
 from derive_check.derive.ops.table import OPS
 from derive_check.derive.printing.text import to_text
-from derive_check.derive.tree import Apply, Const, Node, Ref
+from derive_check.derive.tree import Apply, Const, Node, Ref, refs, substitute
 
 Candidate = tuple[str, Node]
 
@@ -29,6 +30,7 @@ class Vocabulary:
 
     sizes: tuple[str, ...]
     derivatives: tuple[tuple[str, Node], ...]  # (words, factor tree), e.g. ("the ReLU mask of h1", h1 > 0)
+    slopes: tuple[tuple[str, str, Node], ...] = ()  # (line h, "tanh'(z)", its derivative in h: 1 - h ** 2)
 
 
 def vocabulary_of(spec: ModelSpec) -> Vocabulary:
@@ -43,7 +45,21 @@ def vocabulary_of(spec: ModelSpec) -> Vocabulary:
             derivative = Apply("function", expr.args, (("name", name), ("order", 1)))
             factors.append((f"the factor {name}'({to_text(expr.args[0])}) of {line.name}", derivative))
     factors += [(f"{w} (transposed)", Apply("transpose", (t,))) for w, t in factors]
-    return Vocabulary(tuple(n for n, v in spec.sizes.items() if v > 1), tuple(factors))
+    slopes = []
+    for line in spec.forward:  # h = tanh(z): tanh'(z) = 1 - h ** 2, the op table's formula with h for the op
+        expr = line.expr
+        if isinstance(expr, Apply) and OPS[expr.op].kind is Kind.SMOOTH and OPS[expr.op].derivative is not None:
+            slope = _slope_in(expr, line.name)
+            if refs(slope) == {line.name}:
+                slopes.append((line.name, f"{expr.op}'({to_text(expr.args[0])})", slope))
+    return Vocabulary(tuple(n for n, v in spec.sizes.items() if v > 1), tuple(factors), tuple(slopes))
+
+
+def _slope_in(expr: Apply, name: str) -> Node:
+    """op'(u) written through the line's own name h = op(u) (tanh: 1 - h ** 2; sigmoid: h * (1 - h))."""
+    rule = OPS[expr.op].derivative
+    assert rule is not None
+    return substitute(rule(expr), {ARG: expr.args[0], SELF: Ref(name)})
 
 
 def positions(tree: Node) -> Iterator[tuple[Node, Callable[[Node], Node]]]:
@@ -79,6 +95,11 @@ def size_swaps(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
 
 def edits(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
     """Single local structural edits of the tree."""
+    for sub, rebuild in positions(tree):  # an activation's derivative written wrong: tanh'(z) as 1 - h
+        for name, words, slope in model.slopes:
+            for written, replaced in _windows(sub):
+                if written != slope and refs(written) == {name} and "gt" not in _ops(written):
+                    yield f"the slope {words} is {to_text(slope)}, not {to_text(written)}", rebuild(replaced(slope))
     for sub, rebuild in positions(tree):
         if isinstance(sub, Apply) and sub.op == "mul":
             for k in (0, 1):
@@ -103,6 +124,14 @@ def edits(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
         if not isinstance(sub, Const):
             for words, factor in model.derivatives:
                 yield f"missing {words}", rebuild(Apply("mul", (sub, factor)))
+    for sub, rebuild in positions(tree):  # a transpose missing or extra on one operand: w where w.T belongs
+        if isinstance(sub, Ref) and sub.name not in model.sizes:
+            yield (
+                f"a transpose missing: {sub.name}.T belongs where {sub.name} stands",
+                rebuild(Apply("transpose", (sub,))),
+            )
+        if isinstance(sub, Apply) and sub.op == "transpose" and isinstance(sub.args[0], Ref):
+            yield f"a transpose too many: {sub.args[0].name} belongs where {to_text(sub)} stands", rebuild(sub.args[0])
     yield from moved_factors(tree, model)
 
 
@@ -117,6 +146,43 @@ def moved_factors(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
                         if not isinstance(other, Const):
                             for words, factor in model.derivatives:
                                 yield f"{words} on the wrong quantity", put(Apply("mul", (other, factor)))
+
+
+def _windows(node: Node) -> Iterator[tuple[Node, Callable[[Node], Node]]]:
+    """The node itself, and for a product a·b·c·… every run of consecutive factors (h * (1 + h) inside
+    2 * (h - T) * h * (1 + h)), with a function putting something else in its place."""
+    if not (isinstance(node, Apply) and node.op == "mul"):
+        if isinstance(node, Apply):
+            yield node, lambda new: new
+        return
+    factors = _factors(node)
+    for i in range(len(factors)):
+        for j in range(i + 1, len(factors) + 1):
+            if j - i == len(factors):
+                yield node, lambda new: new
+                continue
+
+            def put(new: Node, i: int = i, j: int = j) -> Node:
+                return _product([*factors[:i], new, *factors[j:]])
+
+            yield _product(factors[i:j]), put
+
+
+def _factors(node: Node) -> list[Node]:
+    if isinstance(node, Apply) and node.op == "mul":
+        return [f for a in node.args for f in _factors(a)]
+    return [node]
+
+
+def _product(factors: list[Node]) -> Node:
+    out = factors[0]
+    for f in factors[1:]:
+        out = Apply("mul", (out, f))
+    return out
+
+
+def _ops(node: Node) -> set[str]:
+    return {node.op, *(op for a in node.args for op in _ops(a))} if isinstance(node, Apply) else set()
 
 
 def _is_factor(node: Node, model: Vocabulary) -> bool:

@@ -22,7 +22,9 @@ from derive_check.derive.budget import BudgetExceeded, time_budget
 from derive_check.derive.errors import InputError, ShapeError
 from derive_check.derive.exact.network import build_network, shape_findings
 from derive_check.derive.model.claims import ClaimSpec
+from derive_check.derive.model.shapes import infer, resolve_products
 from derive_check.derive.model.spec import Line, ModelSpec
+from derive_check.derive.ops.spec import SymbolicShapeError
 from derive_check.derive.tree import Node
 from derive_check.verify.check.binding import Binding, bind
 from derive_check.verify.check.entries import Entry, IndexOutOfRange, ShapeMismatch
@@ -170,7 +172,10 @@ def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: boo
     out = _Outcome(claim, time.perf_counter())
     if binding.problem is not None or binding.tree is None:
         verdict, message, detail = binding.problem or (Verdict.ERROR, "formula could not be resolved", "")
-        return out.done(verdict, message, detail=detail)
+        reading = None
+        if verdict is Verdict.SHAPE_ERROR and explain and claim.expr is not None and not claim.index_vars:
+            reading = _shape_reading(session, claim, claim.expr, budget)
+        return out.done(verdict, message, detail=detail, diagnosis=reading)
     try:
         with time_budget(budget):
             return _decide(session, claim, binding.tree, out, explain)
@@ -192,7 +197,8 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
         if symbolic:
             raise ShapeMismatch(symbolic)
     except ShapeError as exc:
-        return out.done(Verdict.SHAPE_ERROR, exc.message, detail=exc.render())
+        reading = _diagnosis(session, tree, None, entries_of, claim) if explain else None
+        return out.done(Verdict.SHAPE_ERROR, exc.message, detail=exc.render(), diagnosis=reading)
     except ShapeMismatch as exc:
         reading = _diagnosis(session, tree, None, entries_of, claim) if explain else None
         return out.done(Verdict.SHAPE_ERROR, str(exc), diagnosis=reading)
@@ -263,11 +269,40 @@ def _diagnosis(
     """A proved reading of a formula already found wrong, or None; running out of time loses only the reading,
     never the verdict (a SHAPE ERROR or a refutation stays what it is)."""
     scalars = [n for n, a in session.net.symbols.items() if np.ndim(a) == 0]
+
+    def fitting(candidate: Node) -> list[Entry]:  # a correction must have the gradient's shape for every size
+        mismatch = _symbolic_mismatch(session, claim, candidate)
+        if mismatch:
+            raise ShapeMismatch(mismatch)
+        return entries_of(candidate)
+
     try:
         reading = upstream(session, claim, tree) if entries is not None else None
         return reading or diagnose(
-            session.eq, vocabulary_of(session.net.spec), tree, entries, entries_of, scalars, claim.target
+            session.eq, vocabulary_of(session.net.spec), tree, entries, fitting, scalars, claim.target
         )
+    except BudgetExceeded:
+        return None
+
+
+def _symbolic_mismatch(session: Session, claim: ClaimSpec, candidate: Node) -> str:
+    """Why a candidate's symbolic shape is not the gradient's, or '' (plain gradients of the loss only)."""
+    if claim.of is not None or claim.wrt_index or claim.index_vars:
+        return ""
+    expected = session.shapes.get(claim.target, ())
+    expected = tuple(reversed(expected)) if claim.layout == "numerator" else expected
+    try:
+        shape = infer(resolve_products(candidate, session.shapes), session.shapes)
+    except SymbolicShapeError as exc:
+        return str(exc)
+    return "" if shape == expected else f"shape {shape} for all sizes, not {expected}"
+
+
+def _shape_reading(session: Session, claim: ClaimSpec, tree: Node, budget: float) -> Diagnosis | None:
+    """A proved reading of a claim whose symbolic shapes do not fit (dz @ W for dz @ W.T), within the budget."""
+    try:
+        with time_budget(budget):
+            return _diagnosis(session, tree, None, lambda candidate: session.entries(claim, candidate), claim)
     except BudgetExceeded:
         return None
 
