@@ -147,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console(force_terminal=color, no_color=True if color is False else None, highlight=False, soft_wrap=False)
     if not out.is_terminal and "COLUMNS" not in os.environ:
         out.width = 120  # piped output: 120 columns unless COLUMNS says otherwise
+    out.width = min(max(out.width, MIN_COLUMNS), MAX_COLUMNS)  # COLUMNS=0 printed nothing, 10**8 ran out of memory
     typeset = bool(args.latex or args.pdf)
     if args.pdf and shutil.which("pdflatex") is None:
         print("derive-check: error: --pdf needs pdflatex (Debian: apt-get install texlive-latex-base)", file=sys.stderr)
@@ -181,6 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(ascii_text(captured.get()) if plain else captured.get())
         print(summary_line(results), flush=True)
     return exit_code(results)
+
+
+MIN_COLUMNS, MAX_COLUMNS = 40, 400
 
 
 def _encodes(stream: object) -> bool:

@@ -229,3 +229,14 @@ def test_counterexamples_can_be_checked_by_hand(capsys: pytest.CaptureFixture[st
         assert abs(true - claimed) >= 0.1 * max(abs(true), abs(claimed)), (claim["claim"], true, claimed)
         if cx["oracle_value"] is not None:
             assert abs(cx["oracle_value"] - true) <= 1e-5 * max(1.0, abs(true)), claim["claim"]
+
+
+@pytest.mark.parametrize(("columns", "width"), [("0", 40), ("99999999", 400)])
+def test_an_extreme_terminal_width_is_clamped(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, columns: str, width: int
+) -> None:
+    # COLUMNS=0 printed only the summary; COLUMNS=10**8 ran out of memory padding panels
+    monkeypatch.setenv("COLUMNS", columns)
+    _, out, _ = run(capsys, str(EXAMPLES / "two_layer_wrong.toml"))
+    panels = [ln for ln in out.splitlines() if ln.startswith("╭─ dW2: REFUTED")]
+    assert len(panels) == 1 and len(panels[0]) == width

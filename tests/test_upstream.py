@@ -60,3 +60,33 @@ def test_a_transpose_missing_inside_a_product_is_named() -> None:
     dX = check_text(text)[-1]
     assert dX.verdict is Verdict.SHAPE_ERROR
     assert dX.diagnosis == "A transpose missing: W.T belongs where W stands" and dX.corrected == "dz @ W.T"
+
+
+MSE = """
+[sizes]
+N = 2
+D = 3
+[inputs]
+X = "N x D"
+t = "N"
+[params]
+w = "D"
+[forward]
+y = "X @ w"
+L = "sum((y - t) ** 2) / N"
+[claims]
+dy = "(y - t) / N"
+"""
+
+
+def test_a_factor_equal_to_a_size_is_named_after_it_only_when_that_holds_for_every_size() -> None:
+    # the review's case: the factor is 2 and N = 2; "an extra 1/N" with y - t was PROVED at N = 2 only
+    [dy] = check_text(MSE)
+    assert dy.diagnosis == "Equals the true derivative times 1/2" and dy.corrected == "2 * ((y - t) / N)"
+
+
+def test_a_difference_that_needs_inputs_above_one_is_still_found() -> None:
+    # relu(a - 1.2) is active only where a > 1.2: the legible small inputs in [-1, 1] never show it
+    text = '[sizes]\nD = 6\n[params]\na = "D"\n[forward]\nh = "relu(a - 1.2)"\nL = "sum(h)"\n[claims]\nda = "0 * a"\n'
+    [da] = check_text(text)
+    assert da.verdict is Verdict.REFUTED

@@ -11,6 +11,7 @@ is reported only when the exact engine PROVES the corrected formula.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -50,13 +51,20 @@ def diagnose(
     evaluate: Evaluate,
     scalars: list[str],
     target: str,
+    for_all_sizes: Callable[[Node], bool] | None = None,
 ) -> Diagnosis | None:
-    """The first candidate reading that the exact engine proves, or None."""
+    """The first candidate reading that the exact engine proves, or None. A candidate that reads a size name the
+    claim does not (`/ N` for `/ 2`) must also hold for every size (`for_all_sizes`): at N = 2 the number and the
+    name agree, and the reading would otherwise teach a formula that is wrong at every other N."""
     deadline = time.perf_counter() + SEARCH_SECONDS
+    sizes = Counter(n for n in _names(tree) if n in model.sizes)
     for words, written in _candidates(eq, tree, evaluate, model, scalars, target):
         if time.perf_counter() > deadline:
             return None
         candidate = tidy(written)  # the tidy form is the one proved and shown
+        reads_a_size = Counter(n for n in _names(candidate) if n in model.sizes) != sizes
+        if reads_a_size and (for_all_sizes is None or not for_all_sizes(candidate)):
+            continue
         try:
             checks = evaluate(candidate)
         except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
@@ -79,12 +87,21 @@ def _candidates(
         scale = _scale(eq, fixed, evaluate)
         if scale is not None:
             yield _join(words, f"equals the true derivative times {scale[0]}{scale[2]}"), scale[1]
+            numeric = Apply("div", (fixed, Const(Fraction(scale[0]))))  # the number itself, if the size fails
+            yield _join(words, f"equals the true derivative times {scale[0]}"), numeric
         for s in scalars:
             term = _extra_term(eq, fixed, evaluate, s, target)
             if term is not None:
                 yield _join(words, term[0]), term[1]
     for words, edited in edits(tree, model):
         yield from ((_join(w, words), t) for w, t in [("", edited), *wrappers(edited)])
+
+
+def _names(node: Node) -> list[str]:
+    """Every name a formula reads, with repeats."""
+    if isinstance(node, Ref):
+        return [node.name]
+    return [n for a in node.args for n in _names(a)] if isinstance(node, Apply) else []
 
 
 def _join(first: str, second: str) -> str:

@@ -47,6 +47,8 @@ def _step(node: Apply) -> Node:
         a, b = args
         if b == ONE:
             return a
+        if isinstance(b, Const) and b.value != 0 and (1 / b.value).denominator == 1:  # x / (1/2) = 2 · x
+            return Apply("mul", (Const(1 / b.value), a))
         if isinstance(b, Apply) and b.op == "div" and b.args[0] == ONE:  # x / (1 / y) = x · y
             return tidy(Apply("mul", (a, b.args[1])))
         if isinstance(a, Apply) and a.op == "mul" and b in a.args:  # (x · y) / y = x

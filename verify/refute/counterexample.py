@@ -22,6 +22,7 @@ from derive_check.verify.results import Counterexample
 from derive_check.verify.witness.crosscheck import claim_trees
 
 POINTS = 4
+LEGIBLE_POINTS = 2
 ENTRIES_PER_POINT = 24
 
 
@@ -36,13 +37,17 @@ def find_counterexample(
     """A real point (masks consistent with it) where some entry differs, cross-checked by the oracle.
 
     The first point that shows a difference is kept unless it is hard to read by hand (a saturated softmax makes
-    both sides 1e-10); then up to POINTS draws, the later ones with smaller inputs, and the most legible wins."""
+    both sides 1e-10); then the POINTS draws of the search go on, and LEGIBLE_POINTS more with inputs in [-1, 1],
+    and the most legible wins. The first POINTS draws are the same as without this choice, so no difference the
+    search would find is lost (inputs in [-1, 1] alone can miss an activation pattern that needs x > 1)."""
     expand = net.backend.atoms.expand
     order = [first, *[k for k in range(len(entries)) if k != first][: ENTRIES_PER_POINT - 1]]
     best: tuple[tuple[float, ...], Point, Entry, sp.Expr, sp.Expr] | None = None
-    for attempt in range(POINTS):
+    for attempt in range(POINTS + LEGIBLE_POINTS):
+        if attempt >= POINTS and best is None:
+            break  # the smaller inputs only make a found difference legible; they never search for one
         try:
-            point = draw_point(net, rng, spread=2 if attempt == 0 else 1)
+            point = draw_point(net, rng, spread=2 if attempt < POINTS else 1)
         except NoPoint:
             break
         for k in order:

@@ -25,7 +25,7 @@ from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.shapes import infer, resolve_products
 from derive_check.derive.model.spec import Line, ModelSpec
 from derive_check.derive.ops.spec import SymbolicShapeError
-from derive_check.derive.tree import Node
+from derive_check.derive.tree import Apply, Node
 from derive_check.verify.check.binding import Binding, bind
 from derive_check.verify.check.entries import Entry, IndexOutOfRange, ShapeMismatch
 from derive_check.verify.check.session import Session
@@ -173,7 +173,8 @@ def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: boo
     if binding.problem is not None or binding.tree is None:
         verdict, message, detail = binding.problem or (Verdict.ERROR, "formula could not be resolved", "")
         reading = None
-        if verdict is Verdict.SHAPE_ERROR and explain and claim.expr is not None and not claim.index_vars:
+        resolved = claim.expr is not None and "product" not in _ops(claim.expr)  # LaTeX products unresolved
+        if verdict is Verdict.SHAPE_ERROR and explain and resolved and not claim.index_vars and claim.expr:
             reading = _shape_reading(session, claim, claim.expr, budget)
         return out.done(verdict, message, detail=detail, diagnosis=reading)
     try:
@@ -279,10 +280,21 @@ def _diagnosis(
     try:
         reading = upstream(session, claim, tree) if entries is not None else None
         return reading or diagnose(
-            session.eq, vocabulary_of(session.net.spec), tree, entries, fitting, scalars, claim.target
+            session.eq,
+            vocabulary_of(session.net.spec),
+            tree,
+            entries,
+            fitting,
+            scalars,
+            claim.target,
+            lambda candidate: _general(session, claim, candidate).proved,
         )
     except BudgetExceeded:
         return None
+
+
+def _ops(node: Node) -> set[str]:
+    return {node.op, *(o for a in node.args for o in _ops(a))} if isinstance(node, Apply) else set()
 
 
 def _symbolic_mismatch(session: Session, claim: ClaimSpec, candidate: Node) -> str:
