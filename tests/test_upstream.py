@@ -54,14 +54,6 @@ def test_a_sigmoid_slope_written_wrong_is_named() -> None:
     assert dz.diagnosis == "The slope sigmoid'(z) is h * (1 - h), not h * (1 + h)"
 
 
-def test_a_transpose_missing_inside_a_product_is_named() -> None:
-    text = MODEL.format(dz="2 * (h - T) * (1 - h ** 2) / N").replace('dW = "X.T @ dz"', 'dW = "(dz.T @ X).T"')
-    text += 'dX = { wrt = "X", formula = "dz @ W" }\n'
-    dX = check_text(text)[-1]
-    assert dX.verdict is Verdict.SHAPE_ERROR
-    assert dX.diagnosis == "A transpose missing: W.T belongs where W stands" and dX.corrected == "dz @ W.T"
-
-
 MSE = """
 [sizes]
 N = 2

@@ -29,7 +29,7 @@ from derive_check.verify.decide.modular import PRIME
 from derive_check.verify.diagnose.rewrites import Vocabulary, edits, size_swaps, wrappers
 from derive_check.verify.diagnose.tidy import tidy
 
-SEARCH_SECONDS = 4.0
+SEARCH_SECONDS = 1.5
 
 
 @dataclass(frozen=True)

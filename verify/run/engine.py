@@ -25,7 +25,7 @@ from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.shapes import infer, resolve_products
 from derive_check.derive.model.spec import Line, ModelSpec
 from derive_check.derive.ops.spec import SymbolicShapeError
-from derive_check.derive.tree import Apply, Node
+from derive_check.derive.tree import Node
 from derive_check.verify.check.binding import Binding, bind
 from derive_check.verify.check.entries import Entry, IndexOutOfRange, ShapeMismatch
 from derive_check.verify.check.session import Session
@@ -172,11 +172,7 @@ def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: boo
     out = _Outcome(claim, time.perf_counter())
     if binding.problem is not None or binding.tree is None:
         verdict, message, detail = binding.problem or (Verdict.ERROR, "formula could not be resolved", "")
-        reading = None
-        resolved = claim.expr is not None and "product" not in _ops(claim.expr)  # LaTeX products unresolved
-        if verdict is Verdict.SHAPE_ERROR and explain and resolved and not claim.index_vars and claim.expr:
-            reading = _shape_reading(session, claim, claim.expr, budget)
-        return out.done(verdict, message, detail=detail, diagnosis=reading)
+        return out.done(verdict, message, detail=detail)
     try:
         with time_budget(budget):
             return _decide(session, claim, binding.tree, out, explain)
@@ -293,10 +289,6 @@ def _diagnosis(
         return None
 
 
-def _ops(node: Node) -> set[str]:
-    return {node.op, *(o for a in node.args for o in _ops(a))} if isinstance(node, Apply) else set()
-
-
 def _symbolic_mismatch(session: Session, claim: ClaimSpec, candidate: Node) -> str:
     """Why a candidate's symbolic shape is not the gradient's, or '' (plain gradients of the loss only)."""
     if claim.of is not None or claim.wrt_index or claim.index_vars:
@@ -308,15 +300,6 @@ def _symbolic_mismatch(session: Session, claim: ClaimSpec, candidate: Node) -> s
     except SymbolicShapeError as exc:
         return str(exc)
     return "" if shape == expected else f"shape {shape} for all sizes, not {expected}"
-
-
-def _shape_reading(session: Session, claim: ClaimSpec, tree: Node, budget: float) -> Diagnosis | None:
-    """A proved reading of a claim whose symbolic shapes do not fit (dz @ W for dz @ W.T), within the budget."""
-    try:
-        with time_budget(budget):
-            return _diagnosis(session, tree, None, lambda candidate: session.entries(claim, candidate), claim)
-    except BudgetExceeded:
-        return None
 
 
 def _randomized(session: Session, residuals: list[sp.Expr]) -> RandomizedZero | int | None:
