@@ -8,6 +8,7 @@ the same thing in different places compare equal.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -44,6 +45,14 @@ class Apply(Node):
     def option(self, key: str, default: int | Fraction | str | None = None) -> int | Fraction | str | None:
         """The literal value of keyword option `key`, or `default`."""
         return dict(self.options).get(key, default)
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """`node` and every node below it, parents first."""
+    yield node
+    if isinstance(node, Apply):
+        for a in node.args:
+            yield from walk(a)
 
 
 def refs(node: Node) -> set[str]:

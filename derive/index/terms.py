@@ -44,6 +44,10 @@ class Factor:
     power: int = 1
     node: Node | None = field(default=None, compare=False, repr=False)
 
+    def variables(self) -> set[str]:
+        """The index variables the factor is written in ("k" of "k+H" too)."""
+        return {variable_of(i) for i in self.indices}
+
     def at(self, indices: tuple[str, ...], power: int | None = None) -> Factor:
         """The same factor at other indices (and power)."""
         return replace(self, indices=indices, power=self.power if power is None else power)

@@ -105,3 +105,8 @@ def nonnegative(dim: str | int) -> bool:
     value at all sizes 1 >= 0: a linear form with nonnegative coefficients is least where every size is 1)."""
     form = linear(dim)
     return all(v >= 0 for k, v in form.items() if k) and sum(form.values()) >= 0
+
+
+def below_for_every_size(position: int, length: str | int) -> bool:
+    """Whether a constant position 0 <= position < length holds for every choice of sizes >= 1."""
+    return position >= 0 and nonnegative(combine(length, position + 1, -1))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from derive_check.derive.ops.arith import ZERO_INDEX
-from derive_check.derive.ops.dims import combine, nonnegative
+from derive_check.derive.ops.dims import below_for_every_size
 from derive_check.derive.ops.spec import (
     ATOM,
     Array,
@@ -142,7 +142,7 @@ def _entry_shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> Sh
 
 def _below(position: Fraction, length: Dim) -> bool:
     """Whether a constant position is a valid index along an axis of `length` for every size."""
-    return position.denominator == 1 and position >= 0 and nonnegative(combine(length, int(position) + 1, -1))
+    return position.denominator == 1 and below_for_every_size(int(position), length)
 
 
 def _entry_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:

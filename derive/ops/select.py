@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from derive_check.derive.ops.dims import DimError, combine, nonnegative, scale
+from derive_check.derive.ops.dims import DimError, below_for_every_size, combine, nonnegative, scale
 from derive_check.derive.ops.spec import (
     ATOM,
     Array,
@@ -147,7 +147,7 @@ def _slice_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
         length = next(lengths) if part != "new" else 1
         if part == "at":
             at = dim_of(next(bounds))
-            if not (isinstance(at, int) and at >= 0 and nonnegative(combine(length, at + 1, -1))):
+            if not (isinstance(at, int) and below_for_every_size(at, length)):
                 raise ix.not_general("a slice at a position not below the length for every size", node)
             inner.append(str(at))  # a literal position: x[:, 0] at (i,) is x at (i, 0)
         elif part == "all":

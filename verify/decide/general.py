@@ -247,7 +247,7 @@ def _row_sums(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
     """Σ_c y[i,c] = 1 for a row of one-hot data, of a softmax or of a max's selection: only when c runs over the
     whole axis (a sum over part of a row is not 1) and no other index of the factor is written in c."""
     for index, dim in t.bound:
-        holders = [f for f in t.factors if index in {variable_of(i) for i in f.indices}]
+        holders = [f for f in t.factors if index in f.variables()]
         if len(holders) != 1:
             continue
         [f] = holders
@@ -298,7 +298,7 @@ def _row(f: Factor, axis: int) -> tuple[str, ...]:
 
 
 def _empty_sums(t: Term, used: Counter[str]) -> Term:
-    mentioned = {variable_of(i) for f in t.factors for i in f.indices}
+    mentioned = set().union(*(f.variables() for f in t.factors))
     coeff, bound = t.coeff, []
     for i, d in t.bound:
         if i in mentioned:

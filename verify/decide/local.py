@@ -88,8 +88,8 @@ def _zero(
         ctx.ranges.update({rename[i]: dims[i] for i in outside})
         inner = [i for i in dims if i not in rename]
         moved = [f.at(tuple(renamed_index(i, rename) for i in f.indices)) for f in factors]
-        summed = tuple(f for f in moved if set(inner) & _variables(f))
-        value = coeff * sp.Mul(*(reader.factor(f) for f in moved if not set(inner) & _variables(f)))
+        summed = tuple(f for f in moved if set(inner) & f.variables())
+        value = coeff * sp.Mul(*(reader.factor(f) for f in moved if not set(inner) & f.variables()))
         if summed:
             value *= reader.term(canonical(Term(sp.Integer(1), tuple((i, dims[i]) for i in inner), summed)))
         group = tuple(str(dims[i]) for i in outside)
@@ -169,7 +169,7 @@ class _Reader:
         outside, inside = sp.Integer(1), []
         for f in factors:
             g = f.at(tuple(renamed_index(i, rename) for i in f.indices))
-            if not _variables(g) & set(rename.values()):
+            if not g.variables() & set(rename.values()):
                 outside *= self.factor(g)
                 continue
             parts = self._exp_of(g)
@@ -215,7 +215,3 @@ def _restore(name: str, rename: Mapping[str, str]) -> str:
     for original, reading in rename.items():
         name = re.sub(f"'{re.escape(reading)}(?=['+])", f"'σ{original[1:]}", name)
     return name
-
-
-def _variables(f: Factor) -> set[str]:
-    return {variable_of(i) for i in f.indices}

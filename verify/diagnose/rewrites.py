@@ -19,7 +19,7 @@ from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.ops.spec import ARG, SELF, Kind
 from derive_check.derive.ops.table import OPS
 from derive_check.derive.printing.text import to_text
-from derive_check.derive.tree import Apply, Const, Node, Ref, refs, substitute
+from derive_check.derive.tree import Apply, Const, Node, Ref, refs, substitute, walk
 
 Candidate = tuple[str, Node]
 
@@ -98,7 +98,11 @@ def edits(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
     for sub, rebuild in positions(tree):  # an activation's derivative written wrong: tanh'(z) as 1 - h
         for name, words, slope in model.slopes:
             for written, replaced in _windows(sub):
-                if written != slope and refs(written) == {name} and "gt" not in _ops(written):
+                if (
+                    written != slope
+                    and refs(written) == {name}
+                    and not any(isinstance(n, Apply) and n.op == "gt" for n in walk(written))
+                ):
                     yield f"the slope {words} is {to_text(slope)}, not {to_text(written)}", rebuild(replaced(slope))
     for sub, rebuild in positions(tree):
         if isinstance(sub, Apply) and sub.op == "mul":
@@ -179,10 +183,6 @@ def _product(factors: list[Node]) -> Node:
     for f in factors[1:]:
         out = Apply("mul", (out, f))
     return out
-
-
-def _ops(node: Node) -> set[str]:
-    return {node.op, *(op for a in node.args for op in _ops(a))} if isinstance(node, Apply) else set()
 
 
 def _is_factor(node: Node, model: Vocabulary) -> bool:

@@ -22,7 +22,7 @@ import sympy as sp
 from derive_check.derive.errors import InputError
 from derive_check.derive.exact.network import Network
 from derive_check.derive.printing.text import to_text
-from derive_check.derive.tree import Apply, Const, Node, Ref
+from derive_check.derive.tree import Apply, Const, Node, Ref, walk
 from derive_check.verify.check.entries import Entry, ShapeMismatch
 from derive_check.verify.decide.equality import Equality
 from derive_check.verify.decide.modular import PRIME
@@ -57,12 +57,12 @@ def diagnose(
     claim does not (`/ N` for `/ 2`) must also hold for every size (`for_all_sizes`): at N = 2 the number and the
     name agree, and the reading would otherwise teach a formula that is wrong at every other N."""
     deadline = time.perf_counter() + SEARCH_SECONDS
-    sizes = Counter(n for n in _names(tree) if n in model.sizes)
+    sizes = Counter(n.name for n in walk(tree) if isinstance(n, Ref) and n.name in model.sizes)
     for words, written in _candidates(eq, tree, evaluate, model, scalars, target):
         if time.perf_counter() > deadline:
             return None
         candidate = tidy(written)  # the tidy form is the one proved and shown
-        reads_a_size = Counter(n for n in _names(candidate) if n in model.sizes) != sizes
+        reads_a_size = Counter(n.name for n in walk(candidate) if isinstance(n, Ref) and n.name in model.sizes) != sizes
         if reads_a_size and (for_all_sizes is None or not for_all_sizes(candidate)):
             continue
         try:
@@ -95,13 +95,6 @@ def _candidates(
                 yield _join(words, term[0]), term[1]
     for words, edited in edits(tree, model):
         yield from ((_join(w, words), t) for w, t in [("", edited), *wrappers(edited)])
-
-
-def _names(node: Node) -> list[str]:
-    """Every name a formula reads, with repeats."""
-    if isinstance(node, Ref):
-        return [node.name]
-    return [n for a in node.args for n in _names(a)] if isinstance(node, Apply) else []
 
 
 def _join(first: str, second: str) -> str:
