@@ -14,7 +14,7 @@ from pathlib import Path
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.declarations import MAX_SIZE
 from derive_check.derive.model.spec import ModelSpec, load_file
-from derive_check.derive.ops.dims import linear, positive, value
+from derive_check.derive.ops.dims import linear, value
 from derive_check.derive.tree import Node
 from derive_check.verify.witness.check import witness_claim
 from derive_check.verify.witness.report import WitnessReport
@@ -52,7 +52,7 @@ def _fitted(sizes: dict[str, int], shapes: list[tuple[str | int, ...]]) -> dict[
     for _ in range(64):
         short = [d for shape in shapes for d in shape if value(d, sizes) < 1]
         if not short:
-            return sizes if positive(shapes, sizes) else None
+            return sizes
         form = linear(short[0])
         growing = [k for k, c in form.items() if k and c > 0]
         if not growing:
