@@ -6,6 +6,8 @@ each unsupported Python-ism must be an error that names the supported form.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from derive_check.derive.errors import InputError, Location
@@ -263,3 +265,51 @@ def test_outer_of_two_vectors_is_their_broadcast_product_and_a_matrix_operand_is
     assert (du.verdict, du.scope) == (Verdict.PROVED, "all")
     assert half.verdict is Verdict.REFUTED
     assert matrix.verdict is Verdict.SHAPE_ERROR and "two vectors" in matrix.message
+
+
+BUILT = """
+[sizes]
+N = 2
+D = 3
+[inputs]
+x = "N x D"
+dout = "N x D"
+[params]
+W = "D x D"
+[forward]
+k = "np.sqrt(2 / np.pi)"
+y = "x @ (W + np.eye(D)) + k * np.ones((N, D)) + np.zeros(D)"
+L = "np.sum(dout * np.tanh(y))"
+[claims]
+dx = "(dout * (1 - np.tanh(y) ** 2)) @ (W.T + np.eye(x.shape[1]))"
+dW = "x.T @ (dout * (1 - np.tanh(y) ** 2))"
+dx_no_eye = { wrt = "x", formula = "(dout * (1 - np.tanh(y) ** 2)) @ W.T" }
+dx_ones = { wrt = "x", formula = "(dout * (np.ones((N, D)) - np.tanh(y) ** 2)) @ (W.T + np.eye(D))" }
+dx_pi = { wrt = "x", formula = "(dout * (1 - np.tanh(y) ** 2)) @ (W.T + np.eye(D)) * np.pi / 3.14159" }
+"""
+
+
+def test_identity_ones_zeros_and_pi_are_exact_constants_in_every_engine() -> None:
+    """x @ (W + I) has d/dx = g @ (W + I)^T, for every size (δ for the identity, 1 and 0 for ones and zeros, π a
+    number); dropping the identity is refuted, and π / 3.14159 is not 1: π is never a decimal."""
+    dx, dw, no_eye, ones, pi = check_text(BUILT)
+    for proved in (dx, dw, ones):
+        assert (proved.verdict, proved.scope) == (Verdict.PROVED, "all"), (proved.name, proved.message)
+    assert no_eye.verdict is Verdict.REFUTED and pi.verdict is Verdict.REFUTED, (no_eye.message, pi.message)
+
+
+@pytest.mark.parametrize(
+    ("formula", "message"),
+    [
+        ("np.ones(2.5)", "a length is an integer, a size"),
+        ("np.eye((N, N))", "write np.eye(C) with one length"),
+        ("np.zeros((N, D), dtype=float)", "a shape of sizes, with no dtype"),
+        ("np.ones(0)", "is not at least 1"),
+    ],
+)
+def test_a_built_array_needs_lengths_that_are_sizes(formula: str, message: str) -> None:
+    """np.ones / np.zeros / np.eye take lengths the symbolic shape rule can read; anything else is an error."""
+    text = f'[sizes]\nN = 2\nD = 3\n[params]\nx = "N x D"\n[forward]\nL = "np.sum(x) + np.sum({formula})"\n'
+    text += '[claims]\ndx = "np.ones((N, D))"\n'
+    with pytest.raises(InputError, match=re.escape(message)):
+        check_text(text)

@@ -113,6 +113,8 @@ class Atoms(ExpForm):
         """How `u` reads: its label if it is a labelled symbol, else `fallback` (the entry being computed)."""
         if getattr(u, "is_Symbol", False):
             return self.labels.get(u, Label("text", str(u)))
+        if getattr(u, "is_number", False):  # sqrt(2/pi) reads as itself, not as the entry being computed
+            return Label("number", str(u), tex=sp.latex(u))
         return fallback
 
     def define(self, value: sp.Expr, name: Label | str) -> sp.Expr:

@@ -55,6 +55,10 @@ class SymbolicBackend(Indicators):
         """An exact rational constant as a 0-d array."""
         return np.asarray(sp.Rational(value.numerator, value.denominator), dtype=object)
 
+    def pi(self) -> Array:
+        """π, exact (SymPy's transcendental constant)."""
+        return np.asarray(sp.pi, dtype=object)
+
     def exp(self, x: Array) -> Array:
         """Element-wise exp as atom symbols named after their argument."""
         out = np.empty(x.shape, dtype=object)
@@ -208,6 +212,10 @@ class NumericBackend:
     def const(self, value: Fraction) -> Array:
         """A float constant as a 0-d array."""
         return np.asarray(float(value))
+
+    def pi(self) -> Array:
+        """π as a float."""
+        return np.asarray(np.pi)
 
     def exp(self, x: Array) -> Array:
         """Element-wise exp."""

@@ -33,7 +33,7 @@ def leaves(exprs: Iterable[sp.Basic]) -> Leaves:
         if node in seen:
             continue
         seen.add(node)
-        if node.is_Symbol:
+        if node.is_Symbol or node is sp.pi:  # π is transcendental: an identity in it as a variable holds at π
             out.symbols.add(node)
             continue
         if isinstance(node, sp.Function):

@@ -121,6 +121,10 @@ class IndexContext:
         """A constant as a one-term sum."""
         return [Term(value if isinstance(value, sp.Basic) else sp.Rational(value.numerator, value.denominator))]
 
+    def pi(self) -> sp.Expr:
+        """π, a coefficient like the sizes."""
+        return sp.pi
+
     def plus(self, a: Sum, b: Sum) -> Sum:
         """a + b."""
         return a + b

@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from derive_check.derive.errors import InputError, Location
-from derive_check.derive.lang.indexing import Indexing
+from derive_check.derive.lang.indexing import BUILDERS, Indexing
 from derive_check.derive.ops.spec import Kind
 from derive_check.derive.ops.spellings import SPELLINGS, SpellingError
 from derive_check.derive.ops.table import FUNCTIONS, INFIX, METHODS, OPS
@@ -125,8 +125,8 @@ class _Walker(Indexing):
             if len(node.args) != 1 or node.keywords or _dotted(node.args[0]) not in FLOAT_TYPES:
                 raise self.fail("only .astype(float) is supported (a 0/1 indicator is already a number)", node)
             return self.walk(receiver, depth)
-        if name in ("concatenate", "hstack") and receiver is None:
-            return self.concatenate(node, name, depth)
+        if name in BUILDERS and receiver is None:
+            return self.built(node, name, depth)
         operands = [receiver, *node.args] if receiver is not None else list(node.args)
         declared = self.declared(name) if receiver is None else None
         if declared is not None:
@@ -153,15 +153,6 @@ class _Walker(Indexing):
             raise self.fail(f"{rule.spelling}() takes {rule.arity} argument(s), got {len(operands)}", node)
         args = tuple(self.walk(a, depth) for a in operands)
         return Apply(rule.name, args, tuple(self.options(node, rule.options, rule.spelling)), span=self.span(node))
-
-    def concatenate(self, node: ast.Call, name: str, depth: int) -> Node:
-        """np.concatenate([a, b, ...], axis=k); np.hstack([a, b]) joins the last axis."""
-        if len(node.args) != 1 or not isinstance(node.args[0], ast.List | ast.Tuple) or not node.args[0].elts:
-            raise self.fail(f"write np.{name}([a, b, ...]{', axis=1' if name == 'concatenate' else ''})", node)
-        options = self.options(node, ("axis",) if name == "concatenate" else (), name)
-        axis = dict(options).get("axis", 0 if name == "concatenate" else -1)
-        parts = tuple(self.walk(a, depth) for a in node.args[0].elts)
-        return Apply("concatenate", parts, (("axis", axis),), span=self.span(node))
 
     def options(self, node: ast.Call, allowed: tuple[str, ...], name: str) -> list[tuple[str, int | Fraction]]:
         """A call's keyword options, each a literal (keepdims=True is kept as 1, keepdims=False dropped)."""
@@ -228,6 +219,8 @@ class _Walker(Indexing):
         return None
 
     def attribute(self, node: ast.Attribute, depth: int) -> Node:
+        if node.attr == "pi" and _dotted(node.value) in NUMPY:
+            return Apply("pi", (), span=self.span(node))
         if node.attr == "shape":
             raise self.fail("x.shape is a tuple: write x.shape[0] for the size of an axis", node)
         if node.attr != "T":

@@ -1,4 +1,5 @@
-"""Indexing in formulas: entries, numpy's slicing, `x.shape[k]`, and label vectors' one-hot rows.
+"""Indexing in formulas: entries, numpy's slicing, `x.shape[k]`, label vectors' one-hot rows, and the arrays built
+from sizes or parts (`np.concatenate`, `np.hstack`, `np.ones`, `np.zeros`, `np.eye`).
 
 A mixin of the formula walker (`derive.lang.formula`), which supplies `walk`, `fail`, `span`, `name` and
 `callee`. Nothing here evaluates anything: slice bounds are walked as formulas (sizes, integers, + - *), and
@@ -25,6 +26,28 @@ class Indexing:
         def span(self, node: ast.AST) -> tuple[int, int]: ...
         def name(self, node: ast.Name, depth: int) -> Node: ...
         def callee(self, func: ast.expr) -> tuple[str, Any]: ...
+        def options(self, node: ast.Call, allowed: tuple[str, ...], name: str) -> list[tuple[str, Any]]: ...
+
+    def built(self, node: ast.Call, name: str, depth: int) -> Node:
+        """np.concatenate([a, b], axis=k), np.hstack([a, b]); np.ones((N, D)), np.zeros(D), np.eye(C)."""
+        if name in ("concatenate", "hstack"):
+            if len(node.args) != 1 or not isinstance(node.args[0], ast.List | ast.Tuple) or not node.args[0].elts:
+                raise self.fail(f"write np.{name}([a, b, ...]{', axis=1' if name == 'concatenate' else ''})", node)
+            options = self.options(node, ("axis",) if name == "concatenate" else (), name)
+            axis = dict(options).get("axis", 0 if name == "concatenate" else -1)
+            parts = tuple(self.walk(a, depth) for a in node.args[0].elts)
+            return Apply("concatenate", parts, (("axis", axis),), span=self.span(node))
+        given = node.args[0] if len(node.args) == 1 and not node.keywords else None
+        lengths = given.elts if isinstance(given, ast.Tuple) else [given] if given is not None else []
+        if name == "eye":
+            if len(lengths) != 1 or isinstance(given, ast.Tuple):
+                raise self.fail("write np.eye(C) with one length (np.eye(C)[y] for the one-hot rows of labels)", node)
+            return Apply("eye", (self.walk(lengths[0], depth),), span=self.span(node))
+        if not lengths or len(lengths) > 4:
+            raise self.fail(f"write np.{name}((N, D)) or np.{name}(D): a shape of sizes, with no dtype", node)
+        value = 1 if name == "ones" else 0
+        dims = tuple(self.walk(d, depth) for d in lengths)
+        return Apply("filled", dims, (("value", value),), span=self.span(node))
 
     def subscript(self, node: ast.Subscript, depth: int) -> Node:
         """x[i, j] (an entry), numpy's slicing x[:, H:2*H], x[:, None], x.shape[k], np.eye(C)[y], x[np.arange(N), y]."""
@@ -89,6 +112,9 @@ class Indexing:
         if len(call.args) != 1 or call.keywords or not isinstance(call.args[0], ast.Name):
             raise self.fail(f"write {spelling} with a size name", call)
         return call.args[0].id
+
+
+BUILDERS = frozenset({"concatenate", "hstack", "ones", "zeros", "eye"})  # np.f(...) read by `Indexing.built`
 
 
 def _is_index(part: ast.expr) -> bool:

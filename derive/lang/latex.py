@@ -119,6 +119,10 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return Ref(word if word in self.names or short not in self.names else short)
 
     @v_args(inline=True)
+    def pi(self, token: Token) -> Node:
+        return Apply("pi", ())
+
+    @v_args(inline=True)
     def number(self, token: Token) -> Node:
         return Const(Fraction(str(token)))
 

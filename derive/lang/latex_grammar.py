@@ -37,6 +37,7 @@ HADAMARD: "\\odot" | "\\circ"
      | postfix "_" sub_index   -> subscripted
 ?atomic: NAME                  -> name
      | GREEK                   -> greek
+     | PI                      -> pi
      | NUMBER                  -> number
      | ALIAS                   -> alias
      | "(" expr ")"            -> paren
@@ -53,6 +54,7 @@ HADAMARD: "\\odot" | "\\circ"
      | "\\hat" "{" NAME "}"                              -> hat
      | "\\hat" NAME                                      -> hat
 PARTIAL: "\\partial"
+PI: /\\pi(?![A-Za-z])/
 GREEK: /\\(lambda|eta|alpha|beta|gamma|delta|theta|Theta|mu|rho|tau|omega|epsilon)(?![A-Za-z])/
 PRIMES: /'+/
 INDICATOR: "\\mathbb{1}" | "\\mathbf{1}" | "\\mathbb 1" | "1"

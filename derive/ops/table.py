@@ -1,6 +1,6 @@
 """The op table: every operation of the language, keyed by name, and the indexes parsers read.
 
-Adding an op is adding one `Op` to one of the groups (`arith`, `outer`, `reduce`, `select`, `extrema`, `smooth`,
+Adding an op is adding one `Op` to one of the groups (`arith`, `constants`, `outer`, `reduce`, `select`, `extrema`, `smooth`,
 `piecewise`, `declared`) and
 its tests: the formula parser, the LaTeX reader, the namespace's reserved words, symbolic shapes, both evaluation
 backends, the fixed-size and index engines, the witness and both printers all dispatch on this table.
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from derive_check.derive.ops.arith import ARITHMETIC
+from derive_check.derive.ops.constants import CONSTANTS
 from derive_check.derive.ops.declared import DECLARED
 from derive_check.derive.ops.extrema import EXTREMA
 from derive_check.derive.ops.outer import OUTER
@@ -23,7 +24,7 @@ from derive_check.derive.ops.spec import ARG, SELF, Op, WitnessRule
 from derive_check.derive.ops.spellings import SPELLINGS
 from derive_check.derive.tree import Apply, Node, substitute
 
-GROUPS = (ARITHMETIC, OUTER, REDUCTIONS, SELECTIONS, EXTREMA, SMOOTH, PIECEWISE, DECLARED)
+GROUPS = (ARITHMETIC, CONSTANTS, OUTER, REDUCTIONS, SELECTIONS, EXTREMA, SMOOTH, PIECEWISE, DECLARED)
 OPS: dict[str, Op] = {op.name: op for group in GROUPS for op in group}
 FUNCTIONS: dict[str, Op] = {op.spelling: op for op in OPS.values() if op.spelling}  # called like f(x) in formulas
 INFIX: dict[type[Any], str] = {op.infix[1]: op.name for op in OPS.values() if op.infix}  # ast operator -> op
@@ -34,7 +35,7 @@ METHODS = frozenset(
     {"sum", "mean", "var", "std", "dot", "transpose", "astype", "max", "min", "clip"}
 )  # x.sum(axis=0): the function with x first
 # names a file may not declare: they spell functions, or the numpy module prefix
-RESERVED = frozenset({*FUNCTIONS, *SPELLINGS, "range", "np", "numpy", "eye", "arange", "concatenate", "hstack"})
+RESERVED = frozenset({*FUNCTIONS, *SPELLINGS, "range", "np", "numpy", "eye", "arange", "concatenate", "hstack", "ones", "zeros", "pi"})
 
 
 def derivative_at(node: Apply) -> Node:

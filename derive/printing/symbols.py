@@ -20,11 +20,12 @@ from derive_check.derive.printing.names import name_latex
 class Label:
     """What a symbol stands for, for reading."""
 
-    kind: str  # "entry" name[index]; "apply" op(of); "mask" mask(name)[index]; "call" name'(of); "partial"; "text"
+    kind: str  # "entry" name[index]; "apply" op(of); "mask"; "call" name'(of); "partial"; "text"; "number"
     name: str
     index: tuple[int, ...] = ()
     of: Label | None = None
     primes: int = 0
+    tex: str = ""  # a "number" label's LaTeX (a constant argument such as 2/pi)
 
     def text(self) -> str:
         """The symbol's name: what identifies it, and what text reports show."""
@@ -59,6 +60,8 @@ class Label:
             return rf"{name_latex(self.name)}{chr(39) * self.primes}({inner})"
         if self.kind == "partial":
             return rf"\partial {name_latex(self.name)} / \partial {inner}"
+        if self.kind == "number":
+            return self.tex
         return symbol_latex(self.name)
 
     def without(self, mark: str) -> Label:
