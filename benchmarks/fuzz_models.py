@@ -19,9 +19,12 @@ witness parses the file with the engine's own loader, so a misreading there woul
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
+import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -329,8 +332,7 @@ def run_models(
                 run = receive.recv() if finished else _timeout(model_seed, deadline)
             except EOFError:
                 run = ModelRun(model_seed, "crash", set(), [], 0.0, 0.0, crash=f"worker died ({child.exitcode})")
-            if child.is_alive():
-                child.kill()
+            _kill_group(child.pid)  # the child and any worker processes it started (the engine's parallel pool)
             child.join()
             receive.close()
             del running[key]
@@ -346,8 +348,17 @@ def run_models(
 
 
 def _child(send: Any, task: tuple[int, bool, float, str, bool]) -> None:
+    os.setpgrp()  # a process group of its own, so a stopped model takes its workers with it
     send.send(check_model(task))
     send.close()
+
+
+def _kill_group(pid: int | None) -> None:
+    """SIGKILL to a child's process group (a no-op once it has gone)."""
+    if pid is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def _timeout(seed: int, deadline: float) -> ModelRun:

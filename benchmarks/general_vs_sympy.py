@@ -44,7 +44,7 @@ def derive_check_general() -> tuple[float, str]:
     """(seconds, summary) for derive-check's index engine on examples/two_layer.toml's dW2."""
     from derive_check.derive.model.shapes import resolve_products
     from derive_check.derive.model.spec import load_file
-    from derive_check.verify.decide.general import general_proof
+    from derive_check.verify.decide.claim_proof import general_proof
 
     spec = load_file(ROOT / "examples" / "two_layer.toml")
     claim = next(c for c in spec.claims if c.name == "dW2")

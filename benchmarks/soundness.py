@@ -157,7 +157,7 @@ def run(kind: str, sample: int | None = None, seed: int = 1) -> list[tuple[Case,
 
 def _general(source: Source, claim: ClaimSpec, tree: Node) -> bool:
     from derive_check.derive.model.shapes import SymbolicShapeError, resolve_products
-    from derive_check.verify.decide.general import general_proof
+    from derive_check.verify.decide.claim_proof import general_proof
 
     try:
         resolved = resolve_products(tree, dict(source.spec.shapes))

@@ -13,7 +13,8 @@ from derive_check.cli import main
 from derive_check.derive.index.form import Factor, IndexContext, Term, delta
 from derive_check.derive.model.shapes import resolve_products
 from derive_check.derive.model.spec import load_file, parse_spec
-from derive_check.verify.decide.general import general_proof, normalize
+from derive_check.verify.decide.claim_proof import general_proof
+from derive_check.verify.decide.general import normalize
 from derive_check.verify.results import GeneralProof, Verdict
 from tests.conftest import EXAMPLES, TWO_LAYER_HEAD, check_text, two_layer
 
@@ -144,3 +145,47 @@ def test_claims_proved_for_all_sizes_are_proved_by_the_fixed_size_engine_at_othe
     }
     results = check_text(two_layer(claims, head))
     assert [(r.verdict, r.scope) for r in results] == [(Verdict.PROVED, "all")] * 5
+
+
+ENTRIES = """
+[sizes]
+N = 2
+S = 3
+K = 3
+[inputs]
+x = "N x S+2"
+dout = "N x S"
+[params]
+w = "3"
+v = "K"
+[forward]
+out = "w[0] * x[:, 0:S] + w[1] * x[:, 1:S+1] + w[2] * x[:, 2:S+2] + np.sum(v) * dout"
+L = "np.sum(dout * out)"
+[claims]
+dw_k = { wrt = "w[k]", for = { k = 3 }, formula = "np.sum(dout * x[:, k:k+S])" }
+dw_1 = { wrt = "w[1]", formula = "np.sum(dout * x[:, 1:S+1])" }
+dw_k_S_as_3 = { wrt = "w[k]", for = { k = 3 }, formula = "np.sum(dout * x[:, k:k+S]) * S / 3" }
+dv_k = { wrt = "v[k]", for = { k = "K" }, formula = "np.sum(dout * dout)" }
+"""
+
+
+def test_an_entry_claim_over_a_literal_range_is_proved_entry_by_entry_for_every_size() -> None:
+    """for = { k = 3 } has the values 0, 1, 2 at every size, so dw[k] = Σ dout ⊙ x[:, k:k+S] is three whole-entry
+    theorems for every N and S; a factor S/3, equal to 1 only at S = 3, is proved at the stated sizes only, and a
+    range over a size (k < K) has no fixed set of values to unroll."""
+    dw_k, dw_1, s_as_3, dv_k = check_text(ENTRIES)
+    assert (dw_k.verdict, dw_k.scope, dw_1.scope) == (Verdict.PROVED, "all", "all"), (dw_k.general, dw_1.general)
+    assert dw_k.general is not None and "at each of the 3 entries (k < 3)" in dw_k.general.summary
+    assert (s_as_3.verdict, s_as_3.scope) == (Verdict.PROVED, "stated"), s_as_3.general
+    assert (dv_k.verdict, dv_k.scope) == (Verdict.PROVED, "stated")
+    assert dv_k.general is not None and "range over numbers" in dv_k.general.summary
+
+
+@pytest.mark.parametrize("given", ["0", "3.5", '"3"', "100"])
+def test_a_literal_range_is_a_whole_number_from_one_to_the_limit(given: str) -> None:
+    """{ k = 0 }, a fraction, a quoted number (not a size name) and a huge range: an ERROR naming both forms."""
+    text = ENTRIES.replace(
+        'for = { k = 3 }, formula = "np.sum(dout * x[:, k:k+S])"', f'for = {{ k = {given} }}, formula = "np.sum(dout)"'
+    )
+    dw_k = check_text(text)[0]
+    assert dw_k.verdict is Verdict.ERROR and "not a declared size or a whole number from 1 to 64" in dw_k.message

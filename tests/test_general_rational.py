@@ -14,7 +14,7 @@ from derive_check.derive.model.shapes import resolve_products
 from derive_check.derive.model.spec import load_file
 from derive_check.derive.source import Location
 from derive_check.derive.tree import Node
-from derive_check.verify.decide.general import general_proof
+from derive_check.verify.decide.claim_proof import general_proof
 from derive_check.verify.results import GeneralProof, Verdict
 from tests.conftest import EXAMPLES, check_text
 

@@ -223,12 +223,25 @@ def _replace(claim: ClaimSpec, **changes: Any) -> ClaimSpec:
     return replace(claim, **changes)
 
 
+MAX_RANGE = 64  # a literal range of an index variable: for = { k = 3 }
+
+
+def range_length(size: str, sizes: Mapping[str, int]) -> int:
+    """How many values an index variable takes: a declared size's value, or a literal range (for = { k = 3 })."""
+    return int(size) if size.isdigit() else sizes[size]
+
+
 def _index_vars(table: Any, sizes: Mapping[str, int], where: Location, names: Namespace) -> tuple[tuple[str, str], ...]:
     if not isinstance(table, dict):
         raise InputError("'for' must be a table of index variables, e.g. { t = \"K\" }", where)
     for var, size in table.items():
-        if size not in sizes:
-            raise InputError(f"index variable '{var}' ranges over '{size}', which is not a declared size", where)
+        literal = type(size) is int and 1 <= size <= MAX_RANGE
+        if not literal and size not in sizes:
+            raise InputError(
+                f"index variable '{var}' ranges over '{size}', which is not a declared size or a whole number from "
+                f'1 to {MAX_RANGE} (write {{ {var} = "K" }} or {{ {var} = 3 }})',
+                where,
+            )
         taken = names.kind(var)
         if taken is not None or not str(var).isidentifier():
             what = f"is already declared as {KINDS[taken]}" if taken else "is not a valid name"

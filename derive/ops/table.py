@@ -1,8 +1,8 @@
 """The op table: every operation of the language, keyed by name, and the indexes parsers read.
 
-Adding an op is adding one `Op` to one of the groups (`arith`, `constants`, `outer`, `reduce`, `select`, `extrema`, `smooth`,
-`piecewise`, `declared`) and
-its tests: the formula parser, the LaTeX reader, the namespace's reserved words, symbolic shapes, both evaluation
+Adding an op is adding one `Op` to one of the groups (`arith`, `constants`, `outer`, `reduce`, `select`,
+`extrema`, `smooth`, `piecewise`, `declared`) and its tests: the formula parser, the LaTeX reader, the
+namespace's reserved words, symbolic shapes, both evaluation
 backends, the fixed-size and index engines, the witness and both printers all dispatch on this table.
 `tests/test_op_table.py` fails when an op lacks a facet an engine needs, or when two facets of one op disagree.
 """
@@ -35,7 +35,9 @@ METHODS = frozenset(
     {"sum", "mean", "var", "std", "dot", "transpose", "astype", "max", "min", "clip"}
 )  # x.sum(axis=0): the function with x first
 # names a file may not declare: they spell functions, or the numpy module prefix
-RESERVED = frozenset({*FUNCTIONS, *SPELLINGS, "range", "np", "numpy", "eye", "arange", "concatenate", "hstack", "ones", "zeros", "pi"})
+RESERVED = frozenset(
+    {*FUNCTIONS, *SPELLINGS, "range", "np", "numpy", "eye", "arange", "concatenate", "hstack", "ones", "zeros", "pi"}
+)
 
 
 def derivative_at(node: Apply) -> Node:

@@ -10,14 +10,17 @@ from fractions import Fraction
 
 from tests.modelgen.ir import (
     ONE,
+    TWO,
     Dim,
     Ex,
     Shape,
     Unsupported,
     add,
+    at_least,
     call,
     const,
     div,
+    joined,
     mask,
     matmul,
     mul,
@@ -32,6 +35,7 @@ from tests.modelgen.ir import (
     sub,
     transpose,
     var,
+    zeros,
 )
 
 
@@ -55,6 +59,7 @@ class Model:
     dims: list[Dim] = field(default_factory=list)  # layer widths, input first
     softmax: tuple[str, str, str, str] | None = None  # column CE: (logits line, softmax line, label, class size)
     aliases: dict[str, str] = field(default_factory=dict)  # the [aliases] table
+    labels: dict[str, tuple[str, Dim]] = field(default_factory=dict)  # "np.eye(C)[y]" -> (y, C): integer labels
 
     def shape(self, name: str) -> Shape:
         """The shape of any declared name or line."""
@@ -85,7 +90,7 @@ class Model:
     def names(self) -> set[str]:
         """Every name the model declares."""
         out = set(self.sizes) | set(self.inputs) | set(self.params) | {n for n, _ in self.lines}
-        out |= set(self.gradients)
+        out |= set(self.gradients) | {label for label, _ in self.labels.values()}
         for f in self.functions:
             out |= {f, "d" + f, "dd" + f}
         return out
@@ -176,6 +181,22 @@ class Backprop:
                 self.vjp(b, matmul(transpose(a), gm))
         elif op == "T":
             self.vjp(e.args[0], transpose(materialize(g, e)))
+        elif op in ("sum", "mean") and e.name == "keep":  # keepdims: g has the kept axis of length 1
+            a = e.args[0]
+            g = mul(g, ones_like(a)) if g.shape != () else g
+            self.vjp(a, div(g, count(a, e.axis)) if op == "mean" else g)
+        elif op == "max":  # the one-hot selection of the largest entry (ties have measure 0)
+            self.vjp(e.args[0], times(g, at_least(e.args[0], e)))
+        elif op == "sqrt":
+            self.vjp(e.args[0], div(g, mul(TWO, e)))
+        elif op == "slice":  # zero-padded back to the operand's columns
+            a = e.args[0]
+            _, before, after = e.name.split(";")
+            rows = a.shape[0]
+            parts = [zeros((rows, before))] if before != "0" else []
+            parts.append(materialize(g, e))
+            parts += [zeros((rows, after))] if after != "0" else []
+            self.vjp(a, joined(parts, a.shape[1]) if len(parts) > 1 else parts[0])
         elif op in ("sum", "mean"):
             a = e.args[0]
             if e.axis is not None and g.shape != () and not (e.axis == 0 and len(a.shape) == 2):
@@ -212,7 +233,7 @@ class Backprop:
         elif op == "sfn":
             gradient = next(n for n, a in self.model.gradients.items() if a == e.args[0])
             self.vjp(e.args[0], times(g, var(gradient, e.args[0].shape)))
-        elif op == "gt":
+        elif op in ("gt", "ge"):
             return
         else:
             raise Unsupported(f"no VJP rule for {op}")
@@ -265,6 +286,8 @@ def unbroadcast(g: Ex, operand: Ex, result: Ex) -> Ex:
         return reduce("sum", materialize(g, result))
     if len(operand.shape) == 1 and len(result.shape) == 2 and result.shape[1] == operand.shape[0]:
         return reduce("sum", materialize(g, result), 0)
+    if len(operand.shape) == 2 and operand.shape[1] == 1 and operand.shape[0] == result.shape[0]:
+        return reduce("sum", materialize(g, result), 1, keep=True)
     raise Unsupported(f"unbroadcast {result.shape} -> {operand.shape}")
 
 

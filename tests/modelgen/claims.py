@@ -75,6 +75,8 @@ def latex_style_for(model: Model, rng: random.Random) -> LatexStyle:
     spell: dict[str, str] = {}
     aliases: dict[str, str] = {}
     for name in [*model.sizes, *model.inputs, *model.params, *(n for n, _ in model.lines)]:
+        if name in model.labels:  # np.eye(C)[y] is not written in LaTeX by the generator
+            continue
         m = re.fullmatch(r"([A-Za-z]+)(\d+)", name)
         if name in ("yhat", "Yhat") and rng.random() < 0.6:
             spell[name] = "\\hat{" + name[0] + "}"
@@ -90,7 +92,7 @@ def latex_style_for(model: Model, rng: random.Random) -> LatexStyle:
             key = "\\text{" + name.replace("_", "-") + "-q}"
             aliases[key] = name
             spell[name] = key
-    onehot = [n for n, (_, oh) in model.inputs.items() if oh]
+    onehot = [n for n, (_, oh) in model.inputs.items() if oh and n not in model.labels]
     if onehot and rng.random() < 0.4:
         key = "\\text{one-hot label}"
         aliases[key] = onehot[0]

@@ -178,15 +178,39 @@ def transpose(a: Ex) -> Ex:
     return Ex("T", (a,), shape=tuple(reversed(a.shape)))
 
 
-def reduce(kind: str, a: Ex, axis: int | None = None) -> Ex:
-    """sum or mean, over all entries or one axis."""
+def reduce(kind: str, a: Ex, axis: int | None = None, keep: bool = False) -> Ex:
+    """sum, mean or max, over all entries or one axis (`keep`: keepdims=True, the axis stays with length 1)."""
     if axis is None:
         shape: Shape = ()
     else:
         if axis >= len(a.shape):
             raise Unsupported("axis out of range")
-        shape = tuple(d for k, d in enumerate(a.shape) if k != axis)
-    return Ex(kind, (a,), axis=axis, shape=shape)
+        kept = [1 if k == axis else d for k, d in enumerate(a.shape)]
+        shape = tuple(kept) if keep else tuple(d for k, d in enumerate(a.shape) if k != axis)
+    return Ex(kind, (a,), axis=axis, shape=shape, name="keep" if keep and axis is not None else "")
+
+
+def at_least(a: Ex, b: Ex) -> Ex:
+    """The indicator (a >= b), broadcast."""
+    return Ex("ge", (a, b), shape=_broadcast(a.shape, b.shape))
+
+
+def columns(a: Ex, lo: Dim, hi: Dim, width: Dim, after: Dim) -> Ex:
+    """a[:, lo:hi] of a matrix: `width` = hi - lo and `after` = (a's columns) - hi as dimension texts (bounds are
+    size texts such as 2*H); the name keeps "lo:hi;lo;after" for printing and for the adjoint's zero padding."""
+    if len(a.shape) != 2:
+        raise Unsupported("column slices of matrices only")
+    return Ex("slice", (a,), name=f"{lo}:{hi};{lo};{after}", shape=(a.shape[0], width))
+
+
+def joined(parts: list[Ex], width: Dim) -> Ex:
+    """np.concatenate(parts, axis=1) of matrices with the same rows."""
+    return Ex("concat", tuple(parts), axis=1, shape=(parts[0].shape[0], width))
+
+
+def zeros(shape: Shape) -> Ex:
+    """np.zeros(shape)."""
+    return Ex("zeros", shape=shape)
 
 
 def call(op: str, a: Ex, name: str = "", value: Fraction | int = 0, axis: int | None = None) -> Ex:

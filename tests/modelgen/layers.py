@@ -9,7 +9,23 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tests.modelgen.backprop import Model
-from tests.modelgen.ir import Ex, Shape, add, call, mask, matmul, transpose, var
+from tests.modelgen.ir import (
+    Ex,
+    Shape,
+    add,
+    call,
+    columns,
+    const,
+    div,
+    mask,
+    matmul,
+    mul,
+    power,
+    reduce,
+    sub,
+    transpose,
+    var,
+)
 
 MAX_ENTRIES = 400
 
@@ -54,10 +70,12 @@ SCHEMES = [
     ("U{l}", "c{l}", "pre{l}", "hidden{l}"),
     ("Wt{l}", "beta{l}", "a{l}", "H{l}"),
 ]
-ACTIVATIONS = ["relu", "leaky", "sigmoid", "tanh", "identity", "fn"]
+ACTIVATIONS = ["relu", "leaky", "sigmoid", "tanh", "identity", "fn", "softabs"]
 
 
 def _act(kind: str, a: Ex, rng: random.Random, fname: str) -> Ex:
+    if kind == "softabs":  # sqrt(z**2 + c): a smooth |z|, through sqrt of a positive argument
+        return call("sqrt", add(power(a, 2), const(rng.choice(["1", "0.5"]))))
     if kind == "leaky":
         return call("leaky", a, value=rng.choice([Fraction(1, 10), Fraction(1, 5), Fraction(0), Fraction(1, 100)]))
     if kind == "fn":
@@ -81,7 +99,8 @@ def entry_count(model: Model) -> int:
         """The number of entries of a shape."""
         out = 1
         for d in shape:
-            out *= model.sizes[d] if isinstance(d, str) else d
+            k, _, name = str(d).rpartition("*")  # 2*H: a slice-joined width
+            out *= (int(k) if k else 1) * model.sizes[name] if isinstance(d, str) else d
         return out
 
     total_count = sum(n(s) for s, _ in model.inputs.values()) + sum(n(s) for s in model.params.values())
@@ -111,6 +130,19 @@ def dense_layers(model: Model, names: Names, rng: random.Random, depth: int, col
         fmt = {"l": layer, "k": layer - 1}
         w_name = names.pick(scheme[0].format(**fmt))
         transposed = not column and rng.random() < 0.15
+        gated = not column and layer < depth and isinstance(dout, str) and rng.random() < 0.15
+        if gated:  # one matrix for two halves, sliced: tanh(z[:, :H]) * sigmoid(z[:, H:2*H]), as LSTM gates are
+            wide = f"2*{dout}"
+            model.params[w_name] = (din, wide)
+            z_name = names.pick(scheme[2].format(**fmt))
+            model.lines.append((z_name, matmul(prev, var(w_name, (din, wide)))))
+            z = var(z_name, (prev.shape[0], wide))
+            first, second = columns(z, 0, dout, dout, dout), columns(z, dout, wide, dout, 0)
+            h_name = names.pick(scheme[3].format(**fmt))
+            model.lines.append((h_name, mul(call("tanh", first), call("sigmoid", second))))
+            model.features.add("sliced_gates")
+            prev = var(h_name, (prev.shape[0], dout))
+            continue
         if column:
             model.params[w_name] = (dout, din)
             pre = matmul(var(w_name, (dout, din)), prev)
@@ -151,7 +183,24 @@ def dense_layers(model: Model, names: Names, rng: random.Random, depth: int, col
         if not residual and kind != "identity":
             copyable.append(h_name)
         prev = var(h_name, value.shape)
+        if not column and rng.random() < 0.12:
+            prev = _layer_norm(model, names, prev)
     raise AssertionError("unreachable")
+
+
+def _layer_norm(model: Model, names: Names, h: Ex) -> Ex:
+    """Rows centred and scaled: (h - mean) / sqrt(var + 0.01), with keepdims, in three lines (layernorm)."""
+    mu = names.pick("mu", "mean1", "m_row")
+    model.lines.append((mu, reduce("mean", h, 1, keep=True)))
+    c = names.pick("xc", "centred", "c1")
+    model.lines.append((c, sub(h, var(mu, (h.shape[0], 1)))))
+    cv = var(c, h.shape)
+    sd = names.pick("sd", "std1", "sigma1")
+    model.lines.append((sd, call("sqrt", add(reduce("mean", power(cv, 2), 1, keep=True), const("0.01")))))
+    out = names.pick("hn", "normed", "ln1")
+    model.lines.append((out, div(cv, var(sd, (h.shape[0], 1)))))
+    model.features.add("layernorm")
+    return var(out, h.shape)
 
 
 @dataclass(frozen=True)

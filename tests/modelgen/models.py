@@ -57,6 +57,11 @@ def _loss_extras(model: Model, names: Names, rng: random.Random, layers: Layers,
         c = const(rng.choice(["0.5", "0.25", "2"]))
         loss = add(loss, Ex("mul", (c, reduce("sum", power(lines[h], 2)))))
         model.features.add("written_copy")
+    if layers.copyable and rng.random() < 0.25:  # the largest entry of each row (or column), a.e. differentiable
+        h = var(layers.copyable[-1], lines[layers.copyable[-1]].shape)
+        peak = reduce("max", h, 1, keep=True) if rng.random() < 0.5 else reduce("max", h, 0)
+        loss = add(loss, Ex("mul", (const(rng.choice(["0.5", "0.1"])), reduce("sum", peak))))
+        model.features.add("max")
     for _, z in layers.reusable:
         if rng.random() < 0.8:
             c = const(rng.choice(["0.5", "0.1", "3"]))
@@ -78,6 +83,11 @@ def _batch_head(model: Model, names: Names, rng: random.Random, head: str, layer
         out = var(scores_name, out.shape)
     if head.startswith("ce"):
         y = names.pick("Y", "onehot", "Yl")
+        if rng.random() < 0.35:  # integer labels: the one-hot rows are np.eye(C)[y]
+            label, classes = names.pick("y", "labels", "targets"), out.shape[1]
+            y = f"np.eye({classes})[{label}]"
+            model.labels[y] = (label, classes)
+            model.features.add("labels")
         model.inputs[y] = (out.shape, True)
         p = names.pick("P", "probs", "probsA", "yhat", "Yhat", "Q")
         model.lines.append((p, call("softmax", out, axis=1)))

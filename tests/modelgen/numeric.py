@@ -42,7 +42,8 @@ def _eval(e: Ex, env: dict[str, np.ndarray], sizes: dict[str, int]) -> np.ndarra
     if op == "T":
         return a[0].T
     if op in ("sum", "mean"):
-        return np.asarray(np.sum(a[0], axis=e.axis) if op == "sum" else np.mean(a[0], axis=e.axis))
+        fold = np.sum if op == "sum" else np.mean
+        return np.asarray(fold(a[0], axis=e.axis, keepdims=e.name == "keep"))
     if op == "relu":
         return np.asarray(np.maximum(a[0], 0))
     if op == "leaky":
@@ -62,13 +63,35 @@ def _eval(e: Ex, env: dict[str, np.ndarray], sizes: dict[str, int]) -> np.ndarra
     if op == "softmax":
         ex = np.exp(a[0] - np.max(a[0], axis=e.axis, keepdims=True))
         return np.asarray(ex / np.sum(ex, axis=e.axis, keepdims=True))
+    if op == "max":
+        return np.asarray(np.max(a[0], axis=e.axis, keepdims=e.name == "keep"))
+    if op == "sqrt":
+        return np.asarray(np.sqrt(a[0]))
+    if op == "ge":
+        return (a[0] >= a[1]).astype(float)
+    if op == "slice":
+        lo, hi = (_length(b, sizes) for b in e.name.split(";")[0].split(":"))
+        return np.asarray(a[0][:, lo:hi])
+    if op == "concat":
+        return np.concatenate(a, axis=e.axis)
+    if op == "zeros":
+        return np.zeros(_dims(e.shape, sizes))
     if op == "entry":
         raise Unsupported("entries are not evaluated")
     raise Unsupported(op)
 
 
+def _length(dim: str | int, sizes: dict[str, int]) -> int:
+    """A dimension's value: an integer, a size, or k*size (the generator's compound widths)."""
+    text = str(dim)
+    if text.isdigit():
+        return int(text)
+    k, _, name = text.rpartition("*")
+    return (int(k) if k else 1) * sizes[name]
+
+
 def _dims(shape: Shape, sizes: dict[str, int]) -> tuple[int, ...]:
-    return tuple(sizes[d] if isinstance(d, str) else d for d in shape)
+    return tuple(_length(d, sizes) for d in shape)
 
 
 def _forward(model: Model, env: dict[str, np.ndarray], fixed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -79,8 +79,33 @@ def _numpy(e: Ex) -> tuple[str, int] | None:
     return None
 
 
+def _built(e: Ex) -> tuple[str, int] | None:
+    """The numpy-only forms (keepdims, max, sqrt, >=, slices, concatenate, zeros), in either mode."""
+    op = e.op
+    if op in ("sum", "mean", "max") and (e.name == "keep" or op == "max"):
+        keep = ", keepdims=True" if e.name == "keep" else ""
+        axis = "" if e.axis is None else f", axis={e.axis}"
+        return f"np.{op}({text(e.args[0])}{axis}{keep})", 100
+    if op == "sqrt":
+        return f"np.sqrt({text(e.args[0])})", 100
+    if op == "ge":
+        return f"({text(e.args[0])} >= {text(e.args[1])})", 100
+    if op == "slice":
+        inner, ip = _text(e.args[0])
+        inner = inner if ip >= 100 and e.args[0].op != "const" else f"({inner})"
+        return f"{inner}[:, {e.name.split(';')[0]}]", 100
+    if op == "concat":
+        return f"np.concatenate([{', '.join(text(a) for a in e.args)}], axis={e.axis})", 100
+    if op == "zeros":
+        return f"np.zeros(({', '.join(str(d) for d in e.shape)}))", 100
+    return None
+
+
 def _text(e: Ex) -> tuple[str, int]:
     op = e.op
+    built = _built(e)
+    if built is not None:
+        return built
     if NUMPY["on"]:
         spelled = _numpy(e)
         if spelled is not None:

@@ -44,7 +44,12 @@ def model_toml(model: Model, claims: list[Claim], rng: random.Random, header: st
     out = [f"# {header}", f'title = "{model.title or model.kind + " model"}"', "", "[sizes]"]
     out += [f"{k} = {v}" for k, v in model.sizes.items()]
     out += ["", "[inputs]"]
-    out += [f'{k} = "{_shape_text(s)}{", onehot" if oh else ""}"' for k, (s, oh) in model.inputs.items()]
+    for k, (s, oh) in model.inputs.items():
+        if k in model.labels:  # integer labels: y = "N, labels C"
+            label, classes = model.labels[k]
+            out.append(f'{label} = "{s[0]}, labels {classes}"')
+        else:
+            out.append(f'{k} = "{_shape_text(s)}{", onehot" if oh else ""}"')
     out += ["", "[params]"]
     out += [f'{k} = "{_shape_text(s)}"' for k, s in model.params.items()]
     if model.functions:

@@ -23,8 +23,7 @@ from collections import Counter
 
 import sympy as sp
 
-from derive_check.derive.budget import BudgetExceeded, check
-from derive_check.derive.index.diff import Calculus, derivative
+from derive_check.derive.budget import check
 from derive_check.derive.index.form import (
     Factor,
     IndexContext,
@@ -33,83 +32,16 @@ from derive_check.derive.index.form import (
     Sum,
     Term,
     delta,
-    entry,
     size_symbol,
 )
-from derive_check.derive.index.latex import normal_form_latex, raw_latex
 from derive_check.derive.index.terms import renamed_index, split_index, variable_of
-from derive_check.derive.model.claims import ClaimSpec
-from derive_check.derive.model.shapes import infer, resolve_products
-from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.ops.arith import ZERO_INDEX
 from derive_check.derive.ops.dims import combine, nonnegative
-from derive_check.derive.ops.spec import Dim, SymbolicShapeError
-from derive_check.derive.tree import Apply, Node, Ref
-from derive_check.verify.decide.local import rational_zero
-from derive_check.verify.results import GeneralProof
+from derive_check.derive.ops.spec import Dim
+from derive_check.derive.tree import Apply
 
 MAX_BOUND = 7  # summed indices per term tried in every renaming (7! = 5040)
 Key = tuple[tuple[str, ...], tuple[Factor, ...]]
-
-
-def general_proof(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Node]) -> GeneralProof:
-    """Prove `claim` (formula `tree`) for all sizes, or say why that was not reached."""
-    try:
-        return _prove(spec, claim, tree, earlier)
-    except (NotGeneral, SymbolicShapeError) as exc:
-        return GeneralProof(False, f"not attempted for all sizes: {exc}")
-    except BudgetExceeded:
-        raise
-    except Exception as exc:  # a failure here never costs the fixed-size verdict; it is reported
-        return GeneralProof(False, f"the proof for all sizes stopped: {type(exc).__name__}: {exc}"[:200])
-
-
-def _prove(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Node]) -> GeneralProof:
-    if claim.of is not None or claim.wrt_index or claim.index_vars or claim.labels:
-        raise NotGeneral("only whole gradients of the loss are in the index calculus (not entries or Jacobians)")
-    shapes = dict(spec.shapes)
-    for name, formula in earlier.items():
-        shapes[name] = infer(formula, shapes)
-    lines = {line.name: resolve_products(line.expr, shapes) for line in spec.forward}
-    if set(lines) & set(earlier):
-        raise NotGeneral(f"claims named like forward quantities: {sorted(set(lines) & set(earlier))}")
-    onehot = {d.name: _class_axis(d.dims) for d in spec.inputs.values() if d.onehot}
-    ctx = Calculus(shapes, {**lines, **earlier}, frozenset(spec.sizes), frozenset(onehot), frozenset({claim.target}))
-    ctx.axes.update(onehot)
-    ctx.gradients = {function: gradient for gradient, function in spec.gradients.items()}
-    dims = shapes.get(claim.target, ())
-    free = tuple(ZERO_INDEX if d == 1 else "pqrs"[k] for k, d in enumerate(dims))  # size-1 axes: index 0
-    ctx.ranges.update(zip(free, dims, strict=True))
-    truth = derivative(entry(Ref(spec.loss), (), ctx), claim.target, free, ctx)
-    claimed = entry(tree, free if claim.layout == "denominator" else tuple(reversed(free)), ctx)  # numerator: ᵀ
-    used: Counter[str] = Counter()
-    claimed_form, truth_form = normalize(claimed, ctx, used), normalize(truth, ctx, used)
-    residual = _difference(truth_form, claimed_form)  # terms normalise one by one: normalize(truth - claimed)
-    at = f"{claim.target}[{', '.join(free)}]" if free else claim.target
-    steps = (
-        (f"The claimed entry {at}, in index form:", raw_latex(claimed, ctx)),
-        (f"dL/d{at} by the product rule, one Kronecker delta per index of {claim.target}:", raw_latex(truth, ctx)),
-        ("The claimed entry in normal form:", normal_form_latex(claimed_form, ctx)),
-        (
-            f"dL/d{at} in normal form (deltas eliminated, the identities below applied):",
-            normal_form_latex(truth_form, ctx),
-        ),
-        ("Their difference, in normal form:", normal_form_latex(residual, ctx)),
-    )
-    if residual and rational_zero(residual, ctx, lambda terms: normalize(terms, ctx), _canonical):
-        used["rational identities of entries at one place (exp, sigmoid, tanh, 1/u opened)"] += 1
-        residual = {}
-    rules = ", ".join(f"{rule} ({n}x)" for rule, n in sorted(used.items()))
-    if not residual:
-        return GeneralProof(
-            True, f"proved for all sizes ({', '.join(sorted(spec.sizes))}) in index notation", steps, rules
-        )
-    return GeneralProof(
-        False,
-        f"not proved for all sizes: the index normal form of the difference has {len(residual)} term(s)",
-        steps,
-        rules,
-    )
 
 
 def normalize(terms: Sum, ctx: IndexContext, used: Counter[str] | None = None) -> dict[Key, sp.Expr]:
@@ -120,12 +52,12 @@ def normalize(terms: Sum, ctx: IndexContext, used: Counter[str] | None = None) -
         check()
         done = _simplify(term, ctx, used)
         if done is not None:
-            key = _canonical(done)
+            key = canonical_key(done)
             out[key] = out.get(key, sp.Integer(0)) + done.coeff
     return {k: c for k, c in ((k, sp.cancel(c)) for k, c in out.items()) if c != 0}
 
 
-def _difference(a: dict[Key, sp.Expr], b: dict[Key, sp.Expr]) -> dict[Key, sp.Expr]:
+def difference(a: dict[Key, sp.Expr], b: dict[Key, sp.Expr]) -> dict[Key, sp.Expr]:
     out = {k: sp.cancel(a.get(k, 0) - b.get(k, 0)) for k in a.keys() | b.keys()}
     return {k: c for k, c in out.items() if c != 0}
 
@@ -284,7 +216,7 @@ def _unit_sums(t: Term, ctx: IndexContext, used: Counter[str]) -> Term:
     return t
 
 
-def _class_axis(dims: tuple[str | int, ...]) -> int:
+def class_axis(dims: tuple[str | int, ...]) -> int:
     """The axis along which a one-hot input is one-hot: the last, unless it is a K x 1 column."""
     return 0 if len(dims) == 1 or dims[-1] == 1 else len(dims) - 1
 
@@ -309,7 +241,7 @@ def _empty_sums(t: Term, used: Counter[str]) -> Term:
     return Term(coeff, tuple(bound), t.factors)
 
 
-def _canonical(t: Term) -> Key:
+def canonical_key(t: Term) -> Key:
     """The term's factors under the renaming of summed indices that sorts first (every renaming tried)."""
     if len(t.bound) > MAX_BOUND:
         raise NotGeneral(f"a term sums over {len(t.bound)} indices (at most {MAX_BOUND} are canonicalised)")

@@ -29,8 +29,8 @@ from derive_check.derive.tree import Node
 from derive_check.verify.check.binding import Binding, bind
 from derive_check.verify.check.entries import Entry, IndexOutOfRange, ShapeMismatch
 from derive_check.verify.check.session import Session
+from derive_check.verify.decide.claim_proof import general_proof
 from derive_check.verify.decide.equality import Equality
-from derive_check.verify.decide.general import general_proof
 from derive_check.verify.decide.randomized import RandomizedZero, randomized_or_none
 from derive_check.verify.diagnose.rewrites import vocabulary_of
 from derive_check.verify.diagnose.search import Diagnosis, diagnose

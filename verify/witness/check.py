@@ -30,7 +30,7 @@ from typing import Any
 
 import mpmath
 
-from derive_check.derive.model.claims import ClaimSpec
+from derive_check.derive.model.claims import ClaimSpec, range_length
 from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.tree import Node, refs
 from derive_check.verify.witness.arrays import (
@@ -234,7 +234,7 @@ class _Run:
     def assignments(self) -> list[dict[str, int]]:
         """Every index assignment `when` allows (a random 16 when there are more)."""
         names = [v for v, _ in self.claim.index_vars]
-        ranges = [range(self.sizes[s]) for _, s in self.claim.index_vars]
+        ranges = [range(range_length(s, self.sizes)) for _, s in self.claim.index_vars]
         every = [dict(zip(names, vs, strict=True)) for vs in itertools.product(*ranges)]
         every = [a for a in every if self.claim.when.holds(a)]
         return every if len(every) <= MAX_ASSIGNMENTS else sorted(self.rng.sample(every, MAX_ASSIGNMENTS), key=str)
