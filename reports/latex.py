@@ -9,10 +9,13 @@ pdflatex and is marked as omitted.
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from derive_check.reports.tex_text import tex_text, tt
-from derive_check.verify.results import ClaimResult, FileResult, Verdict
+from derive_check.verify.results import ClaimResult, FileResult, GeneralProof, Verdict
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[margin=2.2cm]{geometry}
@@ -50,8 +53,10 @@ symbol: its generic entry $[p, q]$ and $\partial L/\partial W_{pq}$, derived by 
 deltas, are sums of terms $c\sum_{s_0<N}\cdots\prod(\text{factors})$. The difference is normalised by rewrites
 that hold for every size $\ge 1$: a delta with a summed index substitutes it, a sum over an index no factor
 mentions becomes its size, masks are idempotent, one-hot rows and softmax rows sum to one, and terms equal up to a
-renaming of summed indices are collected. A zero difference proves the claim for all sizes; otherwise the report
-says so and the proof at the stated sizes stands alone (\texttt{docs/general-proofs.md} has the argument).
+renaming of summed indices are collected. Each rewrite is an identity of finite sums that holds for every value
+of the sizes and every value of the entries, so a zero difference proves the claim for all sizes. The rewrites are
+not complete: a difference they leave non-zero is not a refutation, and the report then says that the proof at the
+stated sizes stands alone. A proof at the stated sizes is never extended to other sizes by itself.
 """
 
 
@@ -59,7 +64,7 @@ def to_latex_document(results: Sequence[FileResult], title: str = "derive-check 
     """The whole report as a LaTeX document."""
     parts = [
         PREAMBLE,
-        r"\title{" + tex_text(title) + r"}\author{derive-check}\date{}",
+        r"\title{" + tex_text(title) + r"}\author{derive-check " + tex_text(_version()) + r"}\date{" + _date() + "}",
         r"\begin{document}",
         r"\maketitle",
         METHOD,
@@ -70,16 +75,31 @@ def to_latex_document(results: Sequence[FileResult], title: str = "derive-check 
     return "\n".join(parts) + "\n"
 
 
+def _version() -> str:
+    """The installed tool's version."""
+    try:
+        return version("derive-check")
+    except PackageNotFoundError:
+        return "(version unknown)"
+
+
+def _date() -> str:
+    """Today's date (UTC), or SOURCE_DATE_EPOCH's for reproducible reports."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch.isdigit() else dt.datetime.now(dt.UTC)
+    return moment.strftime("%Y-%m-%d")
+
+
 def _summary(results: Sequence[FileResult]) -> str:
     rows = [
-        r"\begin{tabular}{lrrrrrrr}",
+        r"\begin{tabular}{p{0.38\linewidth}rrrrrrr}",
         r"file & proved & probable & refuted & shape & undecided & error & inconsistent \\ \hline",
     ]
     for r in results:
         counts = {v: sum(c.verdict is v for c in r.claims) for v in Verdict}
         counts[Verdict.ERROR] += bool(r.error)
         rows.append(
-            f"{tex_text(r.title[:60])} & "
+            f"{tex_text(r.title)} & "
             + " & ".join(
                 str(counts[v])
                 for v in (
@@ -154,7 +174,7 @@ def _verdicts(result: FileResult) -> str:
     ]
     for c in result.claims:
         rows.append(
-            f"{tt(c.name)} & \\textbf{{{c.verdict.label}}} & {c.entries} & {c.scope} & "
+            f"{tt(c.name)} & \\textbf{{\\mbox{{{c.verdict.label}}}}} & {c.entries} & {c.scope} & "
             f"{tex_text(c.diagnosis or c.message)}" + r" \\"
         )
     rows.append(r"\end{longtable}")
@@ -176,52 +196,80 @@ def _claim(claim: ClaimResult) -> str:
         out.append(r"\par\textit{LaTeX read as:} " + tt(claim.read_as))
     if claim.verdict in (Verdict.ERROR, Verdict.SHAPE_ERROR, Verdict.UNDECIDED, Verdict.PROBABLE, Verdict.INCONSISTENT):
         out.append(r"\par " + tex_text(claim.message))
-    worked = claim.worked
-    if worked is not None:
-        out.append(r"\par\textbf{One entry worked out.} SymPy's derivative $" + worked.entry + r" L$:")
-        out.append(_lines(worked.truth))
-        out.append(r"The claimed entry:")
-        out.append(_lines(worked.claimed))
-        if claim.verdict is Verdict.PROVED:
-            out.append(r"Their difference, brought over the common denominator")
-            out.append(_lines([worked.denominator]))
-            out.append(
-                r"and reduced modulo $m^2 = m$ and the one-hot rows, has numerator $0$: the entries agree"
-                r" exactly. The same holds for every entry of the claim."
-            )
-        else:
-            out.append(r"Their difference does not vanish; it is")
-            out.append(_lines(worked.residual))
     general = claim.general
-    if general is not None:
-        out.append(r"\par\textbf{For all sizes.} " + tex_text(general.summary) + ".")
-        for caption, latex in general.steps:
-            out.append(r"\par " + tex_text(caption))
-            out.append(_lines(latex.split("\n")))
-        if general.rules:
-            out.append(r"\par Identities used (each holds for every size): " + tex_text(general.rules) + ".")
+    if general is not None and general.proved:  # the strongest theorem first
+        out.append(_general(general, "Theorem, for every size"))
+    if claim.verdict is Verdict.REFUTED or claim.diagnosis:
+        out.append(_refutation(claim))
+    elif claim.worked is not None:
+        if claim.verdict is not Verdict.PROVED:
+            heading = "One entry at the stated sizes"
+        else:
+            proved_everywhere = general is not None and general.proved
+            heading = "Illustration at the stated sizes" if proved_everywhere else "Proof at the stated sizes"
+        out.append(_worked(claim, heading))
+    if general is not None and not general.proved:
+        out.append(r"\par\textit{For every size:} " + tex_text(general.summary) + ".")
+    return "\n".join(out)
+
+
+def _general(general: GeneralProof, heading: str) -> str:
+    """The index-notation proof, step by step, ending in 0, with the identities it used."""
+    out = [r"\par\textbf{" + heading + r".} " + tex_text(general.summary) + "."]
+    for caption, latex in general.steps:
+        out.append(r"\par " + tex_text(caption))
+        out.append(_lines(latex.split("\n")))
+    if general.rules:
+        out.append(r"\par Identities used (each holds for every size): " + tex_text(general.rules) + ".")
+    return "\n".join(out)
+
+
+def _worked(claim: ClaimResult, heading: str) -> str:
+    """One entry at the stated sizes: both sides and the exact normal form of their difference."""
+    worked = claim.worked
+    assert worked is not None
+    out = [r"\par\textbf{" + heading + r".} One entry, " + rf"${worked.entry} L$" + r" by SymPy:"]
+    out.append(_lines(worked.truth))
+    out.append(r"The claimed entry:")
+    out.append(_lines(worked.claimed))
+    if claim.verdict is not Verdict.PROVED:
+        out.append(r"Their difference does not reduce to $0$; it is")
+        out.append(_lines(worked.residual))
+        return "\n".join(out)
+    out.append(r"Their difference, brought over the common denominator")
+    out.append(_lines([worked.denominator]))
+    out.append(
+        r"and reduced modulo $m^2 = m$ and the one-hot rows, has numerator $0$: the entries agree"
+        r" exactly. The same holds for every entry of the claim."
+    )
+    return "\n".join(out)
+
+
+def _refutation(claim: ClaimResult) -> str:
+    """What is wrong: the proved diagnosis, the matrix residual, the corrected formula, a small counterexample."""
+    out = []
+    if claim.diagnosis:
+        out.append(r"\par\textbf{Diagnosis (proved).} " + tex_text(claim.diagnosis) + ".")
+    if claim.residual_latex:
+        where = "for every size" if claim.residual_scope == "all" else "at the stated sizes"
+        out.append(r"\par The claim minus the true gradient, as a matrix formula (PROVED " + where + "):")
+        out.append(_lines([claim.residual_latex]))
+    if claim.corrected:
+        out.append(r"\par Corrected formula, PROVED: " + tt(claim.corrected))
     cx = claim.counterexample
     if cx is not None:
-        out.append(
-            r"\par\textbf{Counterexample.} At the point below ("
-            + tex_text(cx.labels or "no labels")
-            + r"), "
-            + tt(cx.entry)
-            + " is "
-            + tex_text(cx.true_value)
-            + " but the claim gives "
-            + tex_text(cx.claimed_value)
-            + "."
-        )
+        labels = f" ({tex_text(cx.labels)})" if cx.labels else ""
+        out.append(r"\par\textbf{Counterexample.} At the point below" + labels + ":")
+        rows = [r"\begin{center}\begin{tabular}{lll}", r"entry & true & claimed \\ \hline"]
+        rows.append(f"{tt(cx.entry)} & {tex_text(cx.true_value)} & {tex_text(cx.claimed_value)}" + r" \\")
         if cx.oracle_value is not None and cx.oracle_claim is not None:
-            out.append(f"Finite differences in float64 agree: {cx.oracle_value:.10g} against {cx.oracle_claim:.10g}.")
+            rows.append(rf"finite differences (float64) & {cx.oracle_value:.10g} & {cx.oracle_claim:.10g} \\")
+        rows.append(r"\end{tabular}\end{center}")
+        out.append("\n".join(rows))
         out.append(r"\begin{flushleft}\small " + r"\\".join(tt(f"{n} = {v}") for n, v in cx.point) + r"\end{flushleft}")
-    if claim.diagnosis:
-        out.append(
-            r"\par\textbf{Diagnosis (proved):} "
-            + tex_text(claim.diagnosis)
-            + (r". Corrected formula, PROVED: " + tt(claim.corrected) if claim.corrected else ".")
-        )
+    elif claim.worked is not None and claim.worked.residual and not claim.residual_latex:
+        out.append(r"\par The difference of one entry, at the stated sizes:")
+        out.append(_lines(claim.worked.residual))
     return "\n".join(out)
 
 

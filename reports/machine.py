@@ -75,6 +75,15 @@ SCHEMA: dict[str, Any] = {
                         "earlier claim it uses is wrong)"
                     ),
                 },
+                "matrix_residual": {
+                    "type": ["object", "null"],
+                    "description": (
+                        "claim - dL/dX as a formula of the file's language, PROVED at the stated sizes ('sizes': "
+                        "'stated') or for every size ('all'); null when there is no proved diagnosis"
+                    ),
+                    "properties": {"formula": {"type": "string"}, "sizes": {"enum": ["all", "stated"]}},
+                    "required": ["formula", "sizes"],
+                },
                 "source": {"type": "string"},
                 "reading": {"type": "string"},
                 "sizes": {
@@ -147,6 +156,7 @@ def _claim(claim: ClaimResult) -> dict[str, Any]:
         "counterexample": asdict(cx) if cx else None,
         "diagnosis": claim.diagnosis,
         "corrected": claim.corrected,
+        "matrix_residual": {"formula": claim.residual, "sizes": claim.residual_scope} if claim.residual else None,
         "source": claim.source,
         "reading": claim.reading,
         "sizes": claim.scope,

@@ -27,15 +27,15 @@ STYLE = {
 }
 
 
-def render_files(results: Sequence[FileResult], timings: bool = True) -> list[RenderableType]:
+def render_files(results: Sequence[FileResult], timings: bool = True, verbose: bool = False) -> list[RenderableType]:
     """Everything the terminal shows, file by file."""
     out: list[RenderableType] = []
     for result in results:
-        out.extend(render_file(result, timings))
+        out.extend(render_file(result, timings, verbose))
     return out
 
 
-def render_file(result: FileResult, timings: bool = True) -> list[RenderableType]:
+def render_file(result: FileResult, timings: bool = True, verbose: bool = False) -> list[RenderableType]:
     """The table and failure details of one file."""
     sizes = ", ".join(f"{k}={v}" for k, v in result.sizes)
     heading = Text.assemble((result.title, "bold"), f"  ({result.file}" + (f"; {sizes})" if sizes else ")"))
@@ -65,14 +65,14 @@ def render_file(result: FileResult, timings: bool = True) -> list[RenderableType
         if claim.verdict.passed and claim.general and not claim.general.proved:
             details.append(Text(f"{claim.name}: at the stated sizes only; {claim.general.summary}", style="dim"))
         if claim.verdict is not Verdict.PROVED:
-            details.extend(_details(result.file, claim))
+            details.extend(_details(result.file, claim, verbose))
             if claim.detail:  # file:line: error + source + caret, outside the panel: never cropped or wrapped
                 details.append(_unwrapped(claim.detail))
     notes = [Text(f"note: {n}", style="yellow") for n in result.notes]
     return [heading, table, *details, *notes, Text("")]
 
 
-def _details(file: str, claim: ClaimResult) -> list[RenderableType]:
+def _details(file: str, claim: ClaimResult, verbose: bool = False) -> list[RenderableType]:
     """A panel with what went wrong, then the counterexample's arrays outside it (so they copy as they are)."""
     lines: list[RenderableType] = [Text(f"{file}:{claim.line or 0}: {claim.name} = {claim.formula}", style="dim")]
     if claim.source:
@@ -84,6 +84,11 @@ def _details(file: str, claim: ClaimResult) -> list[RenderableType]:
         lines.append(Text(f"LaTeX read as: {claim.read_as}", style="dim"))
     if claim.diagnosis:
         lines.append(Text.assemble(("diagnosis: ", "bold"), claim.diagnosis))
+        if claim.residual:
+            where = "for every size" if claim.residual_scope == "all" else "at the stated sizes"
+            lines.append(
+                Text.assemble((f"{claim.name} - {claim.derivative} = ", "bold"), claim.residual, f"  (PROVED {where})")
+            )
         if claim.corrected:
             lines.append(Text.assemble(("corrected formula, PROVED: ", "bold green"), claim.corrected))
     cx = claim.counterexample
@@ -100,7 +105,8 @@ def _details(file: str, claim: ClaimResult) -> list[RenderableType]:
                 )
             )
         where = "at these labels" if cx.labels else "at this point"
-        lines.append(Text(f"exact residual (true - claimed) of {cx.entry} {where}: {cx.residual}", style="dim"))
+        if verbose:
+            lines.append(Text(f"exact residual (true - claimed) of {cx.entry} {where}: {cx.residual}", style="dim"))
         lines.append(Text(f"the point, as numpy arrays below ({cx.labels})" if cx.labels else "the point below"))
         after.append(_unwrapped(f"{claim.name}: the counterexample's point, to paste into numpy:", "dim"))
         after.extend(_unwrapped(f"  {name} = {literal}") for name, literal in cx.point)

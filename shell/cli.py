@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-timings", action="store_true", help="omit timings (stable output for diffs)")
     parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also print each counterexample's exact entry residual (always in --format json)",
+    )
+    parser.add_argument(
         "--format",
         choices=("text", "json", "annotations"),
         default="text",
@@ -176,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(summary_line(results), flush=True)
     else:
         with out.capture() as captured:
-            for renderable in render_files(results, timings=not args.no_timings):
+            for renderable in render_files(results, timings=not args.no_timings, verbose=args.verbose):
                 kept = isinstance(renderable, Text) and renderable.no_wrap  # error lines and arrays never wrap
                 out.print(renderable, soft_wrap=kept)
         sys.stdout.write(ascii_text(captured.get()) if plain else captured.get())

@@ -181,11 +181,11 @@ def test_an_entry_claim_over_a_literal_range_is_proved_entry_by_entry_for_every_
     assert dv_k.general is not None and "range over numbers" in dv_k.general.summary
 
 
-@pytest.mark.parametrize("given", ["0", "3.5", '"3"', "100"])
+@pytest.mark.parametrize("given", ["0", "3.5", '"3"', "100", '"S-1"'])
 def test_a_literal_range_is_a_whole_number_from_one_to_the_limit(given: str) -> None:
-    """{ k = 0 }, a fraction, a quoted number (not a size name) and a huge range: an ERROR naming both forms."""
+    """{ k = 0 }, a fraction, a quoted number (not a size name), a huge range and S - 1 (0 at S = 1): an ERROR."""
     text = ENTRIES.replace(
         'for = { k = 3 }, formula = "np.sum(dout * x[:, k:k+S])"', f'for = {{ k = {given} }}, formula = "np.sum(dout)"'
     )
     dw_k = check_text(text)[0]
-    assert dw_k.verdict is Verdict.ERROR and "not a declared size or a whole number from 1 to 64" in dw_k.message
+    assert dw_k.verdict is Verdict.ERROR and "or a whole number from 1 to 64" in dw_k.message, dw_k.message

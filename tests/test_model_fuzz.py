@@ -27,6 +27,10 @@ FEATURES = (
     "entry_claims",
     "uses_earlier",
     "column",
+    "labels",  # the numpy language of the zoo: integer labels, slices and concatenation, sqrt, max over an axis
+    "sliced_gates",
+    "sqrt",
+    "max",
 )
 
 

@@ -90,6 +90,10 @@ class ClaimResult:
     diagnosis: str = ""  # a proved near-miss reading, e.g. "equals the true gradient times N"
     source: str = ""
     corrected: str = ""  # the corrected formula the diagnosis proved
+    derivative: str = ""  # what the claim states, as text: "dL/dW2" (or "dyhat[t]/dz[j]" for an `of` claim)
+    residual: str = ""  # claim − dL/dX as a matrix formula of the file's language, PROVED
+    residual_scope: str = ""  # where that residual is proved: "all" sizes or the "stated" ones
+    residual_latex: str = ""  # the same residual typeset (only when typesetting was asked for)
     reading: str = ""  # which reading of an ambiguous source was encoded
     statement: str = ""  # LaTeX: the claim as an equation (only when typesetting was asked for)
     worked: WorkedEntry | None = None

@@ -14,6 +14,7 @@ from derive_check.derive.tree import Apply
 
 NORMAL_FORM_TERMS = 24  # terms shown; longer normal forms are cut with a count
 TERMS_PER_LINE = 3
+LINE_SOURCE = 260  # LaTeX characters a displayed line may take before its next term starts a new line
 
 
 def normal_form_latex(form: Mapping[tuple[tuple[str, ...], tuple[Factor, ...]], sp.Expr], ctx: IndexContext) -> str:
@@ -39,8 +40,13 @@ def _terms(items: list[tuple[list[tuple[str, str]], tuple[Factor, ...], sp.Expr]
         magnitude = -coeff if sign == "-" else coeff
         scale = "" if magnitude == 1 else sp.latex(magnitude) + r"\,"
         parts.append(f"{sign} {scale}{sums} {body}")
-    lines = [" ".join(parts[k : k + TERMS_PER_LINE]).removeprefix("+ ") for k in range(0, len(parts), TERMS_PER_LINE)]
-    text = "\n".join(lines)  # a continuation line starts with '-' or with the '+' the report adds
+    lines: list[list[str]] = []
+    for part in parts:  # at most three terms a line, fewer when terms are long (nested sums, many factors)
+        if not lines or len(lines[-1]) >= TERMS_PER_LINE or len(" ".join([*lines[-1], part])) > LINE_SOURCE:
+            lines.append([])
+        lines[-1].append(part)
+    # a continuation line starts with '-' or with the '+' the report adds
+    text = "\n".join(" ".join(line).removeprefix("+ ") for line in lines)
     if len(items) > NORMAL_FORM_TERMS:
         text += rf" + \dots\ (\text{{{len(items) - NORMAL_FORM_TERMS} more terms}})"
     return text

@@ -19,6 +19,7 @@ from derive_check.derive.errors import InputError, Location
 from derive_check.derive.lang.formula import parse_formula
 from derive_check.derive.model.labels import resolve_labels
 from derive_check.derive.model.names import KINDS, Namespace
+from derive_check.derive.model.ranges import read_index_vars
 from derive_check.derive.source import formula_location, locate
 from derive_check.derive.tree import Apply, Node, Ref, refs
 
@@ -180,7 +181,7 @@ def _read_claim(
     if unknown:
         known_keys = ", ".join(sorted(CLAIM_KEYS))
         raise InputError(f"unknown claim key(s): {', '.join(sorted(unknown))} (known: {known_keys})", where)
-    index_vars = _index_vars(entry.get("for", {}), sizes, where, names)
+    index_vars = read_index_vars(entry.get("for", {}), sizes, where, names)
     variables = {v for v, _ in index_vars}
     local = names.of_kind(*VALUE_KINDS) | variables
     wrt_text = str(entry.get("wrt") or (key[1:] if key.startswith("d") else ""))
@@ -221,32 +222,6 @@ def _read_claim(
 
 def _replace(claim: ClaimSpec, **changes: Any) -> ClaimSpec:
     return replace(claim, **changes)
-
-
-MAX_RANGE = 64  # a literal range of an index variable: for = { k = 3 }
-
-
-def range_length(size: str, sizes: Mapping[str, int]) -> int:
-    """How many values an index variable takes: a declared size's value, or a literal range (for = { k = 3 })."""
-    return int(size) if size.isdigit() else sizes[size]
-
-
-def _index_vars(table: Any, sizes: Mapping[str, int], where: Location, names: Namespace) -> tuple[tuple[str, str], ...]:
-    if not isinstance(table, dict):
-        raise InputError("'for' must be a table of index variables, e.g. { t = \"K\" }", where)
-    for var, size in table.items():
-        literal = type(size) is int and 1 <= size <= MAX_RANGE
-        if not literal and size not in sizes:
-            raise InputError(
-                f"index variable '{var}' ranges over '{size}', which is not a declared size or a whole number from "
-                f'1 to {MAX_RANGE} (write {{ {var} = "K" }} or {{ {var} = 3 }})',
-                where,
-            )
-        taken = names.kind(var)
-        if taken is not None or not str(var).isidentifier():
-            what = f"is already declared as {KINDS[taken]}" if taken else "is not a valid name"
-            raise InputError(f"index variable '{var}' {what}; every name has one meaning, choose another", where)
-    return tuple((str(k), str(v)) for k, v in table.items())
 
 
 def _wrt(

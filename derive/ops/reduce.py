@@ -199,7 +199,11 @@ def _index_sum_text(printer: Any, node: Apply, parts: list[tuple[str, int]]) -> 
 
 
 def _index_sum_latex(printer: Any, node: Apply, parts: list[tuple[str, int]]) -> tuple[str, int]:
-    return rf"\sum_{{{node.option('index')}}} {parts[0][0]}", ATOM
+    """Σ_{i=0}^{N-1} body: the range is printed, and it reads back as the same sum (never an unbounded Σ_i)."""
+    size, index = node.option("size"), node.option("index")
+    if not size:
+        return rf"\sum_{{{index}}} {parts[0][0]}", ATOM
+    return rf"\sum_{{{index}=0}}^{{{size}-1}} {parts[0][0]}", ATOM
 
 
 def _reduction(word: str, doc: str, mean: bool) -> Op:

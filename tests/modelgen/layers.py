@@ -116,7 +116,9 @@ class Layers:
     copyable: list[str]  # activation lines whose expression may be written out again
 
 
-def dense_layers(model: Model, names: Names, rng: random.Random, depth: int, column: bool) -> Layers:
+def dense_layers(
+    model: Model, names: Names, rng: random.Random, depth: int, column: bool, normalise: bool = True
+) -> Layers:
     """Dense layers from the input to the output pre-activation, appending forward lines to the model."""
     scheme = rng.choice(SCHEMES)
     fname = next(iter(model.functions), "f")
@@ -130,7 +132,9 @@ def dense_layers(model: Model, names: Names, rng: random.Random, depth: int, col
         fmt = {"l": layer, "k": layer - 1}
         w_name = names.pick(scheme[0].format(**fmt))
         transposed = not column and rng.random() < 0.15
-        gated = not column and layer < depth and isinstance(dout, str) and rng.random() < 0.15
+        # sliced gates and layernorm make large formulas: at most two layers deep, so the campaign's models stay
+        # within their deadline
+        gated = not column and layer < depth <= 2 and isinstance(dout, str) and rng.random() < 0.15
         if gated:  # one matrix for two halves, sliced: tanh(z[:, :H]) * sigmoid(z[:, H:2*H]), as LSTM gates are
             wide = f"2*{dout}"
             model.params[w_name] = (din, wide)
@@ -170,6 +174,8 @@ def dense_layers(model: Model, names: Names, rng: random.Random, depth: int, col
             model.lines.append((z_name, pre))
             pre = var(z_name, pre.shape)
         act = _act(kind, pre, rng, fname)
+        if kind == "softabs":
+            model.features.add("sqrt")
         model.layer_masks.append(mask(pre))
         h_name = names.pick(scheme[3].format(**fmt))
         if kind == "identity":
@@ -183,7 +189,7 @@ def dense_layers(model: Model, names: Names, rng: random.Random, depth: int, col
         if not residual and kind != "identity":
             copyable.append(h_name)
         prev = var(h_name, value.shape)
-        if not column and rng.random() < 0.12:
+        if normalise and not column and depth <= 2 and rng.random() < 0.12:
             prev = _layer_norm(model, names, prev)
     raise AssertionError("unreachable")
 
@@ -209,9 +215,10 @@ class Profile:
 
     max_depth: int = 4
     max_entries: int = MAX_ENTRIES
+    layernorm: bool = True  # layernorm layers: their gradients through later layers take tens of seconds to decide
 
 
-FULL, LIGHT = Profile(), Profile(max_depth=2, max_entries=80)
+FULL, LIGHT = Profile(), Profile(max_depth=2, max_entries=80, layernorm=False)
 
 
 def shrink(model: Model, limit: int = MAX_ENTRIES) -> None:

@@ -30,7 +30,7 @@ def batch_model(rng: random.Random, profile: Profile = FULL) -> Model:
     model.inputs[x] = ((batch, d_in), False)
     if rng.random() < 0.2:
         model.functions[names.pick("f", "g", "phi")] = "elementwise"
-    layers = dense_layers(model, names, rng, depth, column=False)
+    layers = dense_layers(model, names, rng, depth, column=False, normalise=profile.layernorm)
     _batch_head(model, names, rng, head, layers)
     shrink(model, profile.max_entries)
     return model
@@ -57,8 +57,9 @@ def _loss_extras(model: Model, names: Names, rng: random.Random, layers: Layers,
         c = const(rng.choice(["0.5", "0.25", "2"]))
         loss = add(loss, Ex("mul", (c, reduce("sum", power(lines[h], 2)))))
         model.features.add("written_copy")
-    if layers.copyable and rng.random() < 0.25:  # the largest entry of each row (or column), a.e. differentiable
-        h = var(layers.copyable[-1], lines[layers.copyable[-1]].shape)
+    smooth = [h for h in layers.copyable if lines[h].op not in ("relu", "leaky")]  # a ReLU's zeros tie in a max
+    if smooth and rng.random() < 0.25:  # the largest entry of each row (or column), a.e. differentiable
+        h = var(smooth[-1], lines[smooth[-1]].shape)
         peak = reduce("max", h, 1, keep=True) if rng.random() < 0.5 else reduce("max", h, 0)
         loss = add(loss, Ex("mul", (const(rng.choice(["0.5", "0.1"])), reduce("sum", peak))))
         model.features.add("max")

@@ -25,7 +25,8 @@ from derive_check.derive.exact.atoms import as_expr
 from derive_check.derive.exact.cut import Canon, Cut, cut_network
 from derive_check.derive.exact.evaluate import evaluate, shape_text
 from derive_check.derive.exact.network import Network
-from derive_check.derive.model.claims import ClaimSpec, range_length
+from derive_check.derive.model.claims import ClaimSpec
+from derive_check.derive.model.ranges import range_length
 from derive_check.derive.ops.spec import Array
 from derive_check.derive.source import formula_location
 from derive_check.derive.tree import Node

@@ -143,11 +143,15 @@ class NormalForm:
                 if poly.degree(i) < 2:
                     continue
                 changed = True
-                out = self.ring.zero
+                by_power: dict[int, dict[tuple[int, ...], object]] = {}  # s^k's terms, with s^(k % 2) kept
                 for monom, coeff in poly.iterterms():
                     k = monom[i]
-                    term = self.ring({(*monom[:i], k % 2, *monom[i + 1 :]): coeff})
-                    out += term * radicand ** (k // 2) if k >= 2 else term
+                    by_power.setdefault(k // 2, {})[(*monom[:i], k % 2, *monom[i + 1 :])] = coeff
+                out = self.ring.zero
+                for half, terms in sorted(by_power.items()):
+                    check()  # multiplying by a large radicand is the costly step: a safe point for the budget
+                    part = self.ring.from_dict(terms)
+                    out += part * radicand**half if half else part
                 poly = out
             if not changed:
                 break

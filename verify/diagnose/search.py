@@ -26,6 +26,7 @@ from derive_check.derive.tree import Apply, Const, Node, Ref, walk
 from derive_check.verify.check.entries import Entry, ShapeMismatch
 from derive_check.verify.decide.equality import Equality
 from derive_check.verify.decide.modular import PRIME
+from derive_check.verify.diagnose.residual import proved_residual
 from derive_check.verify.diagnose.rewrites import Vocabulary, edits, size_swaps, wrappers
 from derive_check.verify.diagnose.tidy import tidy
 
@@ -38,6 +39,8 @@ class Diagnosis:
 
     words: str
     formula: str
+    residual: Node | None = None  # claim − dL/dX as a matrix formula, PROVED at the stated sizes
+    residual_everywhere: bool = False  # ... and for every size (index engine)
 
 
 Evaluate = Callable[[Node], list[Entry]]
@@ -69,10 +72,28 @@ def diagnose(
             checks = evaluate(candidate)
         except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
             continue
-        residuals = eq.residuals([e.truth for e in checks], [e.claimed for e in checks])
-        if eq.quick_zero(residuals) and eq.proves([e.truth for e in checks], [e.claimed for e in checks], residuals):
-            return Diagnosis(words[:1].upper() + words[1:], to_text(candidate))
+        if _proves(eq, checks):
+            residual = proved_residual(tree, candidate, lambda c: _proves(eq, _entries(evaluate, c)))
+            everywhere = bool(residual and for_all_sizes and for_all_sizes(Apply("sub", (tree, residual))))
+            return Diagnosis(words[:1].upper() + words[1:], to_text(candidate), residual, everywhere)
     return None
+
+
+def _entries(evaluate: Evaluate, candidate: Node) -> list[Entry]:
+    """The candidate's entries against the truth, or none when it cannot be evaluated."""
+    try:
+        return evaluate(candidate)
+    except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
+        return []
+
+
+def _proves(eq: Equality, checks: list[Entry]) -> bool:
+    """Whether the exact engine proves every entry equal to the truth (and there is one)."""
+    if not checks:
+        return False
+    residuals = eq.residuals([e.truth for e in checks], [e.claimed for e in checks])
+    truth, claimed = [e.truth for e in checks], [e.claimed for e in checks]
+    return bool(eq.quick_zero(residuals) and eq.proves(truth, claimed, residuals))
 
 
 def _candidates(

@@ -103,6 +103,8 @@ def _coefficient(term: Node) -> tuple[Fraction, Node]:
 def _scaled(k: Fraction, base: Node) -> Node:
     if k == 1:
         return base
+    if k == -1:
+        return Apply("neg", (base,))
     if isinstance(base, Apply) and base.op == "mul":  # 2 · (reg · W2) is written 2 * reg * W2
         return Apply("mul", (Apply("mul", (Const(k), base.args[0])), base.args[1]))
     return Apply("mul", (Const(k), base))

@@ -25,6 +25,7 @@ from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.shapes import infer, resolve_products
 from derive_check.derive.model.spec import Line, ModelSpec
 from derive_check.derive.ops.spec import SymbolicShapeError
+from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Node
 from derive_check.verify.check.binding import Binding, bind
 from derive_check.verify.check.entries import Entry, IndexOutOfRange, ShapeMismatch
@@ -51,6 +52,7 @@ class _Outcome:
 
     claim: ClaimSpec
     started: float
+    loss: str = "L"
 
     def done(
         self,
@@ -77,8 +79,18 @@ class _Outcome:
             diagnosis=diagnosis.words if diagnosis else "",
             source=c.source,
             corrected=diagnosis.formula if diagnosis else "",
+            residual=to_text(diagnosis.residual) if diagnosis and diagnosis.residual else "",
+            derivative=f"d{c.of_text or self.loss}/d{c.target}",
+            residual_scope=_scope(diagnosis),
             reading=c.reading,
         )
+
+
+def _scope(diagnosis: Diagnosis | None) -> str:
+    """Where a diagnosis's matrix residual is proved: "all" sizes, the "stated" ones, or "" (there is none)."""
+    if diagnosis is None or diagnosis.residual is None:
+        return ""
+    return "all" if diagnosis.residual_everywhere else "stated"
 
 
 def check_path(
@@ -169,7 +181,7 @@ def check_claim(
 
 
 def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: bool, binding: Binding) -> ClaimResult:
-    out = _Outcome(claim, time.perf_counter())
+    out = _Outcome(claim, time.perf_counter(), session.net.spec.loss)
     if binding.problem is not None or binding.tree is None:
         verdict, message, detail = binding.problem or (Verdict.ERROR, "formula could not be resolved", "")
         return out.done(verdict, message, detail=detail)

@@ -11,18 +11,23 @@ from dataclasses import replace
 
 import sympy as sp
 
+from derive_check.derive.errors import InputError, Location
+from derive_check.derive.lang.formula import parse_formula
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.spec import ModelSpec
+from derive_check.derive.ops.spec import Kind
+from derive_check.derive.ops.table import OPS
 from derive_check.derive.printing.latex import expr_latex, to_latex
 from derive_check.derive.printing.names import name_latex
 from derive_check.derive.printing.symbols import Label, symbol_latex
+from derive_check.derive.tree import Apply, walk
 from derive_check.verify.check.entries import Entry
 from derive_check.verify.check.session import Session
 from derive_check.verify.refute.display import readable_expr
 from derive_check.verify.results import ClaimResult, FileResult, ModelSummary, Verdict, WorkedEntry
 
 TERMS_PER_LINE = 3
-WORKED_TERMS = 9  # terms of a worked entry shown; the rest are counted
+WORKED_TERMS = 6  # terms of a worked entry shown (an illustration, kept short); the rest are counted
 
 
 def vocabulary(spec: ModelSpec) -> tuple[set[str], set[str]]:
@@ -50,7 +55,15 @@ def model_summary(spec: ModelSpec) -> ModelSummary:
     forward = tuple(
         (name_latex(line.name, line.name in bold), to_latex(line.expr, bold, scalars)) for line in spec.forward
     )
-    assumptions = ["ReLU masks are free 0/1 symbols: one proof covers every activation pattern; relu'(0) = 0."]
+    assumptions = []
+    trees = [line.expr for line in spec.forward] + [c.expr for c in spec.claims if c.expr is not None]
+    used = {n.op for tree in trees for n in walk(tree) if isinstance(n, Apply)}
+    if any(OPS[op].kind is Kind.PIECEWISE for op in used if op in OPS):
+        assumptions.append(
+            "Piecewise functions hold almost everywhere: each ReLU (and each comparison) is a free 0/1 mask, so one "
+            "proof covers every activation pattern, with relu'(0) = 0; a max over an axis selects its first "
+            "maximal entry."
+        )
     if any(d.onehot for d in spec.inputs.values()):
         assumptions.append(
             "Labels are one-hot: each row sums to 1 and two entries of a row are never both 1; "
@@ -77,6 +90,18 @@ def statement(spec: ModelSpec, claim: ClaimSpec) -> str:
     lhs = rf"\frac{{\partial {top}}}{{\partial {target}}}"
     rhs = to_latex(claim.expr, bold, scalars | {v for v, _ in claim.index_vars}) if claim.expr is not None else ""
     return f"{lhs} = {rhs}"
+
+
+def residual_equation(spec: ModelSpec, claim: ClaimSpec, residual: str) -> str:
+    """The matrix residual as an equation: dW2 - dL/dW2 = (its formula), typeset (empty if it does not parse)."""
+    bold, scalars = vocabulary(spec)
+    try:
+        tree = parse_formula(residual, Location(spec.file, 0, claim.name, residual), spec.functions)
+    except InputError:
+        return ""
+    lhs = statement(spec, replace(claim, expr=None)).removesuffix(" = ")
+    name = claim.name.replace("_", r"\_")
+    return rf"\mathtt{{{name}}} - {lhs} = {to_latex(tree, bold, scalars)}"
 
 
 def worked_entry(session: Session, claim: ClaimSpec, result: ClaimResult, entries: list[Entry]) -> WorkedEntry | None:
@@ -140,5 +165,6 @@ def typeset(result: FileResult, session: Session | None, spec: ModelSpec) -> Fil
             worked = worked_entry(session, claim, claim_result, entries)
         except Exception:
             worked = None
-        claims.append(replace(claim_result, statement=statement(spec, claim), worked=worked))
+        residual = residual_equation(spec, claim, claim_result.residual) if claim_result.residual else ""
+        claims.append(replace(claim_result, statement=statement(spec, claim), worked=worked, residual_latex=residual))
     return replace(result, claims=tuple(claims), model=model_summary(spec))

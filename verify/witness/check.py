@@ -30,7 +30,8 @@ from typing import Any
 
 import mpmath
 
-from derive_check.derive.model.claims import ClaimSpec, range_length
+from derive_check.derive.model.claims import ClaimSpec
+from derive_check.derive.model.ranges import range_length
 from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.tree import Node, refs
 from derive_check.verify.witness.arrays import (
