@@ -64,7 +64,7 @@ def to_latex_document(results: Sequence[FileResult], title: str = "derive-check 
     """The whole report as a LaTeX document."""
     parts = [
         PREAMBLE,
-        r"\title{" + tex_text(title) + r"}\author{derive-check " + tex_text(_version()) + r"}\date{" + _date() + "}",
+        r"\title{" + tex_text(title) + r"}\author{derive-check " + tex_text(tool_version()) + r"}\date{" + _date() + "}",
         r"\begin{document}",
         r"\maketitle",
         METHOD,
@@ -75,7 +75,7 @@ def to_latex_document(results: Sequence[FileResult], title: str = "derive-check 
     return "\n".join(parts) + "\n"
 
 
-def _version() -> str:
+def tool_version() -> str:
     """The installed tool's version."""
     try:
         return version("derive-check")
@@ -169,7 +169,7 @@ def _model(result: FileResult) -> str:
 def _verdicts(result: FileResult) -> str:
     rows = [
         r"\subsection*{Verdicts}",
-        r"\begin{longtable}{p{0.2\linewidth}p{0.13\linewidth}rlp{0.4\linewidth}}",
+        r"\begin{longtable}{p{0.2\linewidth}lrlp{0.34\linewidth}}",
         r"claim & verdict & entries & sizes & why \\ \hline \endhead",
     ]
     for c in result.claims:

@@ -24,7 +24,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("columns", [120, 80])
-@pytest.mark.parametrize(("example", "code"), [("two_layer.toml", 0), ("two_layer_wrong.toml", 1), ("seeds", 1)])
+@pytest.mark.parametrize(
+    ("example", "code"), [("two_layer.toml", 0), ("two_layer_wrong.toml", 1), ("seeds", 1), ("zoo", 1)]
+)
 def test_example_output_matches_its_golden_file(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, example: str, code: int, columns: int
 ) -> None:
@@ -35,6 +37,20 @@ def test_example_output_matches_its_golden_file(
         golden.write_text(out)
     assert got_code == code
     assert out == golden.read_text()
+
+
+@pytest.mark.parametrize("example", ["two_layer_wrong.toml", "seeds", "zoo"])
+def test_the_latex_report_matches_its_golden_file(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, example: str
+) -> None:
+    """The whole LaTeX report (theorems for every size, matrix residuals, diagnoses), dated by SOURCE_DATE_EPOCH."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795305600")  # 2026-11-22
+    report = tmp_path / "report.tex"
+    run(capsys, str(EXAMPLES.relative_to(ROOT) / example), "--latex", str(report))
+    golden = GOLDEN / f"{example.removesuffix('.toml')}.tex"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(report.read_text())
+    assert report.read_text() == golden.read_text()
 
 
 def test_at_80_columns_only_arrays_and_caret_lines_are_longer(

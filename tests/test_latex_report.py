@@ -13,7 +13,7 @@ import pytest
 from derive_check.cli import main
 from derive_check.derive.printing.names import name_latex
 from derive_check.derive.printing.symbols import Label, symbol_latex
-from derive_check.reports.latex import to_latex_document
+from derive_check.reports.latex import to_latex_document, tool_version
 from derive_check.reports.tex_text import tex_text
 from derive_check.verify.run.engine import check_path
 from tests.conftest import EXAMPLES
@@ -39,9 +39,13 @@ def test_the_report_has_every_part_a_reader_needs(seed_document: str) -> None:
         r"\section*{Method}",
         r"\subsection*{Model}",
         r"\subsection*{Verdicts}",
-        "One entry worked out",
+        r"\textbf{Theorem, for every size.}",  # the strongest theorem first
+        r"\textbf{Illustration at the stated sizes.}",  # then one entry, short
         r"\textbf{Counterexample.}",
-        r"\textbf{Diagnosis (proved):}",
+        r"\textbf{Diagnosis (proved).}",
+        "as a matrix formula (PROVED for every size)",  # a refutation's residual, proved
+        "derive-check " + tool_version(),  # the tool's version, and a date
+
         "Reading taken",
         "Assumptions",
     ):

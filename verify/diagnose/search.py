@@ -19,6 +19,7 @@ from math import isqrt
 
 import sympy as sp
 
+from derive_check.derive.budget import BudgetExceeded
 from derive_check.derive.errors import InputError
 from derive_check.derive.exact.network import Network
 from derive_check.derive.printing.text import to_text
@@ -30,7 +31,8 @@ from derive_check.verify.diagnose.residual import proved_residual
 from derive_check.verify.diagnose.rewrites import Vocabulary, edits, size_swaps, wrappers
 from derive_check.verify.diagnose.tidy import tidy
 
-SEARCH_SECONDS = 1.5
+MAX_CANDIDATES = 400  # readings tried per claim: a count, so a cached and a fresh run search the same readings
+SEARCH_SECONDS = 4.0  # a safety bound only (idle, every reading found in the corpus is found within 1.4 s)
 
 
 @dataclass(frozen=True)
@@ -61,22 +63,34 @@ def diagnose(
     name agree, and the reading would otherwise teach a formula that is wrong at every other N."""
     deadline = time.perf_counter() + SEARCH_SECONDS
     sizes = Counter(n.name for n in walk(tree) if isinstance(n, Ref) and n.name in model.sizes)
-    for words, written in _candidates(eq, tree, evaluate, model, scalars, target):
-        if time.perf_counter() > deadline:
+    for tried, (words, written) in enumerate(_candidates(eq, tree, evaluate, model, scalars, target)):
+        if tried >= MAX_CANDIDATES or time.perf_counter() > deadline:
             return None
         candidate = tidy(written)  # the tidy form is the one proved and shown
-        reads_a_size = Counter(n.name for n in walk(candidate) if isinstance(n, Ref) and n.name in model.sizes) != sizes
-        if reads_a_size and (for_all_sizes is None or not for_all_sizes(candidate)):
-            continue
         try:
             checks = evaluate(candidate)
         except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
             continue
-        if _proves(eq, checks):
-            residual = proved_residual(tree, candidate, lambda c: _proves(eq, _entries(evaluate, c)))
-            everywhere = bool(residual and for_all_sizes and for_all_sizes(Apply("sub", (tree, residual))))
-            return Diagnosis(words[:1].upper() + words[1:], to_text(candidate), residual, everywhere)
+        if not _proves(eq, checks):
+            continue
+        reads_a_size = Counter(n.name for n in walk(candidate) if isinstance(n, Ref) and n.name in model.sizes) != sizes
+        if reads_a_size and (for_all_sizes is None or not for_all_sizes(candidate)):  # proved here, not everywhere
+            continue
+        residual, everywhere = _residual(eq, tree, candidate, evaluate, for_all_sizes)
+        return Diagnosis(words[:1].upper() + words[1:], to_text(candidate), residual, everywhere)
     return None
+
+
+def _residual(
+    eq: Equality, tree: Node, candidate: Node, evaluate: Evaluate, for_all_sizes: Callable[[Node], bool] | None
+) -> tuple[Node | None, bool]:
+    """The proved matrix residual of a diagnosed claim and whether it holds for every size; (None, False) when it is
+    not proved or the claim's budget runs out (the diagnosis itself stands)."""
+    try:
+        residual = proved_residual(tree, candidate, lambda c: _proves(eq, _entries(evaluate, c)))
+        return residual, bool(residual and for_all_sizes and for_all_sizes(Apply("sub", (tree, residual))))
+    except BudgetExceeded:
+        return None, False
 
 
 def _entries(evaluate: Evaluate, candidate: Node) -> list[Entry]:
