@@ -64,7 +64,8 @@ def to_latex_document(results: Sequence[FileResult], title: str = "derive-check 
     """The whole report as a LaTeX document."""
     parts = [
         PREAMBLE,
-        r"\title{" + tex_text(title) + r"}\author{derive-check " + tex_text(tool_version()) + r"}\date{" + _date() + "}",
+        r"\title{" + tex_text(title) + r"}",
+        r"\author{derive-check " + tex_text(tool_version()) + r"}\date{" + _date() + "}",
         r"\begin{document}",
         r"\maketitle",
         METHOD,

@@ -45,7 +45,6 @@ def test_the_report_has_every_part_a_reader_needs(seed_document: str) -> None:
         r"\textbf{Diagnosis (proved).}",
         "as a matrix formula (PROVED for every size)",  # a refutation's residual, proved
         "derive-check " + tool_version(),  # the tool's version, and a date
-
         "Reading taken",
         "Assumptions",
     ):

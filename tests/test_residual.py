@@ -10,7 +10,7 @@ from derive_check.derive.printing.text import to_text
 from derive_check.verify.diagnose.residual import matrix_residual
 from derive_check.verify.results import Verdict
 from derive_check.verify.run.engine import check_path
-from tests.conftest import EXAMPLES, check_text
+from tests.conftest import EXAMPLES
 
 
 def _residual(claim: str, corrected: str) -> str:
