@@ -38,6 +38,7 @@ class Network:
     symbols: dict[str, Array]  # the free symbols of each input and parameter
     label_rows: list[list[sp.Symbol]]
     loss: sp.Expr
+    built: int = 0  # atoms the model itself made; later ones come from claims and their diagnosis readings
 
 
 def entry_label(name: str, index: tuple[int, ...]) -> str:
@@ -104,7 +105,7 @@ def build_network(spec: ModelSpec) -> Network:
         if function in backend.gradients:
             values[gradient] = backend.gradients[function]
     label_rows = [row for d in spec.inputs.values() if d.onehot for row in one_hot_groups(symbols[d.name], d.dims)]
-    return Network(spec, backend, values, symbols, label_rows, as_expr(loss.item()))
+    return Network(spec, backend, values, symbols, label_rows, as_expr(loss.item()), len(backend.atoms.created))
 
 
 def size_constants(spec: ModelSpec, backend: SymbolicBackend | NumericBackend) -> dict[str, Array]:

@@ -31,6 +31,7 @@ class Vocabulary:
     sizes: tuple[str, ...]
     derivatives: tuple[tuple[str, Node], ...]  # (words, factor tree), e.g. ("the ReLU mask of h1", h1 > 0)
     slopes: tuple[tuple[str, str, Node], ...] = ()  # (line h, "tanh'(z)", its derivative in h: 1 - h ** 2)
+    quantities: tuple[str, ...] = ()  # inputs and forward quantities a dropped term may be (dout, x)
 
 
 def vocabulary_of(spec: ModelSpec) -> Vocabulary:
@@ -52,7 +53,8 @@ def vocabulary_of(spec: ModelSpec) -> Vocabulary:
             slope = _slope_in(expr, line.name)
             if refs(slope) == {line.name}:
                 slopes.append((line.name, f"{expr.op}'({to_text(expr.args[0])})", slope))
-    return Vocabulary(tuple(n for n, v in spec.sizes.items() if v > 1), tuple(factors), tuple(slopes))
+    quantities = (*spec.inputs, *(line.name for line in spec.forward if line.name != spec.loss))
+    return Vocabulary(tuple(n for n, v in spec.sizes.items() if v > 1), tuple(factors), tuple(slopes), quantities)
 
 
 def _slope_in(expr: Apply, name: str) -> Node:
@@ -84,6 +86,26 @@ def wrappers(tree: Node) -> Iterator[Candidate]:
     yield "not averaged over the batch (axis 0)", Apply("mean", (tree,), (("axis", 0),))
 
 
+def scalings(tree: Node, model: Vocabulary, scalars: list[str]) -> Iterator[Candidate]:
+    """The whole formula missing (or with an extra) factor of a scalar or a size: dropout's 1/p, attention's
+    1/sqrt(d), Huber's delta."""
+    for name in [*scalars, *model.sizes]:
+        factor: Node = Ref(name)
+        yield f"missing a factor {name}", Apply("mul", (factor, tree))
+        yield f"missing a factor 1/{name}", Apply("div", (tree, factor))
+        if name in model.sizes:
+            root = Apply("sqrt", (factor,))
+            yield f"missing a factor 1/sqrt({name})", Apply("div", (tree, root))
+            yield f"an extra factor 1/sqrt({name})", Apply("mul", (tree, root))
+
+
+def dropped_terms(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
+    """A term that is one quantity of the file, dropped or added: a residual block's skip path (+ dout)."""
+    for name in model.quantities:
+        yield f"missing the term + {name}", Apply("add", (tree, Ref(name)))
+        yield f"an extra term {name}", Apply("sub", (tree, Ref(name)))
+
+
 def size_swaps(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
     """One size constant written for another: '/n instead of /m'."""
     for sub, rebuild in positions(tree):
@@ -97,7 +119,7 @@ def edits(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
     """Single local structural edits of the tree."""
     for sub, rebuild in positions(tree):  # an activation's derivative written wrong: tanh'(z) as 1 - h
         for name, words, slope in model.slopes:
-            for written, replaced in _windows(sub):
+            for written, replaced in windows(sub):
                 if (
                     written != slope
                     and refs(written) == {name}
@@ -152,7 +174,7 @@ def moved_factors(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
                                 yield f"{words} on the wrong quantity", put(Apply("mul", (other, factor)))
 
 
-def _windows(node: Node) -> Iterator[tuple[Node, Callable[[Node], Node]]]:
+def windows(node: Node) -> Iterator[tuple[Node, Callable[[Node], Node]]]:
     """The node itself, and for a product a·b·c·… every run of consecutive factors (h * (1 + h) inside
     2 * (h - T) * h * (1 + h)), with a function putting something else in its place."""
     if not (isinstance(node, Apply) and node.op == "mul"):

@@ -28,7 +28,15 @@ from derive_check.verify.check.entries import Entry, ShapeMismatch
 from derive_check.verify.decide.equality import Equality
 from derive_check.verify.decide.modular import PRIME
 from derive_check.verify.diagnose.residual import proved_residual
-from derive_check.verify.diagnose.rewrites import Vocabulary, edits, size_swaps, wrappers
+from derive_check.verify.diagnose.rewrites import (
+    Vocabulary,
+    dropped_terms,
+    edits,
+    scalings,
+    size_swaps,
+    wrappers,
+)
+from derive_check.verify.diagnose.slips import slips
 from derive_check.verify.diagnose.tidy import tidy
 
 MAX_CANDIDATES = 400  # readings tried per claim: a count, so a cached and a fresh run search the same readings
@@ -77,8 +85,17 @@ def diagnose(
         if reads_a_size and (for_all_sizes is None or not for_all_sizes(candidate)):  # proved here, not everywhere
             continue
         residual, everywhere = _residual(eq, tree, candidate, evaluate, for_all_sizes)
-        return Diagnosis(words[:1].upper() + words[1:], to_text(candidate), residual, everywhere)
+        return Diagnosis(_sentence(words, model, scalars), to_text(candidate), residual, everywhere)
     return None
+
+
+def _sentence(words: str, model: Vocabulary, scalars: list[str]) -> str:
+    """The words as a sentence: capitalised, unless they start with a name from the file (xc stays xc)."""
+    first = words.split(" ", 1)[0]
+    names = {*model.quantities, *model.sizes, *scalars}
+    if first in names or not first.isalpha():
+        return words
+    return words[:1].upper() + words[1:]
 
 
 def _residual(
@@ -130,6 +147,10 @@ def _candidates(
                 yield _join(words, term[0]), term[1]
     for words, edited in edits(tree, model):
         yield from ((_join(w, words), t) for w, t in [("", edited), *wrappers(edited)])
+    for words, fixed in shaped:  # a scalar factor or a whole term the claim lacks
+        yield from ((_join(words, w), t) for w, t in [*scalings(fixed, model, scalars), *dropped_terms(fixed, model)])
+    for words, fixed in shaped:  # one slip in one place: a sign, an operator, a factor, a quantity
+        yield from ((_join(words, w), t) for w, t in slips(fixed, model, scalars))
 
 
 def _join(first: str, second: str) -> str:

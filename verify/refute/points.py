@@ -98,7 +98,8 @@ def _attempt(net: Network, rng: random.Random, spread: int = 2) -> Point | None:
             numerators = [k for k in range(-spread * q, spread * q + 1) if k > 0 or (k < 0 and not scalar)]
             values[s] = sp.Rational(rng.choice(numerators), q)
     atoms = net.backend.atoms
-    for atom in atoms.created:  # oldest first: a mask's pre-activation only uses older atoms
+    for made, atom in enumerate(atoms.created):  # oldest first: a mask's pre-activation only uses older atoms
+        own = made < net.built  # the model's own atom: where it is undefined, this is not a point of the model
         if atom in atoms.definition or CUT_MARK in atom.name:  # a cut's atoms are transported away before use
             continue
         if atom in atoms.calls:  # a generic function's value or derivative: any value is realisable
@@ -111,7 +112,9 @@ def _attempt(net: Network, rng: random.Random, spread: int = 2) -> Point | None:
             assert exact_value is not None, f"the smooth op {kind} has no exact value"  # the op-table test checks
             values[atom] = exact_value(sp, atoms.expand(u).xreplace(values)).evalf(DIGITS)
             if not values[atom].is_real:  # sqrt of a negative number here: not a point of the model
-                return None
+                if own:
+                    return None
+                del values[atom]  # a formula's own atom (a claim, a reading): left undefined, that formula has no value
             continue
         if atom in atoms.exp_argument:
             arg = atoms.expand(atoms.exp_argument[atom]).xreplace(values)
@@ -120,7 +123,9 @@ def _attempt(net: Network, rng: random.Random, spread: int = 2) -> Point | None:
         if atom in atoms.indicators:  # an indicator's value is exact; only mask kinks need a margin
             z = atoms.expand(as_expr(atoms.indicators[atom])).xreplace(values)
             if not z.is_finite:
-                return None
+                if own:
+                    return None
+                continue
             values[atom] = sp.Integer(1 if z > 0 else 0)
             continue
         z = atoms.expand(as_expr(atoms.masks[atom])).xreplace(values)
