@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from derive_check.derive.errors import InputError, Location
-from derive_check.derive.lang.indexing import BUILDERS, Indexing
+from derive_check.derive.lang.indexing import BUILDERS, SPELLED, Indexing
 from derive_check.derive.ops.spec import Kind
 from derive_check.derive.ops.spellings import SPELLINGS, SpellingError
 from derive_check.derive.ops.table import FUNCTIONS, INFIX, METHODS, OPS
@@ -148,7 +148,8 @@ class _Walker(Indexing):
         rule = FUNCTIONS.get(name)
         if rule is None or rule.kind is Kind.BINDER:
             known = ", ".join(sorted([*FUNCTIONS, *SPELLINGS, *self.functions]))
-            raise self.fail(f"unknown function '{name}' (known: {known})", node.func)
+            hint = f"; write {SPELLED[name]}" if name in SPELLED else ""
+            raise self.fail(f"unknown function '{name}'{hint} (known: {known})", node.func)
         if len(operands) != rule.arity:
             raise self.fail(f"{rule.spelling}() takes {rule.arity} argument(s), got {len(operands)}", node)
         args = tuple(self.walk(a, depth) for a in operands)

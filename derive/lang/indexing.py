@@ -115,6 +115,13 @@ class Indexing:
 
 
 BUILDERS = frozenset({"concatenate", "hstack", "ones", "zeros", "eye"})  # np.f(...) read by `Indexing.built`
+SPELLED = {  # numpy functions the language spells another way
+    "vstack": "np.concatenate([a, b], axis=0) (of matrices)",
+    "stack": "np.concatenate([a[None, :], b[None, :]], axis=0)",
+    "full": "c * np.ones((N, D))",
+    "tile": "broadcasting: x[None, :] * np.ones((N, 1))",
+    "repeat": "broadcasting: x[None, :] * np.ones((N, 1))",
+}
 
 
 def _is_index(part: ast.expr) -> bool:

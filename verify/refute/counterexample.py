@@ -127,4 +127,5 @@ def _oracle(net: Network, claim: ClaimSpec, point: Point, entry: Entry) -> tuple
 
 
 def _decimal(value: sp.Expr) -> str:
-    return str(sp.N(value, 15))
+    """An exact value at the oracle's precision (10 significant digits), so the two rows read alike."""
+    return format(float(sp.N(value, 30)), ".10g")
