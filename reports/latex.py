@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
@@ -216,13 +217,28 @@ def _claim(claim: ClaimResult) -> str:
 
 def _general(general: GeneralProof, heading: str) -> str:
     """The index-notation proof, step by step, ending in 0, with the identities it used."""
-    out = [r"\par\textbf{" + heading + r".} " + tex_text(general.summary) + "."]
+    summary = general.summary[:1].upper() + general.summary[1:]
+    out = [r"\par\textbf{" + heading + r".} " + tex_text(summary) + "."]
     for caption, latex in general.steps:
         out.append(r"\par " + tex_text(caption))
         out.append(_lines(latex.split("\n")))
     if general.rules:
-        out.append(r"\par Identities used (each holds for every size): " + tex_text(general.rules) + ".")
+        out.append(r"\par Identities used (each holds for every size): " + _rules(general.rules) + ".")
     return "\n".join(out)
+
+
+def _rules(text: str) -> str:
+    """The identities a proof used, typeset: `Σ_k δ(k,p) f(k) = f(p) (9x)` as mathematics with its count."""
+    shown = []
+    for rule, count in re.findall(r"(.+?) \((\d+)x\)(?:, |$)", text):
+        if re.search(r"[A-Za-z]{3,}", rule.replace("argmax", "")):  # words: "δ = 0 between disjoint blocks"
+            shown.append(f"{tex_text(rule)} ({count}\\,$\\times$)")
+            continue
+        math = re.sub(r"Σ_\{([^}]*)\}", r"\\sum_{\1} ", rule)
+        math = re.sub(r"Σ_(\w)", r"\\sum_{\1} ", math)
+        math = math.replace("δ", r"\delta ").replace("argmax", r"\operatorname{argmax}")
+        shown.append(f"${math}$ ({count}\\,$\\times$)")
+    return ", ".join(shown) if shown else tex_text(text)
 
 
 def _worked(claim: ClaimResult, heading: str) -> str:
@@ -256,7 +272,7 @@ def _refutation(claim: ClaimResult) -> str:
         out.append(r"\par The claim minus the true gradient, as a matrix formula (PROVED " + where + "):")
         out.append(_lines([claim.residual_latex]))
     if claim.corrected:
-        out.append(r"\par Corrected formula, PROVED: " + tt(claim.corrected))
+        out.append(r"\par{\raggedright Corrected formula, PROVED: " + tt(claim.corrected) + r"\par}")
     cx = claim.counterexample
     if cx is not None:
         labels = f" ({tex_text(cx.labels)})" if cx.labels else ""

@@ -90,4 +90,4 @@ def tex_text(text: str) -> str:
 
 def tt(text: str) -> str:
     """Code in typewriter type that may break after commas and operators."""
-    return r"\texttt{" + re.sub(r"(, |\+ |@ |\\_)", r"\1\\allowbreak{}", tex_text(text)) + "}"
+    return r"\texttt{" + re.sub(r"(, |\+ |@ |- |\* |/ |\\_)", r"\1\\allowbreak{}", tex_text(text)) + "}"
