@@ -68,6 +68,18 @@ def refs(node: Node) -> set[str]:
     return set()
 
 
+def substitute_free(node: Node, values: dict[str, Node]) -> Node:
+    """`node` with the FREE occurrences of the names in `values` replaced: inside `sum(body for i in range(N))` the
+    name i is the sum's own index, so a value for i is not put there."""
+    if isinstance(node, Ref):
+        return values.get(node.name, node)
+    if isinstance(node, Apply):
+        if node.op == "index_sum" and str(node.option("index")) in values:
+            values = {k: v for k, v in values.items() if k != str(node.option("index"))}
+        return Apply(node.op, tuple(substitute_free(a, values) for a in node.args), node.options, span=node.span)
+    return node
+
+
 def substitute(node: Node, values: dict[str, Node]) -> Node:
     """`node` with the names in `values` replaced by trees (no binder shadows them: `_`-names are never bound)."""
     if isinstance(node, Ref):

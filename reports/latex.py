@@ -272,7 +272,8 @@ def _refutation(claim: ClaimResult) -> str:
         out.append(r"\par The claim minus the true gradient, as a matrix formula (PROVED " + where + "):")
         out.append(_lines([claim.residual_latex]))
     if claim.corrected:
-        out.append(r"\par{\raggedright Corrected formula, PROVED: " + tt(claim.corrected) + r"\par}")
+        scope = "for every size" if claim.residual_scope == "all" else "at the stated sizes"
+        out.append(r"\par{\raggedright Corrected formula, PROVED " + scope + ": " + tt(claim.corrected) + r"\par}")
     cx = claim.counterexample
     if cx is not None:
         labels = f" ({tex_text(cx.labels)})" if cx.labels else ""

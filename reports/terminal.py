@@ -90,7 +90,8 @@ def _details(file: str, claim: ClaimResult, verbose: bool = False) -> list[Rende
                 Text.assemble((f"{claim.name} - {claim.derivative} = ", "bold"), claim.residual, f"  (PROVED {where})")
             )
         if claim.corrected:
-            lines.append(Text.assemble(("corrected formula, PROVED: ", "bold green"), claim.corrected))
+            scope = " for every size" if claim.residual_scope == "all" else " at the stated sizes"
+            lines.append(Text.assemble((f"corrected formula, PROVED{scope}: ", "bold green"), claim.corrected))
     cx = claim.counterexample
     after: list[RenderableType] = []
     if cx is not None:

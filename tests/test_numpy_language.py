@@ -35,6 +35,7 @@ SAME = [
     ("(z > 0).astype(float)", "(z > 0)"),
     ("np.zeros_like(x)", "0 * x"),
     ("np.ones_like(x)", "0 * x + 1"),
+    ("np.identity(N) @ x", "np.eye(N) @ x"),  # numpy's identity matrix, never the language's identity(z)
     ("x.sum(axis=1, keepdims=True)", "sum(x, axis=1, keepdims=True)"),
     ("np.sum(x, axis=1, keepdims=False)", "sum(x, axis=1)"),
 ]

@@ -525,3 +525,71 @@ def test_log_of_a_softmax_still_cancels_its_exp_atoms() -> None:
     """log(e_c / Σ e) = u_c - log Σ e: every factor is positive, so the split is sound and keeps softmax
     cross-entropy proofs exact."""
     assert [r.verdict for r in check_text(SOFTMAX + 'dscores = "(P - Y) / N"\n')] == [P]
+
+
+# --- Entry claims and the readings of refuted claims (the fifth review) -------------------------------------------
+
+WHEN_READS_A_SIZE = """
+title = "a condition that reads a size"
+[sizes]
+N = 2
+[inputs]
+x = "N x 3"
+[params]
+w = "3"
+[forward]
+L = "np.sum(x @ w)"
+[claims]
+dw_k = { wrt = "w[k]", for = { k = 3 }, when = "k < N", formula = "np.sum(x[:, k]) + k * (k - 1) * np.sum(x)" }
+"""
+
+
+def test_a_condition_reads_sizes_where_the_claim_is_checked(tmp_path: Path) -> None:
+    """when = "k < N" covers k = 0, 1 at N = 2 and k = 0, 1, 2 at N = 3: the claim (true for k < 2 only) is PROVED
+    at N = 2 but never for every size, and a file that extends it at N = 3 refutes it at k = 2."""
+    [proved] = check_text(WHEN_READS_A_SIZE)
+    assert (proved.verdict, proved.scope) == (P, "stated"), proved.general
+    (tmp_path / "parent.toml").write_text(WHEN_READS_A_SIZE)
+    (tmp_path / "child.toml").write_text('extends = "parent.toml"\n[sizes]\nN = 3\n')
+    [child] = check_path(tmp_path / "child.toml").claims
+    assert child.verdict is R and "k=2" in child.message, child.message
+
+
+SHADOWED = """
+title = "a for-variable shadowed by a per-sample sum"
+[sizes]
+N = 1
+D = 2
+[inputs]
+X = "N x D"
+[params]
+w = "2"
+[forward]
+L = "np.sum(X[0]) * w[0] + np.sum(X) * w[1]"
+[claims]
+dw = { wrt = "w[i]", for = { i = 1 }, formula = "np.sum(X[i]) + (N - 3) * (S - N * np.sum(X[i]))" }
+""".replace("S -", "sum(np.sum(X[i]) for i in range(N)) -")
+
+
+def test_an_unrolled_entry_claim_keeps_a_sums_own_index() -> None:
+    """Unrolling i := 1 must not reach inside sum(... for i in range(N)), whose i is its own: Σ_i sum(X[i]) is
+    sum(X), not N·sum(X[1]), so the claim (true at N = 1 and 3 only) is not proved for every size."""
+    [dw] = check_text(SHADOWED)
+    assert dw.verdict is P and dw.scope == "stated", dw.general
+
+
+def test_a_wrong_matrix_residual_is_caught_by_the_witness() -> None:
+    """A residual R is shown only if the witness finds claim − R equal to the gradient: a wrong R (here the true one
+    doubled) makes the result INCONSISTENT, a bug report, never a statement."""
+    from dataclasses import replace
+
+    from derive_check.derive.model.spec import load_file
+    from derive_check.verify.witness.crosscheck import crosscheck
+    from tests.conftest import EXAMPLES
+
+    path = EXAMPLES / "two_layer_wrong.toml"
+    result = check_path(path)
+    dw2 = next(c for c in result.claims if c.name == "dW2")
+    assert dw2.residual == "-reg * W2"
+    [checked] = crosscheck(load_file(path), [replace(dw2, residual="-2 * reg * W2")])
+    assert checked.verdict is Verdict.INCONSISTENT and "residual" in checked.message

@@ -125,8 +125,9 @@ class _Walker(Indexing):
             if len(node.args) != 1 or node.keywords or _dotted(node.args[0]) not in FLOAT_TYPES:
                 raise self.fail("only .astype(float) is supported (a 0/1 indicator is already a number)", node)
             return self.walk(receiver, depth)
-        if name in BUILDERS and receiver is None:
-            return self.built(node, name, depth)
+        numpy_identity = name == "identity" and isinstance(node.func, ast.Attribute)  # np.identity(N): a matrix
+        if (name in BUILDERS or numpy_identity) and receiver is None:
+            return self.built(node, "eye" if numpy_identity else name, depth)
         operands = [receiver, *node.args] if receiver is not None else list(node.args)
         declared = self.declared(name) if receiver is None else None
         if declared is not None:

@@ -34,18 +34,23 @@ CLAIM_KEYS = {
 
 @dataclass(frozen=True)
 class Condition:
-    """A conjunction of comparisons between index variables and integers."""
+    """A conjunction of comparisons between index variables, sizes and integers. A size is kept by name and read
+    at the sizes being checked (a file that `extends` another with other sizes, the witness's other sizes)."""
 
     clauses: tuple[tuple[str | int, str, str | int], ...] = ()
 
-    def holds(self, values: Mapping[str, int]) -> bool:
-        """Whether every clause is true for these index values."""
+    def holds(self, values: Mapping[str, int], sizes: Mapping[str, int]) -> bool:
+        """Whether every clause is true for these index values at these sizes."""
         ops = {"==": int.__eq__, "!=": int.__ne__, "<": int.__lt__, ">": int.__gt__}
 
         def get(side: str | int) -> int:
-            return values[side] if isinstance(side, str) else side
+            return side if isinstance(side, int) else values[side] if side in values else sizes[side]
 
         return all(ops[op](get(a), get(b)) for a, op, b in self.clauses)
+
+    def names(self) -> set[str]:
+        """The index variables and sizes the condition reads."""
+        return {side for a, _, b in self.clauses for side in (a, b) if isinstance(side, str)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -283,7 +288,7 @@ def _side(node: ast.expr, text: str, where: Location, variables: set[str], sizes
     if isinstance(node, ast.Name) and node.id in variables:
         return node.id
     if isinstance(node, ast.Name) and node.id in sizes:
-        return sizes[node.id]
+        return node.id  # read at the sizes being checked, never frozen at the stated ones
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
     known = ", ".join(sorted(variables)) or "none"

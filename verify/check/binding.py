@@ -42,11 +42,12 @@ def bind(session: Session, claim: ClaimSpec) -> Binding:
     if missing:
         return Binding(None, (Verdict.ERROR, f"uses {', '.join(missing)}, which could not be evaluated", ""))
     local_shapes = {**session.shapes, **dict.fromkeys(variables, ())}
+    tree: Node | None = None
     try:
         tree = resolve_products(claim.expr, local_shapes)
         session.shapes[claim.name] = infer(tree, local_shapes)
-    except SymbolicShapeError as exc:
-        return Binding(None, (Verdict.SHAPE_ERROR, str(exc), ""))
+    except SymbolicShapeError as exc:  # the tree, when it was resolved, is kept for the diagnosis search only
+        return Binding(tree, (Verdict.SHAPE_ERROR, str(exc), ""))
     if not claim.index_vars:
         try:
             where = formula_location(claim.where, claim.text)

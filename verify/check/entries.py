@@ -92,7 +92,7 @@ def assignments(claim: ClaimSpec, sizes: dict[str, int]) -> Iterator[dict[str, i
     ranges = [range(range_length(s, sizes)) for _, s in claim.index_vars]
     for values in itertools.product(*ranges):
         chosen = dict(zip(names, values, strict=True))
-        if claim.when.holds(chosen):
+        if claim.when.holds(chosen, sizes):
             yield chosen
 
 

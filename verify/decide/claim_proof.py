@@ -25,7 +25,7 @@ from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.ops.arith import ZERO_INDEX
 from derive_check.derive.ops.dims import below_for_every_size
 from derive_check.derive.ops.spec import SymbolicShapeError
-from derive_check.derive.tree import Const, Node, Ref, substitute
+from derive_check.derive.tree import Const, Node, Ref, substitute_free
 from derive_check.verify.decide.general import canonical_key, class_axis, difference, normalize
 from derive_check.verify.decide.local import rational_zero
 from derive_check.verify.results import GeneralProof
@@ -50,7 +50,7 @@ def _prove(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Nod
         raise NotGeneral("only gradients of the loss are in the index calculus (not Jacobians or label cases)")
     if not (claim.wrt_index or claim.index_vars):
         return _at(spec, claim, tree, earlier, None)
-    proofs = [_at(spec, claim, substitute(tree, values), earlier, at) for values, at in _unrolled(spec, claim)]
+    proofs = [_at(spec, claim, substitute_free(tree, values), earlier, at) for values, at in _unrolled(spec, claim)]
     if not proofs:
         raise NotGeneral("no index assignment satisfies the claim's condition")
     failed = next((p for p in proofs if not p.proved), None)
@@ -69,10 +69,12 @@ def _unrolled(spec: ModelSpec, claim: ClaimSpec) -> list[tuple[dict[str, Node], 
     if len(claim.wrt_index) != len(dims) or not all(n.isdigit() for _, n in claim.index_vars):
         raise NotGeneral("an entry claim is proved for every size only when its index variables range over numbers")
     names = [v for v, _ in claim.index_vars]
+    if claim.when.names() - set(names):  # when = "k < N": which entries the claim covers changes with the sizes
+        raise NotGeneral("the claim's condition reads a size, so the entries it covers change with the sizes")
     out: list[tuple[dict[str, Node], tuple[str, ...]]] = []
     for values in itertools.product(*(range(int(n)) for _, n in claim.index_vars)):
         chosen = dict(zip(names, values, strict=True))
-        if not claim.when.holds(chosen):
+        if not claim.when.holds(chosen, {}):
             continue
         at = []
         for node, dim in zip(claim.wrt_index, dims, strict=True):

@@ -8,6 +8,7 @@ time budget. A claim that fails never stops the others.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 import zlib
@@ -184,7 +185,11 @@ def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: boo
     out = _Outcome(claim, time.perf_counter(), session.net.spec.loss)
     if binding.problem is not None or binding.tree is None:
         verdict, message, detail = binding.problem or (Verdict.ERROR, "formula could not be resolved", "")
-        return out.done(verdict, message, detail=detail)
+        reading = None
+        if verdict is Verdict.SHAPE_ERROR and binding.tree is not None and explain:  # shapes that never fit
+            with contextlib.suppress(BudgetExceeded), time_budget(budget):
+                reading = _diagnosis(session, binding.tree, None, lambda c: session.entries(claim, c), claim)
+        return out.done(verdict, message, detail=detail, diagnosis=reading)
     try:
         with time_budget(budget):
             return _decide(session, claim, binding.tree, out, explain)

@@ -237,7 +237,7 @@ class _Run:
         names = [v for v, _ in self.claim.index_vars]
         ranges = [range(range_length(s, self.sizes)) for _, s in self.claim.index_vars]
         every = [dict(zip(names, vs, strict=True)) for vs in itertools.product(*ranges)]
-        every = [a for a in every if self.claim.when.holds(a)]
+        every = [a for a in every if self.claim.when.holds(a, self.sizes)]
         return every if len(every) <= MAX_ASSIGNMENTS else sorted(self.rng.sample(every, MAX_ASSIGNMENTS), key=str)
 
     def run(self, points: int) -> WitnessReport:

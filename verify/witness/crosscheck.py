@@ -17,12 +17,14 @@ from __future__ import annotations
 import zlib
 from dataclasses import replace
 
+from derive_check.derive.errors import InputError
+from derive_check.derive.lang.formula import parse_formula
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.shapes import infer, resolve_products
 from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.ops.spec import SymbolicShapeError
 from derive_check.derive.printing.text import to_text
-from derive_check.derive.tree import Node
+from derive_check.derive.tree import Apply, Node
 from derive_check.verify.results import ClaimResult, GeneralProof, Verdict
 
 BUG = "the proof engine and the numeric witness disagree: this is a bug in derive-check (please report it)"
@@ -58,7 +60,7 @@ def crosscheck(spec: ModelSpec, results: list[ClaimResult]) -> list[ClaimResult]
         tree = trees.get(result.name)
         if claim is not None and tree is not None and claim.from_latex:
             result = replace(result, read_as=to_text(tree))
-        if not result.verdict.passed or claim is None or tree is None:
+        if claim is None or tree is None or not (result.verdict.passed or result.corrected or result.residual):
             out.append(result)
             continue
         earlier = {}
@@ -68,6 +70,9 @@ def crosscheck(spec: ModelSpec, results: list[ClaimResult]) -> list[ClaimResult]
             if previous.name in trees and not previous.index_vars:
                 earlier[previous.name] = trees[previous.name]
         seed = zlib.crc32(f"{spec.file}:{claim.name}".encode())
+        if not result.verdict.passed:  # a refuted claim's proved reading: its corrected formula and its residual
+            out.append(_witnessed_reading(spec, claim, tree, earlier, result, seed))
+            continue
         report = witness_claim(spec, claim, tree, earlier, seed=seed)
         if report.agrees is False:
             out.append(_inconsistent(result, report.message))
@@ -95,6 +100,45 @@ def crosscheck(spec: ModelSpec, results: list[ClaimResult]) -> list[ClaimResult]
     return out
 
 
+def _witnessed_reading(
+    spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Node], result: ClaimResult, seed: int
+) -> ClaimResult:
+    """A diagnosis survives only if the witness agrees: the corrected formula, and claim − R for the matrix residual
+    R, are each the gradient at the stated sizes (and claim − R at other sizes when it is said to hold for every
+    size). A disagreement is a bug (INCONSISTENT); a reading the witness cannot evaluate is not shown."""
+    from derive_check.verify.witness.check import witness_claim
+    from derive_check.verify.witness.sizes import witness_all_sizes
+
+    readings = [("corrected", result.corrected)] if result.corrected else []
+    readings += [("residual", result.residual)] if result.residual else []
+    for kind, text in readings:
+        try:
+            parsed = resolve_products(parse_formula(text, claim.where, spec.functions), dict(spec.shapes))
+        except (InputError, SymbolicShapeError):
+            return replace(result, diagnosis="", corrected="", residual="", residual_scope="")
+        formula = Apply("sub", (tree, parsed)) if kind == "residual" else parsed
+        report = witness_claim(spec, claim, formula, earlier, seed=seed)
+        if report.agrees is True and result.residual_scope == "all":  # both said to hold for every size
+            report = witness_all_sizes(spec, claim, formula, earlier, seed=seed)
+            if report.agrees is None:
+                result = replace(result, residual_scope="stated")
+                continue
+        if report.agrees is False:
+            return _inconsistent(result, f"the {kind} formula {text} of the diagnosis: {report.message}")
+        if report.agrees is None:
+            return replace(result, diagnosis="", corrected="", residual="", residual_scope="")
+    return result
+
+
 def _inconsistent(result: ClaimResult, message: str) -> ClaimResult:
     text = message if message.startswith("the proof engine") else f"{BUG}: {message}"
-    return replace(result, verdict=Verdict.INCONSISTENT, message=text, general=None, diagnosis="", corrected="")
+    return replace(
+        result,
+        verdict=Verdict.INCONSISTENT,
+        message=text,
+        general=None,
+        diagnosis="",
+        corrected="",
+        residual="",
+        residual_scope="",
+    )
