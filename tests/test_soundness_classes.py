@@ -593,3 +593,28 @@ def test_a_wrong_matrix_residual_is_caught_by_the_witness() -> None:
     assert dw2.residual == "-reg * W2"
     [checked] = crosscheck(load_file(path), [replace(dw2, residual="-2 * reg * W2")])
     assert checked.verdict is Verdict.INCONSISTENT and "residual" in checked.message
+
+
+SLICE_PAST_THE_AXIS = """
+title = "a slice bound that passes the axis at some sizes"
+[sizes]
+N = 2
+D = 3
+[params]
+x = "N x D"
+w = "D"
+[forward]
+L = "np.sum(x ** 2) / 2 + np.mean(w[0:N])"
+[claims]
+dx = "x * np.sum(np.ones(D)[0:N]) / N"
+dw = "np.concatenate([np.ones(N) / N, np.zeros(D - N + 1)[1:]])"
+"""
+
+
+def test_a_slice_that_ends_past_its_axis_at_some_sizes_is_proved_at_the_stated_sizes_only() -> None:
+    """np.ones(D)[0:N] has N entries only where N <= D (numpy clips it), so Σ ones(D)[0:N] / N = 1 holds at N = 2,
+    D = 3 but not at N = 4, D = 3: PROVED there, never "for every size"."""
+    dx, dw = check_text(SLICE_PAST_THE_AXIS)
+    assert (dx.verdict, dx.scope) == (P, "stated"), dx.general
+    assert dx.general is not None and "ends past its axis" in dx.general.summary
+    assert dw.scope != "all"

@@ -159,6 +159,8 @@ def _slice_index(node: Apply, out: tuple[str, ...], ix: IndexAlgebra) -> Any:
             hi = dim_of(next(bounds)) if part != "lo" else length
             if not nonnegative(combine(combine(hi, lo, -1), 1, -1)):  # x[1:] of a T-vector is empty at T = 1
                 raise ix.not_general("a slice that is empty at some sizes is proved at the stated sizes only", node)
+            if not nonnegative(combine(length, hi, -1)):  # x[0:N] of a D-vector: numpy clips it where N > D
+                raise ix.not_general("a slice that ends past its axis at some sizes is proved at the stated ones", node)
             inner.append(ix.shifted(next(rest), lo))
     inner.extend(rest)
     return ix.entry(node.args[0], tuple(inner))

@@ -112,7 +112,9 @@ def size_swaps(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
         if isinstance(sub, Ref) and sub.name in model.sizes:
             for other in model.sizes:
                 if other != sub.name:
-                    yield f"divided by {sub.name} instead of {other}", rebuild(Ref(other))
+                    divides = any(isinstance(n, Apply) and n.op == "div" and n.args[1] == sub for n in walk(tree))
+                    words = f"divided by {sub.name} instead of {other}" if divides else f"{sub.name} for {other}"
+                    yield words, rebuild(Ref(other))
 
 
 def edits(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
