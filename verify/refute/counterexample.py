@@ -43,13 +43,18 @@ def find_counterexample(
     expand = net.backend.atoms.expand
     order = [first, *[k for k in range(len(entries)) if k != first][: ENTRIES_PER_POINT - 1]]
     best: tuple[tuple[float, ...], Point, Entry, sp.Expr, sp.Expr] | None = None
-    for attempt in range(POINTS + LEGIBLE_POINTS):
-        if attempt >= POINTS and best is None:
+    for attempt in range(POINTS + LEGIBLE_POINTS + POINTS):
+        strict = attempt >= POINTS + LEGIBLE_POINTS  # nothing found: points where every atom is defined, as before
+        if (attempt >= POINTS and best is None and not strict) or (strict and best is not None):
+            if not strict:
+                continue
             break  # the smaller inputs only make a found difference legible; they never search for one
         try:
-            point = draw_point(net, rng, spread=2 if attempt < POINTS else 1)
+            point = draw_point(net, rng, spread=2 if attempt < POINTS or strict else 1, strict=strict)
         except NoPoint:
-            break
+            if strict:
+                break
+            continue
         for k in order:
             check()  # a safe point for the time budget
             entry = entries[k]

@@ -70,17 +70,18 @@ def exact_decimal(value: sp.Expr) -> str:
     return f"{float(q):.{digits}f}"
 
 
-def draw_point(net: Network, rng: random.Random, tries: int = 200, spread: int = 2) -> Point:
-    """A random point whose pre-activations are all at least MARGIN away from zero, inputs in [-spread, spread]."""
+def draw_point(net: Network, rng: random.Random, tries: int = 200, spread: int = 2, strict: bool = False) -> Point:
+    """A random point whose pre-activations are all at least MARGIN away from zero, inputs in [-spread, spread].
+    `strict`: every atom must be defined there, also those made by claims and readings after the model."""
     for _ in range(tries):
         check()  # a safe point for the time budget
-        point = _attempt(net, rng, spread)
+        point = _attempt(net, rng, spread, strict)
         if point is not None:
             return point
     raise NoPoint(f"no point with every pre-activation at least {MARGIN} from a kink in {tries} tries")
 
 
-def _attempt(net: Network, rng: random.Random, spread: int = 2) -> Point | None:
+def _attempt(net: Network, rng: random.Random, spread: int = 2, strict: bool = False) -> Point | None:
     values: dict[sp.Basic, sp.Expr] = {}
     onehot = {d.name for d in net.spec.inputs.values() if d.onehot}
     classes: dict[str, list[int]] = {}
@@ -99,7 +100,7 @@ def _attempt(net: Network, rng: random.Random, spread: int = 2) -> Point | None:
             values[s] = sp.Rational(rng.choice(numerators), q)
     atoms = net.backend.atoms
     for made, atom in enumerate(atoms.created):  # oldest first: a mask's pre-activation only uses older atoms
-        own = made < net.built  # the model's own atom: where it is undefined, this is not a point of the model
+        own = strict or made < net.built  # the model's own atom: where it is undefined, this is not a point of it
         if atom in atoms.definition or CUT_MARK in atom.name:  # a cut's atoms are transported away before use
             continue
         if atom in atoms.calls:  # a generic function's value or derivative: any value is realisable
