@@ -600,21 +600,24 @@ title = "a slice bound that passes the axis at some sizes"
 [sizes]
 N = 2
 D = 3
+[inputs]
+w = "D"
 [params]
 x = "N x D"
-w = "D"
+s = "scalar"
 [forward]
-L = "np.sum(x ** 2) / 2 + np.mean(w[0:N])"
+L = "np.sum(x ** 2) / 2 + s * np.mean(w[0:N])"
 [claims]
 dx = "x * np.sum(np.ones(D)[0:N]) / N"
-dw = "np.concatenate([np.ones(N) / N, np.zeros(D - N + 1)[1:]])"
+ds = "np.sum(w[0:N]) / N"
 """
 
 
 def test_a_slice_that_ends_past_its_axis_at_some_sizes_is_proved_at_the_stated_sizes_only() -> None:
-    """np.ones(D)[0:N] has N entries only where N <= D (numpy clips it), so Σ ones(D)[0:N] / N = 1 holds at N = 2,
-    D = 3 but not at N = 4, D = 3: PROVED there, never "for every size"."""
-    dx, dw = check_text(SLICE_PAST_THE_AXIS)
-    assert (dx.verdict, dx.scope) == (P, "stated"), dx.general
-    assert dx.general is not None and "ends past its axis" in dx.general.summary
-    assert dw.scope != "all"
+    """np.ones(D)[0:N] and w[0:N] have N entries only where N <= D (numpy clips them), so Σ ones(D)[0:N] / N = 1 and
+    d(s · mean(w[0:N]))/ds = Σ w[0:N] / N hold at N = 2, D = 3 but not at N = 4, D = 3: PROVED there, never "for
+    every size"."""
+    dx, ds = check_text(SLICE_PAST_THE_AXIS)
+    for claim in (dx, ds):
+        assert (claim.verdict, claim.scope) == (P, "stated"), claim.general
+        assert claim.general is not None and "ends past its axis" in claim.general.summary

@@ -265,7 +265,6 @@ def test_the_witness_imports_no_evaluation_code() -> None:
         "derive_check.derive.model.declarations",
         "derive_check.derive.model.spec",
         "derive_check.derive.model.claims",
-        "derive_check.derive.model.ranges",  # how many values an index variable takes (a size, not an evaluation)
         "derive_check.derive.model.shapes",
         "derive_check.derive.ops.dims",  # reads a declared dimension such as 4*H (a size, not an evaluation)
         "mpmath",

@@ -16,10 +16,10 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from derive_check.derive.errors import InputError, Location
-from derive_check.derive.lang.indexing import BUILDERS, SPELLED, Indexing
+from derive_check.derive.lang.indexing import SPELLED, Indexing
 from derive_check.derive.ops.spec import Kind
 from derive_check.derive.ops.spellings import SPELLINGS, SpellingError
-from derive_check.derive.ops.table import FUNCTIONS, INFIX, METHODS, OPS
+from derive_check.derive.ops.table import BUILDERS, FUNCTIONS, INFIX, METHODS, OPS
 from derive_check.derive.tree import Apply, Const, Node, Ref
 
 MAX_FORMULA_CHARS = 4000

@@ -114,7 +114,6 @@ class Indexing:
         return call.args[0].id
 
 
-BUILDERS = frozenset({"concatenate", "hstack", "ones", "zeros", "eye"})  # np.f(...) read by `Indexing.built`
 SPELLED = {  # numpy functions the language spells another way
     "vstack": "np.concatenate([a, b], axis=0) (of matrices)",
     "stack": "np.concatenate([a[None, :], b[None, :]], axis=0)",

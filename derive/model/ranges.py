@@ -13,14 +13,9 @@ from typing import Any
 
 from derive_check.derive.errors import InputError, Location
 from derive_check.derive.model.names import KINDS, Namespace
-from derive_check.derive.ops.dims import DimError, combine, nonnegative, read_dim, value
+from derive_check.derive.ops.dims import DimError, below_for_every_size, read_dim
 
 MAX_RANGE = 64  # a literal range of an index variable: for = { k = 3 }
-
-
-def range_length(size: str, sizes: Mapping[str, int]) -> int:
-    """How many values an index variable takes at these sizes: a size, sizes with arithmetic, or a number."""
-    return value(size, sizes)
 
 
 def read_index_vars(
@@ -48,7 +43,7 @@ def index_range(var: str, size: Any, sizes: Mapping[str, int], where: Location) 
     if isinstance(size, str):
         with contextlib.suppress(DimError):
             dim = read_dim(size, sizes)
-            if isinstance(dim, str) and nonnegative(combine(dim, 1, -1)):  # at least 1 at every size
+            if isinstance(dim, str) and below_for_every_size(0, dim):  # at least 1 at every size
                 return dim
     raise InputError(
         f"index variable '{var}' ranges over '{size}', which is not a declared size (or sizes with + - and "

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from derive_check.derive.ops.dims import DimError, nonnegative
+from derive_check.derive.ops.dims import DimError, below_for_every_size
 from derive_check.derive.ops.select import dim_of
 from derive_check.derive.ops.spec import (
     ATOM,
@@ -62,7 +62,7 @@ def _shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> Shape:
         except DimError:
             message = "a length is an integer, a size, x.shape[k], or sizes with + - and integer multiples (2*H)"
             raise SymbolicShapeError(message, node) from None
-        if not nonnegative(dim) or dim == 0:
+        if not below_for_every_size(0, dim):
             raise SymbolicShapeError(f"the length {dim} is not at least 1 for every size", node)
         dims.append(dim)
     return tuple(dims)
@@ -78,27 +78,22 @@ def _length(operand: Node, env: Mapping[str, Shape]) -> Dim:
     return dim_of(operand)
 
 
-def _table(be: Backend, shape: tuple[int, ...], value: Any) -> Array:
-    one, zero = be.const(Fraction(1)), be.const(Fraction(0))
-    if shape and len(shape) == 2 and value == "eye":
-        return np.asarray(np.where(np.eye(shape[0], dtype=bool), one, zero), dtype=be.dtype)
-    return np.asarray(np.full(shape, (one if value == 1 else zero).item(), dtype=be.dtype), dtype=be.dtype)
-
-
 def _filled(be: Backend, xs: list[Array], opts: Options) -> Array:
-    return _table(be, _lengths(xs, lambda x: np.asarray(x).item()), Fraction(opts.get("value", 0)))
+    shape = _lengths(xs, lambda x: np.asarray(x).item())
+    return np.asarray(np.full(shape, be.const(Fraction(opts.get("value", 0))).item(), dtype=be.dtype), dtype=be.dtype)
 
 
 def _eye(be: Backend, xs: list[Array], opts: Options) -> Array:
     (n,) = _lengths(xs, lambda x: np.asarray(x).item())
-    return _table(be, (n, n), "eye")
+    one, zero = be.const(Fraction(1)), be.const(Fraction(0))
+    return np.asarray(np.where(np.eye(n, dtype=bool), one, zero), dtype=be.dtype)
 
 
 def _witness_table(w: WitnessArith, xs: list[Any], entry: Any) -> Any:
     """An array of the witness's own numbers, entry by entry (a row of rank-0 constants, reshaped)."""
     shape = _lengths(xs, lambda x: w.scalar(x, "a length must be a scalar"))
     cells = [w.reshape(w.const(Fraction(entry(k, shape))), (1,)) for k in range(int(np.prod(shape, dtype=int)))]
-    return w.reshape(w.concat(cells, 0), shape) if cells else w.const(Fraction(0))
+    return w.reshape(w.concat(cells, 0), shape)  # lengths are at least 1, so there is a cell
 
 
 def _filled_witness(w: WitnessArith, node: Apply, xs: list[Any]) -> Any:

@@ -13,7 +13,7 @@ an integer literal.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 
 Linear = dict[str, int]  # size name -> coefficient; "" -> the constant
 _TERM = re.compile(r"\s*([+-])?\s*(?:(\d+)\s*\*\s*)?([A-Za-z]\w*|\d+)\s*")
@@ -83,11 +83,6 @@ def read_dim(text: str, sizes: Mapping[str, int]) -> str | int:
     if unknown:
         raise DimError(f"'{unknown[0]}' in '{text.strip()}' is not a declared size")
     return canonical(form)
-
-
-def positive(shapes: Iterable[Sequence[str | int]], sizes: Mapping[str, int]) -> bool:
-    """Whether every dimension of `shapes` is at least 1 at these sizes."""
-    return all(value(d, sizes) >= 1 for shape in shapes for d in shape)
 
 
 def value(dim: str | int, sizes: Mapping[str, int]) -> int:

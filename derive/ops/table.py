@@ -34,10 +34,9 @@ LATEX_BRACED: dict[str, str] = {c: op.name for op in OPS.values() for c in op.la
 METHODS = frozenset(
     {"sum", "mean", "var", "std", "dot", "transpose", "astype", "max", "min", "clip"}
 )  # x.sum(axis=0): the function with x first
+BUILDERS = frozenset({"concatenate", "hstack", "ones", "zeros", "eye"})  # np.f(...) building arrays (lang.indexing)
 # names a file may not declare: they spell functions, or the numpy module prefix
-RESERVED = frozenset(
-    {*FUNCTIONS, *SPELLINGS, "range", "np", "numpy", "eye", "arange", "concatenate", "hstack", "ones", "zeros", "pi"}
-)
+RESERVED = frozenset({*FUNCTIONS, *SPELLINGS, *BUILDERS, "range", "np", "numpy", "arange", "pi"})
 
 
 def derivative_at(node: Apply) -> Node:

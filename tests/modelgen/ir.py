@@ -28,6 +28,15 @@ class Ex:
     shape: Shape = ()
 
 
+def dim_value(dim: Dim, sizes: dict[str, int]) -> int:
+    """A dimension's value: an integer, a size, or k*size (the width of sliced gates, 2*H)."""
+    text = str(dim)
+    if text.isdigit():
+        return int(text)
+    k, _, name = text.rpartition("*")
+    return (int(k) if k else 1) * sizes[name]
+
+
 def var(name: str, shape: Shape) -> Ex:
     """A declared quantity, a forward line, a claim or a gradient name."""
     return Ex("var", name=name, shape=shape)

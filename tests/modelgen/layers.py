@@ -16,6 +16,7 @@ from tests.modelgen.ir import (
     call,
     columns,
     const,
+    dim_value,
     div,
     mask,
     matmul,
@@ -99,8 +100,7 @@ def entry_count(model: Model) -> int:
         """The number of entries of a shape."""
         out = 1
         for d in shape:
-            k, _, name = str(d).rpartition("*")  # 2*H: a slice-joined width
-            out *= (int(k) if k else 1) * model.sizes[name] if isinstance(d, str) else d
+            out *= dim_value(d, model.sizes)
         return out
 
     total_count = sum(n(s) for s, _ in model.inputs.values()) + sum(n(s) for s in model.params.values())

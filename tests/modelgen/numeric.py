@@ -11,7 +11,7 @@ import numpy as np
 
 from tests.modelgen.backprop import Model
 from tests.modelgen.claims import Claim
-from tests.modelgen.ir import Ex, Shape, Unsupported, names_in
+from tests.modelgen.ir import Ex, Shape, Unsupported, dim_value, names_in
 from tests.modelgen.kinds import model_with_claims
 
 
@@ -71,7 +71,7 @@ def _eval(e: Ex, env: dict[str, np.ndarray], sizes: dict[str, int]) -> np.ndarra
     if op == "ge":
         return (a[0] >= a[1]).astype(float)
     if op == "slice":
-        lo, hi = (_length(b, sizes) for b in e.name.split(";")[0].split(":"))
+        lo, hi = (dim_value(b, sizes) for b in e.name.split(";")[0].split(":"))
         return np.asarray(a[0][:, lo:hi])
     if op == "concat":
         return np.concatenate(a, axis=e.axis)
@@ -82,17 +82,8 @@ def _eval(e: Ex, env: dict[str, np.ndarray], sizes: dict[str, int]) -> np.ndarra
     raise Unsupported(op)
 
 
-def _length(dim: str | int, sizes: dict[str, int]) -> int:
-    """A dimension's value: an integer, a size, or k*size (the generator's compound widths)."""
-    text = str(dim)
-    if text.isdigit():
-        return int(text)
-    k, _, name = text.rpartition("*")
-    return (int(k) if k else 1) * sizes[name]
-
-
 def _dims(shape: Shape, sizes: dict[str, int]) -> tuple[int, ...]:
-    return tuple(_length(d, sizes) for d in shape)
+    return tuple(dim_value(d, sizes) for d in shape)
 
 
 def _forward(model: Model, env: dict[str, np.ndarray], fixed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

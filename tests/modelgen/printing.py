@@ -79,6 +79,12 @@ def _numpy(e: Ex) -> tuple[str, int] | None:
     return None
 
 
+def _operand(e: Ex) -> str:
+    """The text of an operand of a postfix form (x.T, x[i], x[:, a:b]), parenthesised unless it is an atom."""
+    inner, precedence = _text(e)
+    return inner if precedence >= 100 and e.op != "const" else f"({inner})"
+
+
 def _built(e: Ex) -> tuple[str, int] | None:
     """The numpy-only forms (keepdims, max, sqrt, >=, slices, concatenate, zeros), in either mode."""
     op = e.op
@@ -91,9 +97,7 @@ def _built(e: Ex) -> tuple[str, int] | None:
     if op == "ge":
         return f"({text(e.args[0])} >= {text(e.args[1])})", 100
     if op == "slice":
-        inner, ip = _text(e.args[0])
-        inner = inner if ip >= 100 and e.args[0].op != "const" else f"({inner})"
-        return f"{inner}[:, {e.name.split(';')[0]}]", 100
+        return f"{_operand(e.args[0])}[:, {e.name.split(';')[0]}]", 100
     if op == "concat":
         return f"np.concatenate([{', '.join(text(a) for a in e.args)}], axis={e.axis})", 100
     if op == "zeros":
@@ -131,9 +135,7 @@ def _text(e: Ex) -> tuple[str, int]:
         inner = inner if ip > 80 else f"({inner})"
         return f"-{inner}", 80
     if op == "T":
-        inner, ip = _text(e.args[0])
-        inner = inner if ip >= 100 and e.args[0].op != "const" else f"({inner})"
-        return f"{inner}.T", 100
+        return f"{_operand(e.args[0])}.T", 100
     if op in ("sum", "mean", "softmax"):
         axis = "" if e.axis is None else f", axis={e.axis}"
         return f"{op}({text(e.args[0])}{axis})", 100
@@ -149,9 +151,7 @@ def _text(e: Ex) -> tuple[str, int]:
     if op == "gt":
         return f"({text(e.args[0])} > 0)", 100
     if op == "entry":
-        inner, ip = _text(e.args[0])
-        inner = inner if ip >= 100 and e.args[0].op != "const" else f"({inner})"
-        return f"{inner}[{e.name}]", 100
+        return f"{_operand(e.args[0])}[{e.name}]", 100
     raise Unsupported(f"no text for {op}")
 
 

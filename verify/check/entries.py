@@ -26,7 +26,7 @@ from derive_check.derive.exact.cut import Canon, Cut, cut_network
 from derive_check.derive.exact.evaluate import evaluate, shape_text
 from derive_check.derive.exact.network import Network
 from derive_check.derive.model.claims import ClaimSpec
-from derive_check.derive.model.ranges import range_length
+from derive_check.derive.ops.dims import value
 from derive_check.derive.ops.spec import Array
 from derive_check.derive.source import formula_location
 from derive_check.derive.tree import Node
@@ -89,7 +89,7 @@ class Derivatives:
 def assignments(claim: ClaimSpec, sizes: dict[str, int]) -> Iterator[dict[str, int]]:
     """Every assignment of the claim's index variables that satisfies its condition."""
     names = [v for v, _ in claim.index_vars]
-    ranges = [range(range_length(s, sizes)) for _, s in claim.index_vars]
+    ranges = [range(value(s, sizes)) for _, s in claim.index_vars]
     for values in itertools.product(*ranges):
         chosen = dict(zip(names, values, strict=True))
         if claim.when.holds(chosen, sizes):

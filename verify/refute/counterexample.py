@@ -40,21 +40,35 @@ def find_counterexample(
     both sides 1e-10); then the POINTS draws of the search go on, and LEGIBLE_POINTS more with inputs in [-1, 1],
     and the most legible wins. The first POINTS draws are the same as without this choice, so no difference the
     search would find is lost (inputs in [-1, 1] alone can miss an activation pattern that needs x > 1)."""
-    expand = net.backend.atoms.expand
     order = [first, *[k for k in range(len(entries)) if k != first][: ENTRIES_PER_POINT - 1]]
-    best: tuple[tuple[float, ...], Point, Entry, sp.Expr, sp.Expr] | None = None
-    for attempt in range(POINTS + LEGIBLE_POINTS + POINTS):
-        strict = attempt >= POINTS + LEGIBLE_POINTS  # nothing found: points where every atom is defined, as before
-        if (attempt >= POINTS and best is None and not strict) or (strict and best is not None):
-            if not strict:
-                continue
-            break  # the smaller inputs only make a found difference legible; they never search for one
+    best = _search(net, entries, order, rng, [2] * POINTS + [1] * LEGIBLE_POINTS, strict=False)
+    if best is None:  # nothing with other formulas' undefined atoms left out: points where every atom is defined
+        best = _search(net, entries, order, rng, [2] * POINTS, strict=True)
+    if best is None:
+        return None
+    _, point, entry, t, c = best
+    labels = {y: point.values[y] for row in net.label_rows for y in row}
+    residual = readable_residual(entry.truth - entry.claimed, net.backend.atoms, {**labels, **entry.fixed})
+    return _report(net, claim, point, entry, t, c, residual)
+
+
+Found = tuple[tuple[float, ...], Point, Entry, sp.Expr, sp.Expr]  # (legibility, point, entry, true, claimed)
+
+
+def _search(
+    net: Network, entries: Sequence[Entry], order: list[int], rng: random.Random, spreads: list[int], strict: bool
+) -> Found | None:
+    """The most legible difference over one draw per spread; a draw with inputs in [-1, 1] (spread 1) only makes
+    an already found difference legible, it never searches for one."""
+    expand = net.backend.atoms.expand
+    best: Found | None = None
+    for spread in spreads:
+        if spread == 1 and best is None:
+            break
         try:
-            point = draw_point(net, rng, spread=2 if attempt < POINTS or strict else 1, strict=strict)
+            point = draw_point(net, rng, spread=spread, strict=strict)
         except NoPoint:
-            if strict:
-                break
-            continue
+            break
         for k in order:
             check()  # a safe point for the time budget
             entry = entries[k]
@@ -66,12 +80,7 @@ def find_counterexample(
                 break
         if best is not None and best[0][0]:
             break
-    if best is None:
-        return None
-    _, point, entry, t, c = best
-    labels = {y: point.values[y] for row in net.label_rows for y in row}
-    residual = readable_residual(entry.truth - entry.claimed, net.backend.atoms, {**labels, **entry.fixed})
-    return _report(net, claim, point, entry, t, c, residual)
+    return best
 
 
 def _legibility(true_value: sp.Expr, claimed: sp.Expr) -> tuple[float, ...]:

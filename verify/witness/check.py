@@ -31,8 +31,8 @@ from typing import Any
 import mpmath
 
 from derive_check.derive.model.claims import ClaimSpec
-from derive_check.derive.model.ranges import range_length
 from derive_check.derive.model.spec import ModelSpec
+from derive_check.derive.ops.dims import value
 from derive_check.derive.tree import Node, refs
 from derive_check.verify.witness.arrays import (
     Arr,
@@ -235,7 +235,7 @@ class _Run:
     def assignments(self) -> list[dict[str, int]]:
         """Every index assignment `when` allows (a random 16 when there are more)."""
         names = [v for v, _ in self.claim.index_vars]
-        ranges = [range(range_length(s, self.sizes)) for _, s in self.claim.index_vars]
+        ranges = [range(value(s, self.sizes)) for _, s in self.claim.index_vars]
         every = [dict(zip(names, vs, strict=True)) for vs in itertools.product(*ranges)]
         every = [a for a in every if self.claim.when.holds(a, self.sizes)]
         return every if len(every) <= MAX_ASSIGNMENTS else sorted(self.rng.sample(every, MAX_ASSIGNMENTS), key=str)
