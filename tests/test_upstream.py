@@ -74,7 +74,7 @@ dy = "(y - t) / N"
 def test_a_factor_equal_to_a_size_is_named_after_it_only_when_that_holds_for_every_size() -> None:
     # the review's case: the factor is 2 and N = 2; "an extra 1/N" with y - t was PROVED at N = 2 only
     [dy] = check_text(MSE)
-    assert dy.diagnosis == "Equals the true derivative times 1/2" and dy.corrected == "2 * ((y - t) / N)"
+    assert dy.diagnosis == "Equals the true derivative times 1/2" and dy.corrected == "2 * (y - t) / N"
 
 
 def test_a_difference_that_needs_inputs_above_one_is_still_found() -> None:

@@ -124,7 +124,14 @@ class Indicators:
         Such a function vanishes on a set of measure zero, so [-z > 0] and 1 - [z > 0] differ only there, where
         the gradient is itself a convention. Masks, one-hot labels and smooth atoms are excluded: a piecewise
         function can vanish on a whole region, and atoms may obey identities the normal form does not know.
+        The answer depends only on `key` (an atom's definition never changes once made), so it is kept.
         """
+        memo: dict[sp.Expr, bool] = self.__dict__.setdefault("_nonzero_memo", {})
+        if key not in memo:
+            memo[key] = self._nonzero_ae_of(key)
+        return memo[key]
+
+    def _nonzero_ae_of(self, key: sp.Expr) -> bool:
         full = sp.expand(self.atoms.expand(key))
         if full.atoms(sp.Function) or any(p.exp.is_Rational and not p.exp.is_Integer for p in full.atoms(sp.Pow)):
             return False  # log, declared functions, roots: not a rational function (2 log(u) - log(u^2) is 0)
@@ -133,8 +140,16 @@ class Indicators:
     def _leaky_mask(self, v: sp.Expr) -> sp.Symbol | None:
         """The mask m when v = a·m·z + b·z with a + b > 0 and b > 0 (leaky_relu(z) = m z + alpha (z - m z)).
 
-        Then v > 0 exactly when z > 0 (both branches are positive multiples of z), which is m's own test.
+        Then v > 0 exactly when z > 0 (both branches are positive multiples of z), which is m's own test. The
+        answer depends only on v (a mask's test never changes once made), so it is kept: a diagnosis search
+        evaluates the same indicators for hundreds of readings.
         """
+        memo: dict[sp.Expr, sp.Symbol | None] = self.__dict__.setdefault("_leaky_memo", {})
+        if v not in memo:
+            memo[v] = self._leaky_mask_of(v)
+        return memo[v]
+
+    def _leaky_mask_of(self, v: sp.Expr) -> sp.Symbol | None:
         atoms = self.atoms
         tests = {**atoms.masks, **atoms.indicators}  # relu's mask, or [z > 0] met first (np.where(z > 0, ...))
         for m in v.free_symbols & tests.keys():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any, ClassVar
 
@@ -145,7 +146,7 @@ class _Walker(Indexing):
             except SpellingError as exc:
                 raise self.fail(str(exc), node) from None
             _check_powers(built, self.fail("", node))
-            return built
+            return replace(built, span=self.span(node))  # the call's columns, for carets and for diagnoses
         rule = FUNCTIONS.get(name)
         if rule is None or rule.kind is Kind.BINDER:
             known = ", ".join(sorted([*FUNCTIONS, *SPELLINGS, *self.functions]))

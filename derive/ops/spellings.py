@@ -153,3 +153,28 @@ SPELLINGS: dict[str, Spelling] = {
         ),
     )
 }
+
+
+def spelled(node: Node) -> tuple[str, list[Node]] | None:
+    """The numpy spelling whose parse is exactly `node`, with its arguments, if there is one: the inverse of the
+    builders above, for printers (`x * (2 * (x > 0) - 1)` prints as abs(x)). A match is accepted only when the
+    spelling builds back the very tree, so what a printer shows parses to what was proved."""
+    if not isinstance(node, Apply) or len(node.args) != 2:
+        return None
+    a, b = node.args
+    guesses: list[tuple[str, list[Node]]] = []
+    if node.op == "mul":
+        guesses.append(("abs", [a]))
+    if node.op == "sub" and isinstance(a, Apply) and a.op == "gt":
+        guesses.append(("sign", [a.args[0]]))
+    if node.op == "sub" and isinstance(b, Apply) and b.op == "relu":
+        guesses.append(("minimum", [a, ZERO]))
+    if node.op == "add" and isinstance(a, Apply) and a.op == "mul" and isinstance(b, Apply) and b.op == "mul":
+        guesses.append(("where", [a.args[0], a.args[1], b.args[1]]))
+    for name, args in guesses:
+        try:
+            if SPELLINGS[name].build(args, {}) == node:
+                return name, args
+        except SpellingError:
+            continue
+    return None

@@ -5,8 +5,9 @@ The search in `verify.diagnose.search` keeps a candidate only if the exact engin
 proves the corrected formula. Rules cover the slips the seeds contain: a
 transpose, a sum over the batch never taken, a size constant swapped (/n for
 /m), a term missing its 1/N, an activation derivative (a ReLU mask, f') missing,
-extra, or on the wrong layer, an activation's derivative written wrong (tanh' as 1 - h), and operands of @
-swapped.
+extra, or on the wrong layer, operands of @ swapped, a reduction over the wrong axis (or over every entry, or
+without keepdims), and the blocks of a concatenation swapped. A slope written wrong (tanh' as 1 - h) is read by
+`verify.diagnose.derivatives`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from derive_check.derive.model.spec import ModelSpec
-from derive_check.derive.ops.spec import ARG, SELF, Kind
+from derive_check.derive.ops.spec import Kind
 from derive_check.derive.ops.table import OPS
 from derive_check.derive.printing.text import to_text
-from derive_check.derive.tree import Apply, Const, Node, Ref, refs, substitute, walk
+from derive_check.derive.tree import Apply, Const, Node, Ref, walk
+from derive_check.verify.diagnose.local import Local, locals_of
 
 Candidate = tuple[str, Node]
 
@@ -30,8 +32,10 @@ class Vocabulary:
 
     sizes: tuple[str, ...]
     derivatives: tuple[tuple[str, Node], ...]  # (words, factor tree), e.g. ("the ReLU mask of h1", h1 > 0)
-    slopes: tuple[tuple[str, str, Node], ...] = ()  # (line h, "tanh'(z)", its derivative in h: 1 - h ** 2)
     quantities: tuple[str, ...] = ()  # inputs and forward quantities a dropped term may be (dout, x)
+    locals: tuple[Local, ...] = ()  # the derivative of every element-wise piece of the forward in each name
+    softmaxes: tuple[tuple[str, int], ...] = ()  # (p, axis) for each line p = softmax(a, axis)
+    loss: str = ""
 
 
 def vocabulary_of(spec: ModelSpec) -> Vocabulary:
@@ -46,22 +50,22 @@ def vocabulary_of(spec: ModelSpec) -> Vocabulary:
             derivative = Apply("function", expr.args, (("name", name), ("order", 1)))
             factors.append((f"the factor {name}'({to_text(expr.args[0])}) of {line.name}", derivative))
     factors += [(f"{w} (transposed)", Apply("transpose", (t,))) for w, t in factors]
-    slopes = []
-    for line in spec.forward:  # h = tanh(z): tanh'(z) = 1 - h ** 2, the op table's formula with h for the op
-        expr = line.expr
-        if isinstance(expr, Apply) and OPS[expr.op].kind is Kind.SMOOTH and OPS[expr.op].derivative is not None:
-            slope = _slope_in(expr, line.name)
-            if refs(slope) == {line.name}:
-                slopes.append((line.name, f"{expr.op}'({to_text(expr.args[0])})", slope))
     quantities = (*spec.inputs, *(line.name for line in spec.forward if line.name != spec.loss))
-    return Vocabulary(tuple(n for n, v in spec.sizes.items() if v > 1), tuple(factors), tuple(slopes), quantities)
-
-
-def _slope_in(expr: Apply, name: str) -> Node:
-    """op'(u) written through the line's own name h = op(u) (tanh: 1 - h ** 2; sigmoid: h * (1 - h))."""
-    rule = OPS[expr.op].derivative
-    assert rule is not None
-    return substitute(rule(expr), {ARG: expr.args[0], SELF: Ref(name)})
+    simplex = OPS["softmax"].simplex_axis
+    assert simplex is not None
+    softmaxes = tuple(
+        (line.name, simplex(line.expr, len(spec.shapes.get(line.name, ()))))
+        for line in spec.forward
+        if isinstance(line.expr, Apply) and line.expr.op == "softmax"
+    )
+    return Vocabulary(
+        sizes=tuple(n for n, v in spec.sizes.items() if v > 1),
+        derivatives=tuple(factors),
+        quantities=quantities,
+        locals=locals_of(spec),
+        softmaxes=softmaxes,
+        loss=spec.loss,
+    )
 
 
 def positions(tree: Node) -> Iterator[tuple[Node, Callable[[Node], Node]]]:
@@ -117,30 +121,65 @@ def size_swaps(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
                     yield words, rebuild(Ref(other))
 
 
+def _axes(sub: Apply, rebuild: Callable[[Node], Node]) -> Iterator[Candidate]:
+    """A reduction (or softmax) over the wrong axis, over every entry instead of one axis, or without keepdims."""
+    axis, keep = sub.option("axis"), sub.option("keepdims")
+    if not (axis is None or isinstance(axis, int)):
+        return
+    reduction = sub.op != "softmax"
+    if axis is None:
+        for new in (0, 1) if reduction else ():
+            for kept in (False, True):
+                options = (("axis", new), ("keepdims", 1)) if kept else (("axis", new),)
+                words = f"{sub.op} over every entry instead of over axis {new}" + (" (keepdims=True)" if kept else "")
+                yield words, rebuild(Apply(sub.op, sub.args, options))
+        return
+    if reduction and not keep:
+        yield f"{sub.op} over axis {axis} without keepdims=True", rebuild(_reaxed(sub, axis, True))
+    for new in (0, 1):
+        if new != axis:
+            yield f"{sub.op} over axis {axis} instead of {new}", rebuild(_reaxed(sub, new, bool(keep)))
+            if reduction and not keep:
+                yield f"{sub.op} over axis {axis} instead of {new} (keepdims=True)", rebuild(_reaxed(sub, new, True))
+
+
+def _reaxed(sub: Apply, axis: int, keep: bool) -> Apply:
+    return Apply(sub.op, sub.args, (("axis", axis), ("keepdims", 1)) if keep else (("axis", axis),))
+
+
+def every_axis(tree: Node) -> Iterator[Candidate]:
+    """Every reduction over one axis taken over the other (keepdims=True): layernorm's sums written over the batch."""
+    for old, new in ((0, 1), (1, 0)):
+        moved = _every(tree, old, new)
+        if moved != tree:
+            yield f"every sum over axis {old} should be over axis {new} (keepdims=True)", moved
+
+
+def _every(node: Node, old: int, new: int) -> Node:
+    if not isinstance(node, Apply):
+        return node
+    args = tuple(_every(a, old, new) for a in node.args)
+    if node.op in ("sum", "mean") and node.option("axis") == old:
+        return _reaxed(Apply(node.op, args), new, True)
+    return Apply(node.op, args, node.options, span=node.span)
+
+
 def edits(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
     """Single local structural edits of the tree."""
-    for sub, rebuild in positions(tree):  # an activation's derivative written wrong: tanh'(z) as 1 - h
-        for name, words, slope in model.slopes:
-            for written, replaced in windows(sub):
-                if (
-                    written != slope
-                    and refs(written) == {name}
-                    and not any(isinstance(n, Apply) and n.op == "gt" for n in walk(written))
-                ):
-                    yield f"the slope {words} is {to_text(slope)}, not {to_text(written)}", rebuild(replaced(slope))
     for sub, rebuild in positions(tree):
         if isinstance(sub, Apply) and sub.op == "mul":
             for k in (0, 1):
                 if _is_factor(sub.args[k], model):
                     yield "an activation derivative where none belongs", rebuild(sub.args[1 - k])
-        if isinstance(sub, Apply) and sub.op in ("sum", "mean", "softmax") and "axis" in dict(sub.options):
-            axis = dict(sub.options)["axis"]
-            for new_axis in (0, 1):
-                if new_axis != axis:
-                    yield (
-                        f"{sub.op} over axis {axis} instead of {new_axis}",
-                        rebuild(Apply(sub.op, sub.args, (("axis", new_axis),))),
-                    )
+        if isinstance(sub, Apply) and sub.op in ("sum", "mean", "softmax"):
+            yield from _axes(sub, rebuild)
+        if isinstance(sub, Apply) and sub.op == "concatenate":
+            for i in range(len(sub.args)):
+                for j in range(i + 1, len(sub.args)):
+                    blocks = list(sub.args)
+                    blocks[i], blocks[j] = blocks[j], blocks[i]
+                    swapped = Apply("concatenate", tuple(blocks), sub.options)
+                    yield f"blocks {i + 1} and {j + 1} of the concatenation swapped", rebuild(swapped)
         if isinstance(sub, Apply) and sub.op == "matmul":
             yield "operands of @ swapped", rebuild(Apply("matmul", (sub.args[1], sub.args[0])))
         if isinstance(sub, Apply) and sub.op in ("add", "sub"):

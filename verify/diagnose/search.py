@@ -27,11 +27,13 @@ from derive_check.derive.tree import Apply, Const, Node, Ref, walk
 from derive_check.verify.check.entries import Entry, ShapeMismatch
 from derive_check.verify.decide.equality import Equality
 from derive_check.verify.decide.modular import PRIME
+from derive_check.verify.diagnose.derivatives import jacobian_readings, slope_readings
 from derive_check.verify.diagnose.residual import proved_residual
 from derive_check.verify.diagnose.rewrites import (
     Vocabulary,
     dropped_terms,
     edits,
+    every_axis,
     scalings,
     size_swaps,
     wrappers,
@@ -145,12 +147,16 @@ def _candidates(
             term = _extra_term(eq, fixed, evaluate, s, target)
             if term is not None:
                 yield _join(words, term[0]), term[1]
+    yield from slope_readings(tree, model, loss=False)
+    yield from jacobian_readings(tree, model)
     for words, edited in edits(tree, model):
         yield from ((_join(w, words), t) for w, t in [("", edited), *wrappers(edited)])
+    yield from every_axis(tree)
     for words, fixed in shaped:  # a scalar factor or a whole term the claim lacks
         yield from ((_join(words, w), t) for w, t in [*scalings(fixed, model, scalars), *dropped_terms(fixed, model)])
     for words, fixed in shaped:  # one slip in one place: a sign, an operator, a factor, a quantity
         yield from ((_join(words, w), t) for w, t in slips(fixed, model, scalars))
+    yield from slope_readings(tree, model, loss=True)
 
 
 def _join(first: str, second: str) -> str:

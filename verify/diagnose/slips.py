@@ -14,20 +14,21 @@ little search time (the search tries a bounded number of readings per claim), ne
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply, Const, Node, Ref
 from derive_check.verify.diagnose.rewrites import Candidate, Vocabulary, positions, windows
+from derive_check.verify.diagnose.tidy import tidy
 
-ONE = Const(Fraction(1))
+ONE, TWO = Const(Fraction(1)), Const(Fraction(2))
 SHORT = 40  # a sub-formula longer than this is called "a term" in the words
 
 
 def _named(node: Node) -> str:
     """A sub-formula as the words show it: its text when short, else "a term"."""
-    text = to_text(node)
+    text = to_text(tidy(node))  # the same value as the claim writes it, tidied: (abs(r) > delta), not 1 - (... <= ...)
     return text if len(text) <= SHORT else "a term"
 
 
@@ -55,9 +56,24 @@ def slips(tree: Node, model: Vocabulary, scalars: list[str]) -> Iterator[Candida
         for run, put in windows(sub):
             if run is not sub and isinstance(sub, Apply) and sub.op == "mul":
                 yield f"an extra factor {_named(run)}", rebuild(put(ONE))
+        yield from _powers(sub, rebuild, model)
         if isinstance(sub, Ref) and sub.name in model.quantities:
             for other in model.quantities:
                 if other != sub.name:
                     yield f"{sub.name} where {other} belongs", rebuild(Ref(other))
     for name in model.quantities:
         yield f"missing the factor {name}", Apply("mul", (Ref(name), tree))
+
+
+def _powers(sub: Node, rebuild: Callable[[Node], Node], model: Vocabulary) -> Iterator[Candidate]:
+    """A square or a square root missing or extra: na where na ** 2 belongs, sigma2 + eps where its sqrt does."""
+    quantity = isinstance(sub, Ref) and sub.name in model.quantities
+    if quantity:
+        yield f"{_named(sub)} where {_named(sub)} ** 2 belongs", rebuild(Apply("pow", (sub, TWO)))
+    if isinstance(sub, Apply) and sub.op == "pow" and sub.args[1] == TWO:
+        yield f"{_named(sub)} where {_named(sub.args[0])} belongs", rebuild(sub.args[0])
+    if quantity or (isinstance(sub, Apply) and sub.op in ("add", "sub")):
+        root = Apply("sqrt", (sub,))
+        yield f"a square root missing: sqrt({_named(sub)}) where {_named(sub)} stands", rebuild(root)
+    if isinstance(sub, Apply) and sub.op == "sqrt":
+        yield f"a square root too many: {_named(sub.args[0])} where {_named(sub)} stands", rebuild(sub.args[0])

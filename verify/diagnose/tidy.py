@@ -1,6 +1,7 @@
 """Corrected formulas in the form a person writes them: `2 * reg * W2`, not `reg * W2 + reg * W2`.
 
-The rewrites are identities of real arithmetic (x / a / (1 / a) = x, a + a = 2a, x + (-1)·y = x - y, 1·x = x),
+The rewrites are identities of real arithmetic (x / a / (1 / a) = x, a + a = 2a, x + (-1)·y = x - y, 1·x = x,
+a · (b / c) = a · b / c; products are element-wise, so they associate),
 applied bottom-up until none applies. Nothing here decides: the tidy formula is the one the exact engine then
 proves, so a rewrite that were wrong would cost a diagnosis, never a proof.
 """
@@ -43,6 +44,10 @@ def _step(node: Apply) -> Node:
         for x, y in ((a, b), (b, a)):  # (x / y) · y = x
             if isinstance(x, Apply) and x.op == "div" and x.args[1] == y:
                 return x.args[0]
+        if isinstance(b, Apply) and b.op == "mul":  # a · (b · c) = a · b · c, read left to right
+            return Apply("mul", (tidy(Apply("mul", (a, b.args[0]))), b.args[1]))
+        if isinstance(b, Apply) and b.op == "div":  # a · (b / c) = a · b / c
+            return Apply("div", (tidy(Apply("mul", (a, b.args[0]))), b.args[1]))
     if op == "div" and len(args) == 2:
         a, b = args
         if b == ONE:
