@@ -8,6 +8,8 @@ else in the package is allowed to let a traceback reach the user.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -42,14 +44,36 @@ class InputError(Exception):
         key = f" [{w.key}]" if w.key else ""
         lines = [f"{head}: error{key}: {self.message}"]
         if w.text is not None:
-            text = w.text.replace("\t", " ")
+            text, start, end = w.text.replace("\t", " "), w.col_start, w.col_end
+            if "\n" in text:  # a multi-line string: the line the caret is on
+                before = text.rfind("\n", 0, start) + 1
+                text, start, end = text[before:].split("\n", 1)[0], start - before, end - before
             lines.append(f"    {text}")
-            width = max(1, min(w.col_end, len(text) + 1) - w.col_start)
-            lines.append("    " + " " * w.col_start + "^" * width)
+            width = max(1, min(end, len(text) + 1) - start)
+            lines.append("    " + " " * start + "^" * width)
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.render()
+
+
+def closest(word: str, known: Iterable[str]) -> str | None:
+    """The known name a typo most likely meant: same letters in another case, else the nearest by difflib."""
+    names = sorted(set(known) - {word})
+    folded = [n for n in names if n.lower() == word.lower() or n.replace("_", "") == word.replace("_", "")]
+    if folded:
+        return folded[0]
+    found = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+    if not found:
+        lowered = {n.lower(): n for n in names}
+        found = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)]
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, known: Iterable[str], template: str = "'{}'") -> str:
+    """'; did you mean 'W1'?' for the closest known name, or '' when nothing is close."""
+    found = closest(word, known)
+    return f"; did you mean {template.format(found)}?" if found else ""
 
 
 class ShapeError(InputError):

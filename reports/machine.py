@@ -1,18 +1,22 @@
-"""Renderers for machines: JSON (with a documented schema), JUnit XML, and `file:line:` annotations.
+"""Renderers for machines: JSON (with a documented schema), JUnit XML, and `file:line:col:` annotations.
 
-All three are pure functions of the results. JSON is the complete record; JUnit has one testcase per
-claim (refuted, undecided and shape errors are failures, malformed input is an error); annotations are one
-line per failing claim, in GitHub's `::error file=…,line=…::` form when asked.
+All three are functions of the results (an input error's column is checked against its line of the file, see
+`sarif.error_spot`). JSON is the complete record; JUnit has one testcase per claim, class `derive_check.<file stem>`
+(refuted, undecided and shape errors are failures, malformed input is an error); annotations are one line per
+failing claim or unusable file, `file:line:col: severity: message`, or GitHub's `::error file=…,line=…,col=…::`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import PurePath
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from derive_check.reports.sarif import claim_column, error_spot
 from derive_check.verify.results import ClaimResult, FileResult, Verdict
 
 SCHEMA_VERSION = 1
@@ -171,7 +175,7 @@ def _claim(claim: ClaimResult) -> dict[str, Any]:
 
 
 def to_junit(results: Sequence[FileResult]) -> str:
-    """JUnit XML: a testsuite per file, a testcase per claim."""
+    """JUnit XML: a testsuite per file, a testcase per claim (classname `derive_check.<file stem>`)."""
     suites = ET.Element("testsuites", name="derive-check")
     for result in results:
         suite = ET.SubElement(suites, "testsuite", name=result.file, time=f"{result.seconds:.3f}")
@@ -181,14 +185,18 @@ def to_junit(results: Sequence[FileResult]) -> str:
         suite.set("tests", str(len(cases) + bool(result.error)))
         suite.set("failures", str(failures))
         suite.set("errors", str(errors))
+        classname = junit_classname(result.file)
         if result.error:
-            case = ET.SubElement(suite, "testcase", classname=result.file, name="(file)")
+            spot = error_spot(result.error, result.file)
+            case = ET.SubElement(
+                suite, "testcase", classname=classname, name="(file)", file=result.file, line=str(spot.line or 0)
+            )
             ET.SubElement(case, "error", message="the file could not be used").text = result.error
         for claim in cases:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=result.file,
+                classname=classname,
                 name=claim.name,
                 time=f"{claim.seconds:.3f}",
                 file=result.file,
@@ -203,6 +211,11 @@ def to_junit(results: Sequence[FileResult]) -> str:
                 failure.text = failure_text(claim)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
+
+
+def junit_classname(file: str) -> str:
+    """The dotted JUnit class name of a file: `derive_check.` and its stem, non-word characters as `_`."""
+    return "derive_check." + (re.sub(r"\W", "_", PurePath(file).stem) or "_")
 
 
 def failure_text(claim: ClaimResult) -> str:
@@ -222,25 +235,33 @@ def failure_text(claim: ClaimResult) -> str:
 
 
 def annotation_lines(results: Sequence[FileResult], github: bool = False) -> str:
-    """One `file:line: error: ...` line per failing claim (GitHub workflow commands when `github`)."""
+    """One `file:line:col: severity: message` line per failing claim or unusable file (GitHub commands if `github`)."""
     out = []
     for result in results:
         if result.error:
-            first = result.error.splitlines()[0]
-            out.append(f"::error file={result.file}::{first}" if github else first)
+            spot = error_spot(result.error, result.file)
+            out.append(
+                _annotation(result.file, spot.line or 1, spot.col or 1, "error", "input error", spot.message, github)
+            )
         for claim in result.claims:
             if claim.verdict is Verdict.PROVED:
                 continue
-            words = f"{claim.name} {claim.verdict.label}: {claim.diagnosis or claim.message}"
             level = {Verdict.UNDECIDED: "warning", Verdict.PROBABLE: "notice"}.get(claim.verdict, "error")
-            line = claim.line or 1
-            out.append(
-                f"::{level} file={result.file},line={line},title=derive-check::{_escape(words)}"
-                if github
-                else f"{result.file}:{line}: {level}: {words}"
-            )
+            col = claim_column(result.file, claim)
+            title = f"{claim.name} {claim.verdict.label}"
+            words = f"{title}: {claim.diagnosis or claim.message}"
+            out.append(_annotation(result.file, claim.line or 1, col or 1, level, title, words, github))
     return "\n".join(out) + ("\n" if out else "")
 
 
-def _escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+def _annotation(file: str, line: int, col: int, level: str, title: str, words: str, github: bool) -> str:
+    if not github:
+        return f"{file}:{line}:{col}: {level}: {' '.join(words.splitlines())}"
+    where = f"file={_escape(file, True)},line={line},col={col},title={_escape(title, True)}"
+    return f"::{level} {where}::{_escape(words)}"
+
+
+def _escape(text: str, property: bool = False) -> str:
+    """GitHub workflow-command escaping: % CR LF in data, and also : , in a property's value."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property else text

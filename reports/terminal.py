@@ -65,7 +65,8 @@ def render_file(result: FileResult, timings: bool = True, verbose: bool = False)
         if claim.verdict.passed and claim.general and not claim.general.proved:
             details.append(Text(f"{claim.name}: at the stated sizes only; {claim.general.summary}", style="dim"))
         if claim.verdict is not Verdict.PROVED:
-            details.extend(_details(result.file, claim, verbose))
+            if not (claim.verdict is Verdict.ERROR and claim.detail):  # an input error is said once, by its caret
+                details.extend(_details(result.file, claim, verbose))
             if claim.detail:  # file:line: error + source + caret, outside the panel: never cropped or wrapped
                 details.append(_unwrapped(claim.detail))
     notes = [Text(f"note: {n}", style="yellow") for n in result.notes]

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from derive_check.config import ConfigError, read_config
+from derive_check.run import run_files
+from derive_check.scan import SelectionError, claim_filter, collect
 from derive_check.verify.run.workers import Settings
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from derive_check.verify.results import FileResult
-    from derive_check.verify.run.cache import ProofCache
+    pass
 
 EXIT_PROVED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -33,11 +33,34 @@ def build_parser() -> argparse.ArgumentParser:
         description="Prove or refute claimed backprop gradient formulas, entry by entry, exactly.",
         epilog="Every pass is re-checked by an independent numeric witness (60-digit central differences at random "
         "points; for a proof for all sizes, at other sizes too). Exit codes: 0 all proved; 1 some claim refuted, "
-        "undecided or of the wrong shape; 2 usage or input error; 3 INCONSISTENT: the proof engine and the "
-        "witness disagree, a bug in derive-check (as pytest uses 3 for internal errors).",
+        "undecided or of the wrong shape; 2 usage or input error; 3 internal error: INCONSISTENT (the proof engine "
+        "and the witness disagree) or a crash, a bug in derive-check (as pytest uses 3 for internal errors). "
+        "Settings may also be given in pyproject.toml's [tool.derive-check] under the flags' names.",
     )
     parser.add_argument(
-        "paths", nargs="+", type=Path, metavar="PATH", help="derivation files (.toml) or directories to search for them"
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="derivation files or directories to search for them (default: `paths` in [tool.derive-check]); "
+        "`derive-check init [FILE]` writes a starter file",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        metavar="GLOB",
+        help="skip files and folders matching GLOB when searching directories (repeatable; adds to `exclude` in "
+        "[tool.derive-check])",
+    )
+    parser.add_argument(
+        "-k",
+        dest="select",
+        metavar="EXPR",
+        help="check only claims whose names match EXPR "
+        "(pytest's -k: words, and, or, not, parentheses), with the earlier claims they use",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print only what is not proved, one line each, and the summary"
     )
     parser.add_argument(
         "--budget",
@@ -67,19 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--format",
-        choices=("text", "json", "annotations"),
+        choices=("text", "json", "annotations", "sarif"),
         default="text",
-        help="stdout as a rich report (text), the full JSON record, or `file:line: error:` lines "
-        "(GitHub `::error` commands when GITHUB_ACTIONS is set)",
+        help="stdout as a rich report (text), the full JSON record, `file:line:col: error:` lines "
+        "(GitHub `::error` commands when GITHUB_ACTIONS is set), or SARIF 2.1.0 for code-scanning tools; "
+        "the summary line goes to stderr for the machine formats",
     )
     parser.add_argument("--junit", type=Path, metavar="OUT.xml", help="also write JUnit XML (one testcase per claim)")
     parser.add_argument("--latex", type=Path, metavar="OUT.tex", help="also write the LaTeX proof report")
     parser.add_argument("--pdf", type=Path, metavar="OUT.pdf", help="also compile the report with pdflatex")
+    parser.add_argument("--no-cache", action="store_true", help="check every claim afresh, without the cache")
     parser.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="check every claim afresh (the cache is .derive-check-cache/ or $DERIVE_CHECK_CACHE)",
+        "--cache-dir",
+        metavar="DIR",
+        help="the proof cache folder (default: $DERIVE_CHECK_CACHE, else .derive-check-cache)",
     )
+    parser.add_argument("--clear-cache", action="store_true", help="empty the proof cache first (alone: and exit)")
     parser.add_argument("--json-schema", action="store_true", help="print the JSON schema of --format json and exit")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -95,28 +121,6 @@ def _version() -> str:
         return "unknown"
 
 
-def collect(paths: Sequence[Path]) -> list[Path]:
-    """The derivation files named by `paths`, directories searched recursively in sorted order."""
-    files: list[Path] = []
-    for path in paths:
-        try:
-            if path.is_dir():  # only files inside the folder: a symlink out of it is not part of the project
-                root = path.resolve()
-                found = sorted(p for p in path.rglob("*.toml") if p.is_file() and p.resolve().is_relative_to(root))
-                if not found:
-                    raise FileNotFoundError(f"{path}: no .toml files in this directory")
-                files.extend(found)
-            elif path.exists():
-                files.append(path)
-            else:
-                raise FileNotFoundError(f"{path}: no such file or directory")
-        except (OSError, RuntimeError, ValueError) as exc:
-            if isinstance(exc, FileNotFoundError):
-                raise
-            raise FileNotFoundError(f"{str(path)[:200]}: cannot use this path ({type(exc).__name__})") from None
-    return files
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run derive-check; returns the exit code."""
     if (argv is not None and "--json-schema" in argv) or (argv is None and "--json-schema" in sys.argv[1:]):
@@ -126,10 +130,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(json.dumps(SCHEMA, indent=2))
         return EXIT_PROVED
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["init"]:
+        return _init(argv[1:])
+    parser = build_parser()
     try:
-        files = collect(args.paths)
-    except FileNotFoundError as exc:
+        pyproject, defaults = read_config(Path.cwd())
+    except ConfigError as exc:
+        print(f"derive-check: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    configured_exclude = defaults.pop("exclude", [])
+    configured_paths = [pyproject.parent / p for p in defaults.pop("paths", [])] if pyproject else []
+    parser.set_defaults(**defaults)
+    args = parser.parse_args(argv)
+    cache_dir = Path(args.cache_dir or os.environ.get("DERIVE_CHECK_CACHE") or ".derive-check-cache")
+    if args.clear_cache:
+        _clear(cache_dir)
+        if not args.paths:
+            return EXIT_PROVED
+    paths = list(args.paths) or configured_paths
+    if not paths:
+        parser.error("give a derivation file or folder, or set `paths` in [tool.derive-check] of pyproject.toml")
+    try:
+        files = collect(paths, [*configured_exclude, *(args.exclude or [])])
+        keep = claim_filter(args.select) if args.select else None
+    except (FileNotFoundError, SelectionError) as exc:
         print(f"derive-check: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not args.budget > 0:
@@ -161,9 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_cache:
         from derive_check.verify.run.cache import ProofCache
 
-        cache = ProofCache.open(Path(os.environ.get("DERIVE_CHECK_CACHE", ".derive-check-cache")) / "proofs.sqlite")
+        cache = ProofCache.open(cache_dir / "proofs.sqlite")
     settings = Settings(args.budget, typeset, cache.path if cache else None, args.randomized)
-    results = _run(files, settings, Console(stderr=True), args.jobs, cache)
+    results = run_files(files, settings, Console(stderr=True), args.jobs, cache, keep)
+    if not results:
+        print(f"derive-check: error: no claim matches -k {args.select!r}", file=sys.stderr)
+        return EXIT_USAGE
     if args.junit:
         _write(args.junit, to_junit(results))
     if typeset:
@@ -174,22 +202,57 @@ def main(argv: Sequence[str] | None = None) -> int:
             _write(args.latex, document)
         if args.pdf and not _compile(document, args.pdf):
             return EXIT_USAGE
+    summary = summary_line(results)
     if args.format == "json":
         print(to_json(results, ascii_only=plain))
-    elif args.format == "annotations":
-        sys.stdout.write(annotation_lines(results, github=os.environ.get("GITHUB_ACTIONS") == "true"))
-        print(summary_line(results), flush=True)
+    elif args.format == "sarif":
+        from derive_check.reports.sarif import to_sarif
+
+        print(to_sarif(results, ascii_only=plain))
+    elif args.format == "annotations" or args.quiet:
+        sys.stdout.write(annotation_lines(results, github=args.format == "annotations" and _github()))
     else:
         with out.capture() as captured:
             for renderable in render_files(results, timings=not args.no_timings, verbose=args.verbose):
                 kept = isinstance(renderable, Text) and renderable.no_wrap  # error lines and arrays never wrap
                 out.print(renderable, soft_wrap=kept)
         sys.stdout.write(ascii_text(captured.get()) if plain else captured.get())
-        print(summary_line(results), flush=True)
+    sys.stdout.flush()
+    print(summary, file=sys.stdout if args.format == "text" else sys.stderr, flush=True)
     return exit_code(results)
 
 
 MIN_COLUMNS, MAX_COLUMNS = 40, 400
+
+
+def _github() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _init(argv: list[str]) -> int:
+    """`derive-check init [FILE]`: write the starter derivation file."""
+    from derive_check.init import write_starter
+
+    parser = argparse.ArgumentParser(prog="derive-check init", description="Write a starter derivation file.")
+    parser.add_argument("file", nargs="?", type=Path, help="where (default: ./two_layer.derive.toml)")
+    args = parser.parse_args(argv)
+    try:
+        path = write_starter(args.file)
+    except OSError as exc:
+        print(f"derive-check: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {path}: check it with `derive-check {path}`")
+    return EXIT_PROVED
+
+
+def _clear(cache_dir: Path) -> None:
+    """Empty the proof cache (its database; the folder and its .gitignore stay)."""
+    for name in ("proofs.sqlite", "proofs.sqlite-journal", "proofs.sqlite-wal", "proofs.sqlite-shm"):
+        try:
+            (cache_dir / name).unlink(missing_ok=True)
+        except OSError as exc:
+            print(f"derive-check: warning: cannot clear {cache_dir / name}: {exc}", file=sys.stderr)
+    print(f"derive-check: cleared the proof cache in {cache_dir}", file=sys.stderr)
 
 
 def _encodes(stream: object) -> bool:
@@ -233,45 +296,19 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _run(
-    files: Sequence[Path], settings: Settings, err: Console, jobs: int, cache: ProofCache | None = None
-) -> list[FileResult]:
-    from rich.progress import Progress
-
-    from derive_check.verify.results import FileResult
-    from derive_check.verify.run.cache import Keys, file_keys
-    from derive_check.verify.run.load import load
-    from derive_check.verify.run.replay import cached_result
-
-    models = {f: load(f) for f in files}  # each file is parsed once; the model goes on to the cache and a worker
-    known: dict[Path, FileResult | None] = {f: m for f, m in models.items() if isinstance(m, FileResult)}
-    keys: dict[Path, Keys] = {}
-    if cache:
-        for f, spec in models.items():
-            if not isinstance(spec, FileResult):
-                keys[f] = file_keys(spec, settings.budget, settings.typeset, settings.randomized)
-                known[f] = cached_result(spec, f, keys[f], settings.typeset, cache)
-    if all(known.get(f) for f in files):  # everything answered from the cache: SymPy is never imported
-        return [r for r in (known[f] for f in files) if r is not None]
-
-    import derive_check.verify.run.engine  # noqa: F401 - imported before forking: workers start without importing
-    from derive_check.verify.run.workers import check_in_workers
-
-    todo = [(f, m, keys.get(f)) for f, m in models.items() if not known.get(f) and not isinstance(m, FileResult)]
-    if not err.is_terminal:
-        checked = check_in_workers(todo, settings, jobs)
-    else:
-        with Progress(console=err, transient=True) as bar:
-            task = bar.add_task(f"checking {len(todo)} file(s) on {min(jobs, len(todo))} worker(s)", total=len(todo))
-            checked = check_in_workers(todo, settings, jobs, done=lambda _: bar.advance(task))
-    fresh = dict(zip([f for f, _, _ in todo], checked, strict=True))
-    return [known.get(f) or fresh[f] for f in files]
-
-
 def entry() -> None:
-    """Console-script entry point (a reader closing the pipe, as `| head` does, is not an error to report)."""
+    """Console-script entry point (a reader closing the pipe, as `| head` does, is not an error to report; a crash
+    exits 3, never 1, the code of REFUTED)."""
     try:
         sys.exit(main())
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(EXIT_FAILED)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception:  # a bug: say so, show where, and exit 3 as pytest does for internal errors
+        import traceback
+
+        traceback.print_exc()
+        print("derive-check: internal error (a bug in derive-check; please report it with the file)", file=sys.stderr)
+        sys.exit(EXIT_INTERNAL)

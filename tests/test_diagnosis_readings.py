@@ -170,3 +170,98 @@ def test_the_printer_writes_numpys_spelling_only_where_it_parses_back_to_the_sam
     tree = parse_formula(formula, Location())
     assert to_text(tree) == printed
     assert parse_formula(printed, Location()) == tree
+
+
+OFF_PATH = """
+[sizes]
+N = 2
+D = 3
+[inputs]
+a = "N x D"
+b = "N x D"
+dout = "N x D"
+eps = "scalar, positive"
+[forward]
+v = "a ** 2 + eps"
+y = "b * np.sqrt(v)"
+L = "np.sum(dout * y)"
+[claims]
+da_nosqrt = { wrt = "a", formula = "dout * b * a / v" }
+"""
+
+
+def test_a_local_derivative_off_the_claims_path_is_never_its_diagnosis() -> None:
+    """dL/da read as "the derivative of y in b is sqrt(v), not v" was proved but false: y's slope in b is no part
+    of dL/da. Only derivatives in names computed from the claim's target are readings of it."""
+    [result] = check_text(OFF_PATH)
+    assert result.verdict is Verdict.REFUTED and "in b" not in result.diagnosis
+    assert result.diagnosis == "A square root missing: sqrt(v) where v stands", result.diagnosis
+
+
+THROUGH_A_MEAN = """
+[sizes]
+N = 2
+D = 3
+[inputs]
+x = "N x D"
+dout = "N x D"
+[forward]
+m = "np.mean(x, axis=1, keepdims=True)"
+y = "x * m"
+L = "np.sum(dout * y)"
+[claims]
+slip = { wrt = "x", formula = "dout * x + np.sum(dout * x, axis=1, keepdims=True) / D" }
+"""
+
+
+def test_a_partial_derivative_with_a_reduction_held_fixed_is_not_called_the_derivative() -> None:
+    """y = x · mean(x): d y/dx is not m (that holds m fixed), so no reading says "the derivative of y in x is m"."""
+    [result] = check_text(THROUGH_A_MEAN)
+    assert result.verdict is Verdict.REFUTED and "derivative of y in x" not in result.diagnosis
+
+
+CENTRED = """
+[sizes]
+N = 2
+C = 3
+[inputs]
+s = "N x C"
+dA = "N x C"
+[forward]
+A = "softmax(s, axis=1)"
+L = "np.sum(dA * A)"
+[claims]
+every = { wrt = "s", formula = "A * (dA - np.sum(dA * A))" }
+means = { wrt = "s", formula = "A * (dA - np.mean(dA * A, axis=0, keepdims=True) * C)" }
+"""
+
+
+def test_a_claim_with_a_centering_term_is_not_read_as_missing_one() -> None:
+    """The Jacobian reading proves for almost any g (a constant per row cancels), so it must not fire where the
+    claim centers already; the slip is the axis of the sum. Axis words name the reductions there are (mean)."""
+    every, means = check_text(CENTRED)
+    assert every.diagnosis == "Sum over every entry instead of over axis 1 (keepdims=True)", every.diagnosis
+    assert "centering" not in means.diagnosis.lower()
+
+
+UNDEFINED_CLAIM = """
+[sizes]
+N = 3
+[inputs]
+a = "N"
+dout = "N"
+eps = "scalar, positive"
+[forward]
+y = "np.sqrt(a ** 2 + eps)"
+L = "np.sum(dout * y)"
+[claims]
+da_sq = { wrt = "a", formula = "dout * a / np.sqrt(a + eps)" }
+"""
+
+
+def test_a_claim_undefined_at_some_points_stays_refuted_with_its_diagnosis() -> None:
+    """claim − R has no value where the claim has none (sqrt(a + eps) for a < -eps): that is no disagreement
+    between engine and witness (it was reported INCONSISTENT, exit 3); the residual is left out instead."""
+    [result] = check_text(UNDEFINED_CLAIM)
+    assert result.verdict is Verdict.REFUTED, result.summary
+    assert result.diagnosis == "a where a ** 2 belongs" and result.corrected == "dout * a / sqrt(a ** 2 + eps)"

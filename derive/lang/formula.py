@@ -10,25 +10,22 @@ ever executed, so `__import__('os')` is merely an unknown function name.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any, ClassVar
 
 from derive_check.derive.errors import InputError, Location
+from derive_check.derive.lang import hints
 from derive_check.derive.lang.indexing import SPELLED, Indexing
+from derive_check.derive.lang.literals import Literals, check_exponent, check_powers
 from derive_check.derive.ops.spec import Kind
 from derive_check.derive.ops.spellings import SPELLINGS, SpellingError
-from derive_check.derive.ops.table import BUILDERS, FUNCTIONS, INFIX, METHODS, OPS
+from derive_check.derive.ops.table import BUILDERS, FUNCTIONS, INFIX, METHODS
 from derive_check.derive.tree import Apply, Const, Node, Ref
 
 MAX_FORMULA_CHARS = 4000
 MAX_DEPTH = 60
-MAX_EXPONENT = 12
-MAX_DECIMAL_EXPONENT = 400  # 1e-400 is read exactly; 1e999999 would be a number of a million digits
-
-_ARITHMETIC = " ".join(op.infix[0] for op in OPS.values() if op.infix and op.kind is not Kind.PIECEWISE)  # + - * / ** @
 
 
 def parse_formula(text: str, where: Location, functions: Mapping[str, str] | None = None) -> Node:
@@ -41,56 +38,79 @@ def parse_formula(text: str, where: Location, functions: Mapping[str, str] | Non
         raise InputError(f"formula is {len(text)} characters long; the limit is {MAX_FORMULA_CHARS}", where)
     if "\x00" in text:
         raise InputError("formula contains a NUL byte", where)
+    escaped = hints.escaped_latex(text)
+    if escaped is not None:
+        message, shown, start, end = escaped
+        message += f"; and a formula is not LaTeX: {hints.LATEX_FIELD}"
+        raise InputError(message, Location(where.file, where.line, where.key, shown, start, end))
     source = text.strip()
     offset = text.index(source) if source else 0
     if not source:
         raise InputError("formula is empty", where)
+    base = where.col_start + offset  # columns of `source` are these columns of where.text
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        col = max((exc.offset or 1) - 1, 0) + offset
-        raise InputError(f"syntax error: {exc.msg}", where.shifted(col, col + 1)) from None
+        before = len("\n".join(source.split("\n")[: (exc.lineno or 1) - 1])) + (1 if (exc.lineno or 1) > 1 else 0)
+        flat = before + exc.offset if exc.offset else None  # a multi-line formula's columns, counted from its start
+        ends = before + exc.end_offset if exc.end_offset and exc.end_lineno == exc.lineno else None
+        message, start, end = hints.syntax_hint(source, exc.msg, flat, ends)
+        raise InputError(message, where.shifted(base + start, base + end)) from None
     except (RecursionError, MemoryError, ValueError):
         raise InputError(f"formula is nested too deeply (limit {MAX_DEPTH} levels)", where) from None
     return _Walker(where, offset, dict(functions or {}), source).walk(tree.body, 0)
 
 
-class _Walker(Indexing):
+class _Walker(Indexing, Literals):
     def __init__(self, where: Location, offset: int, functions: dict[str, str], source: str = "") -> None:
         self.where = where
         self.offset = offset
         self.functions = functions
         self.source = source
+        self.encoded = source.encode()
+
+    def column(self, byte: int) -> int:
+        """The character column of a UTF-8 byte offset into the source (ast counts bytes)."""
+        return byte if self.source.isascii() else len(self.encoded[:byte].decode(errors="ignore"))
 
     def fail(self, message: str, node: ast.AST) -> InputError:
-        start = getattr(node, "col_offset", 0) + self.offset
-        end = (getattr(node, "end_col_offset", None) or start + 1 - self.offset) + self.offset
-        return InputError(message, self.where.shifted(start, end))
+        start, end = self.span(node)
+        return self.fail_at(message, start, max(end, start + 1))
+
+    def fail_at(self, message: str, start: int, end: int) -> InputError:
+        """An error with the caret under columns [start, end) of the formula."""
+        base = self.where.col_start
+        return InputError(message, self.where.shifted(base + start, base + end))
 
     def span(self, node: ast.AST) -> tuple[int, int]:
-        start = getattr(node, "col_offset", 0) + self.offset
-        return start, (getattr(node, "end_col_offset", None) or start) + self.offset
+        """The columns [start, end) of `node` in the formula text."""
+        start = self.column(getattr(node, "col_offset", 0))
+        end = getattr(node, "end_col_offset", None)
+        return start + self.offset, (self.column(end) if end is not None else start) + self.offset
 
     def walk(self, node: ast.AST, depth: int) -> Node:
         if depth > MAX_DEPTH:
             raise self.fail(f"formula is nested too deeply (limit {MAX_DEPTH} levels)", node)
         handler = self.HANDLERS.get(type(node))
         if handler is None:
-            raise self.fail(f"{_describe(node)} is not part of the formula language", node)
+            raise self.fail(hints.unsupported_node(node), node)
         return handler(self, node, depth + 1)
 
     def binop(self, node: ast.BinOp, depth: int) -> Node:
         op = INFIX.get(type(node.op))
         if op is None:
-            raise self.fail(f"operator {type(node.op).__name__} is not supported (use {_ARITHMETIC})", node)
+            left_end, right_start = self.span(node.left)[1], self.span(node.right)[0]
+            start, end = hints.operator_columns(self.source, node, left_end - self.offset, right_start - self.offset)
+            message = hints.operator_message(node, self.source[end:])
+            raise self.fail_at(message, start + self.offset, end + self.offset)
         left, right = self.walk(node.left, depth), self.walk(node.right, depth)
         if op == "pow" and isinstance(right, Const) and right.value.denominator == 2:  # x ** 1.5 = sqrt(x) ** 3
             root = Apply("sqrt", (left,), span=self.span(node))
             right = Const(2 * right.value, span=right.span)
-            _check_exponent(right, self.fail("", node.right))
+            check_exponent(right, self.fail("", node.right))
             return root if right.value == 1 else Apply("pow", (root, right), span=self.span(node))
         if op == "pow":
-            _check_exponent(right, self.fail("", node.right))
+            check_exponent(right, self.fail("", node.right))
         return Apply(op, (left, right), span=self.span(node))
 
     def unary(self, node: ast.UnaryOp, depth: int) -> Node:
@@ -101,6 +121,8 @@ class _Walker(Indexing):
             if isinstance(operand, Const):
                 return Const(-operand.value, span=self.span(node))
             return Apply("neg", (operand,), span=self.span(node))
+        if isinstance(node.op, ast.Not):
+            raise self.fail("'not' is not part of the formula language; write 1 - (a > b) for its indicator", node)
         raise self.fail(f"unary {type(node.op).__name__} is not supported", node)
 
     def compare(self, node: ast.Compare, depth: int) -> Node:
@@ -119,6 +141,10 @@ class _Walker(Indexing):
         raise self.fail("only the indicators '>', '<', '>=' and '<=' are comparisons of the language", node)
 
     def call(self, node: ast.Call, depth: int) -> Node:
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("T", "shape"):  # x.T(), x.shape(0)
+            start = self.span(node.func.value)[1]
+            words = "write x.T (no parentheses)" if node.func.attr == "T" else "write x.shape[0] for axis 0's size"
+            raise self.fail_at(f"'.{node.func.attr}' is an attribute, not a method: {words}", start, self.span(node)[1])
         name, receiver = self.callee(node.func)
         if name == "sum" and receiver is None and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
             return self.index_sum(node.args[0], node, depth)
@@ -139,39 +165,26 @@ class _Walker(Indexing):
         spelling = SPELLINGS.get(name)
         if spelling is not None:
             if len(operands) != spelling.arity:
-                raise self.fail(f"{name}() takes {spelling.arity} argument(s) ({spelling.doc})", node)
+                self.positional_axis(node, name, spelling.arity, spelling.options, len(operands))
+                words = f"{name}() takes {spelling.arity} argument(s) ({spelling.doc}), got {len(operands)}"
+                raise self.fail(words, node)
             chosen: dict[str, int | Fraction | str] = dict(self.options(node, spelling.options, name))
             try:
                 built = spelling.build([self.walk(a, depth) for a in operands], chosen)
             except SpellingError as exc:
                 raise self.fail(str(exc), node) from None
-            _check_powers(built, self.fail("", node))
+            check_powers(built, self.fail("", node))
             return replace(built, span=self.span(node))  # the call's columns, for carets and for diagnoses
         rule = FUNCTIONS.get(name)
         if rule is None or rule.kind is Kind.BINDER:
-            known = ", ".join(sorted([*FUNCTIONS, *SPELLINGS, *self.functions]))
-            hint = f"; write {SPELLED[name]}" if name in SPELLED else ""
-            raise self.fail(f"unknown function '{name}'{hint} (known: {known})", node.func)
+            known = sorted([*FUNCTIONS, *SPELLINGS, *self.functions])
+            hint = f"; write {SPELLED[name]}" if name in SPELLED else hints.function_hint(name, known)
+            raise self.fail(f"unknown function '{name}'{hint} (known: {', '.join(known)})", node.func)
         if len(operands) != rule.arity:
+            self.positional_axis(node, name, rule.arity, rule.options, len(operands))
             raise self.fail(f"{rule.spelling}() takes {rule.arity} argument(s), got {len(operands)}", node)
         args = tuple(self.walk(a, depth) for a in operands)
         return Apply(rule.name, args, tuple(self.options(node, rule.options, rule.spelling)), span=self.span(node))
-
-    def options(self, node: ast.Call, allowed: tuple[str, ...], name: str) -> list[tuple[str, int | Fraction]]:
-        """A call's keyword options, each a literal (keepdims=True is kept as 1, keepdims=False dropped)."""
-        options: list[tuple[str, int | Fraction]] = []
-        for kw in node.keywords:
-            if kw.arg not in allowed:
-                words = ", ".join(allowed) or "none"
-                raise self.fail(f"{name}() has no option '{kw.arg}' (allowed: {words})", kw.value)
-            if kw.arg == "keepdims":
-                if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, bool)):
-                    raise self.fail("keepdims is True or False", kw.value)
-                if kw.value.value:
-                    options.append(("keepdims", 1))
-                continue
-            options.append((kw.arg, self.literal(kw.value, integer=kw.arg == "axis")))
-        return options
 
     def callee(self, func: ast.expr) -> tuple[str, ast.expr | None]:
         """The function a call names, and the receiver of a method call: f(x), np.f(x), x.f()."""
@@ -182,8 +195,15 @@ class _Walker(Indexing):
                 return func.attr, None
             if func.attr in METHODS:
                 return func.attr, func.value
+            module = _dotted(func.value)
+            known = sorted([*FUNCTIONS, *SPELLINGS])
+            if module.split(".")[0] in hints.MODULES or module.split(".")[0] in NUMPY:
+                raise self.fail(hints.module_message(module, func.attr, known), func)
             methods = ", ".join(f".{m}()" for m in sorted(METHODS))
-            raise self.fail(f"only calls of the language's functions are allowed (and the methods {methods})", func)
+            hint = hints.function_hint(func.attr, sorted(METHODS))
+            raise self.fail(
+                f"only calls of the language's functions are allowed (and the methods {methods}){hint}", func
+            )
         raise self.fail("only calls of the language's functions are allowed", func)
 
     def index_sum(self, gen: ast.GeneratorExp, node: ast.Call, depth: int) -> Node:
@@ -227,47 +247,13 @@ class _Walker(Indexing):
         if node.attr == "shape":
             raise self.fail("x.shape is a tuple: write x.shape[0] for the size of an axis", node)
         if node.attr != "T":
-            raise self.fail(f"attribute '.{node.attr}' is not supported (only '.T' and x.shape[k])", node)
+            raise self.fail(hints.attribute_message(node.attr, sorted(METHODS)), node)
         return Apply("transpose", (self.walk(node.value, depth),), span=self.span(node))
 
     def name(self, node: ast.Name, depth: int) -> Node:
         if node.id.startswith("_"):
             raise self.fail(f"name '{node.id}' is not allowed (names may not start with '_')", node)
         return Ref(node.id, span=self.span(node))
-
-    def constant(self, node: ast.Constant, depth: int) -> Node:
-        """A number, read exactly from its digits as written (never through a float: 1e-400 is not 0)."""
-        value = node.value
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(f"constant {value!r} is not a number", node)
-        if isinstance(value, int) and abs(value) > 10**12:
-            raise self.fail("integer constant is too large (limit 10^12)", node)
-        if isinstance(value, int):
-            return Const(Fraction(value), span=self.span(node))
-        return Const(self.decimal(node), span=self.span(node))
-
-    def literal(self, node: ast.expr, integer: bool) -> int | Fraction:
-        """A keyword option's literal value (axis=1, alpha=0.2), read exactly."""
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return -self.literal(node.operand, integer)
-        if isinstance(node, ast.Constant) and type(node.value) is int and abs(node.value) < 10**6:
-            return node.value
-        if not integer and isinstance(node, ast.Constant) and type(node.value) is float:
-            return self.decimal(node)
-        words = "option values must be integer literals" if integer else "option values must be number literals"
-        raise self.fail(words, node)
-
-    def decimal(self, node: ast.Constant) -> Fraction:
-        """The exact value of a float literal's text; exponents beyond ±MAX_DECIMAL_EXPONENT are refused."""
-        end = node.end_col_offset if node.end_col_offset is not None else len(self.source)
-        text = self.source[node.col_offset : end].replace("_", "").lower()
-        mantissa, _, exponent = text.partition("e")
-        readable = re.fullmatch(r"\d*\.?\d*", mantissa) and len(mantissa) <= 60
-        if not readable or (exponent and not re.fullmatch(r"[+-]?\d{1,6}", exponent)):
-            raise self.fail(f"cannot read the number {text!r} exactly", node)
-        if exponent and abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
-            raise self.fail(f"the exponent of {text} is beyond ±{MAX_DECIMAL_EXPONENT}", node)
-        return Fraction(text)
 
     def paren(self, node: ast.Tuple, depth: int) -> Node:
         raise self.fail("tuples are not part of the formula language", node)
@@ -279,7 +265,7 @@ class _Walker(Indexing):
         ast.Call: call,
         ast.Attribute: attribute,
         ast.Name: name,
-        ast.Constant: constant,
+        ast.Constant: Literals.constant,
         ast.Tuple: paren,
         ast.Subscript: Indexing.subscript,
     }
@@ -295,30 +281,3 @@ def _dotted(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return f"{_dotted(node.value)}.{node.attr}"
     return ""
-
-
-def _check_powers(node: Node, error: InputError) -> None:
-    """The exponent rule of '**' for powers a spelling builds (np.power(x, k), np.square)."""
-    if isinstance(node, Apply):
-        if node.op == "pow":
-            _check_exponent(node.args[1], error)
-        for arg in node.args:
-            _check_powers(arg, error)
-
-
-def _check_exponent(node: Node, error: InputError) -> None:
-    if isinstance(node, Const):
-        if node.value.denominator != 1 or abs(node.value) > MAX_EXPONENT:
-            error.message = (
-                f"exponent must be an integer or a half-integer (x ** 0.5 is sqrt(x)) between -{MAX_EXPONENT} and "
-                f"{MAX_EXPONENT}, got {node.value}"
-            )
-            raise error
-        return
-    error.message = "exponent must be an integer literal"
-    raise error
-
-
-def _describe(node: ast.AST) -> str:
-    kinds = {ast.Lambda: "lambda", ast.IfExp: "conditional expression", ast.Slice: "slicing"}
-    return kinds.get(type(node), f"syntax '{type(node).__name__}'")

@@ -97,7 +97,9 @@ class Indexing:
     def shape_of(self, base: ast.Attribute, parts: list[ast.expr], depth: int) -> Node:
         """x.shape[k]: the size of axis k, a constant."""
         if len(parts) != 1 or not (isinstance(parts[0], ast.Constant) and type(parts[0].value) is int):
-            raise self.fail("write x.shape[k] with an integer k", base)
+            negative = len(parts) == 1 and isinstance(parts[0], ast.UnaryOp) and isinstance(parts[0].op, ast.USub)
+            hint = " (negative axes are not read: the last axis of a matrix is x.shape[1])" if negative else ""
+            raise self.fail(f"write x.shape[k] with an integer k{hint}", parts[0] if len(parts) == 1 else base)
         return Apply("dim", (self.walk(base.value, depth),), (("axis", parts[0].value),), span=self.span(base))
 
     def eye_rows(self, base: ast.Call, parts: list[ast.expr], depth: int) -> Node:

@@ -23,8 +23,10 @@ from typing import cast
 from lark import Token, Transformer, Tree, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
-from derive_check.derive.errors import InputError, Location
-from derive_check.derive.lang.latex_grammar import PARSER, prepare, source_column
+from derive_check.derive.errors import InputError, Location, did_you_mean
+from derive_check.derive.lang.hints import escaped_latex
+from derive_check.derive.lang.latex_errors import describe
+from derive_check.derive.lang.latex_grammar import PARSER, Prepared, prepare, source_column
 from derive_check.derive.lang.latex_sums import at_columns, counted, extended, find_word
 from derive_check.derive.ops.table import LATEX_BRACED, LATEX_COMMANDS, LATEX_WORDS, OPS, derivative_at
 from derive_check.derive.printing.text import to_text
@@ -51,16 +53,17 @@ def read_latex(
     sizes: set[str] | None = None,
 ) -> LatexClaim:
     """Parse a LaTeX claim (`\\frac{\\partial L}{\\partial W_2} = ...` or just the right side)."""
+    escaped = escaped_latex(text)
+    if escaped is not None:
+        message, shown, start, end = escaped
+        raise InputError(message, Location(where.file, where.line, where.key, shown, start, end))
     prepared, placeholders = prepare(text, functions, aliases)
     try:
         tree = PARSER.parse(prepared)
     except UnexpectedInput as exc:
-        at_end = not (getattr(exc, "column", -1) or 0) > 0
-        column = len(text.rstrip()) if at_end else source_column(text, prepared, exc.column - 1)
-        expected = sorted(getattr(exc, "expected", set()) or getattr(exc, "allowed", set()))[:6]
-        hint = f"; expected one of: {', '.join(expected)}" if expected else ""
-        raise InputError(f"cannot read the LaTeX here{hint}", at_columns(where, text, column, column + 1)) from None
-    builder = _Builder(text, where, names, functions, placeholders, index_vars, sizes or set())
+        message, start, end = describe(exc, text, prepared)
+        raise InputError(message, at_columns(where, text, start, end)) from None
+    builder = _Builder(text, where, names, functions, placeholders, index_vars, sizes or set(), prepared)
     try:
         if tree.data == "relation":
             left, relation, right = tree.children
@@ -89,14 +92,20 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         placeholders: dict[int, Node],
         index_vars: set[str],
         sizes: set[str],
+        prepared: Prepared | None = None,
     ) -> None:
         super().__init__()
+        self.prepared = prepared
         self.text, self.where, self.names, self.functions = text, where, names, functions
         self.placeholders, self.index_vars, self.sizes = placeholders, index_vars, sizes
 
     def fail(self, message: str, meta: object = None) -> InputError:
-        column = getattr(meta, "column", 1) - 1 if meta is not None and not getattr(meta, "empty", True) else 0
-        return InputError(message, at_columns(self.where, self.text, max(column, 0), max(column, 0) + 1))
+        """An error with the caret under the original text of `meta`'s span (the first column without one)."""
+        if meta is None or getattr(meta, "empty", True) or self.prepared is None:
+            return InputError(message, at_columns(self.where, self.text, 0, 1))
+        start = source_column(self.prepared, getattr(meta, "start_pos", 0))
+        end = source_column(self.prepared, getattr(meta, "end_pos", 0) - 1) + 1
+        return InputError(message, at_columns(self.where, self.text, start, max(end, start + 1)))
 
     def left_side(self, tree: object) -> tuple[str | None, str | None]:
         """(numerator, denominator) of \\frac{\\partial A}{\\partial B}, as formulas."""
@@ -162,8 +171,9 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     def frac(self, args: list[Node]) -> Node:
         return Apply("div", tuple(args))
 
-    def derivative(self, args: list[object]) -> Node:
-        raise self.fail("a derivative \\frac{\\partial}{\\partial} can only be the left side of a claim")
+    @v_args(meta=True)
+    def derivative(self, meta: object, args: list[object]) -> Node:
+        raise self.fail("a derivative \\frac{\\partial}{\\partial} can only be the left side of a claim", meta)
 
     @v_args(meta=True)
     def total(self, meta: object, args: list[object]) -> Node:
@@ -231,7 +241,8 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         assert isinstance(body, Node)
         return Apply(LATEX_BRACED[str(args[0])[1:]], (body,))
 
-    def call(self, args: list[object]) -> Node:
+    @v_args(meta=True)
+    def call(self, meta: object, args: list[object]) -> Node:
         function, body = str(args[0]), args[-1]
         primes = len(str(args[1])) if len(args) == 3 else 0
         assert isinstance(body, Node)
@@ -246,7 +257,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         if primes == 1 and OPS[word].derivative is not None:  # \sigma'(z): the op table's derivative at z
             return derivative_at(Apply(word, (body,)))
         if primes:
-            raise self.fail(f"the derivative {word}{chr(39) * primes} is not built in; write it out")
+            raise self.fail(f"the derivative {word}{chr(39) * primes} is not built in; write it out", meta)
         return Apply(word, (body,))
 
     def superscript(self, args: list[object]) -> Node:
@@ -287,8 +298,9 @@ def check_latex_names(node: Node, known: set[str], text: str, where: Location) -
     from derive_check.derive.tree import refs
 
     for word in sorted(refs(node) - known):
+        hint = did_you_mean(word, known)
         raise InputError(
-            f"unknown name '{word}' in LaTeX (known: {', '.join(sorted(known))}; prose and other "
+            f"unknown name '{word}' in LaTeX{hint} (known: {', '.join(sorted(known))}; prose and other "
             f"notation can be mapped in [aliases])",
             at_columns(where, text, *find_word(text, word)),
         )

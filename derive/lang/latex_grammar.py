@@ -8,7 +8,7 @@ spelling is read without an edit here. Normalisation removes what only affects t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from lark import Lark
 
@@ -97,29 +97,64 @@ _TYPOGRAPHY = [
 ]
 
 
-def prepare(text: str, functions: Mapping[str, str], aliases: Mapping[str, Node]) -> tuple[str, dict[int, Node]]:
+class Prepared(str):
+    """The prepared text, with `origin[k]`: the column of the original text that prepared column k came from."""
+
+    origin: list[int]
+
+
+def prepare(text: str, functions: Mapping[str, str], aliases: Mapping[str, Node]) -> tuple[Prepared, dict[int, Node]]:
     """The text with aliases replaced by placeholders, typography removed and declared functions marked."""
-    out = text
+    out, origin = text, list(range(len(text) + 1))
     placeholders: dict[int, Node] = {}
     for k, (key, node) in enumerate(sorted(aliases.items(), key=lambda kv: -len(kv[0]))):
         if key in out:
-            out = out.replace(key, rf" \alias{{{k}}} ")
+            out, origin = _sub(re.escape(key), rf" \\alias{{{k}}} ", out, origin)
             placeholders[k] = node
     for pattern, replacement in _TYPOGRAPHY:
-        out = re.sub(pattern, replacement, out)
+        out, origin = _sub(pattern, replacement, out, origin)
     for name in functions:
-        out = re.sub(rf"(?<![\\\w]){re.escape(name)}(?=\s*'*\s*\()", rf"\\fn{{{name}}}", out)
+        out, origin = _sub(rf"(?<![\\\w]){re.escape(name)}(?=\s*'*\s*\()", rf"\\fn{{{name}}}", out, origin)
     # \text{reg}, \mathrm{scores}: a word that is not a function is just a name
-    out = re.sub(
+    out, origin = _sub(
         r"\\(text|mathrm|operatorname)\s*\{([A-Za-z][A-Za-z0-9]*)\}",
         lambda m: m.group(0) if m.group(2) in LATEX_WORDS else f" {m.group(2)} ",
         out,
+        origin,
     )
-    return out, placeholders
+    prepared = Prepared(out)
+    prepared.origin = origin
+    return prepared, placeholders
 
 
-def source_column(original: str, prepared: str, column: int) -> int:
-    """Map a column of the prepared text back to the original, by the longest common prefix of tokens."""
-    fragment = prepared[column : column + 12].strip()
-    found = original.find(fragment[:4]) if fragment else -1
-    return found if found >= 0 else min(column, len(original))
+def _sub(
+    pattern: str, replacement: str | Callable[[re.Match[str]], str], text: str, origin: list[int]
+) -> tuple[str, list[int]]:
+    """re.sub that keeps the column map: a group copied into the replacement keeps its columns, the rest of
+    the replacement takes the column of the match's start."""
+    pieces: list[str] = []
+    columns: list[int] = []
+    last = 0
+    for match in re.finditer(pattern, text):
+        pieces.append(text[last : match.start()])
+        columns.extend(origin[last : match.start()])
+        new = replacement(match) if callable(replacement) else match.expand(replacement)
+        mapped = [origin[match.start()]] * len(new)
+        groups = sorted(range(1, (match.lastindex or 0) + 1), key=lambda g: -len(match.group(g) or ""))
+        for g in groups:
+            word = match.group(g) or ""
+            at = new.find(word) if word else -1
+            if at >= 0:
+                mapped[at : at + len(word)] = origin[match.start(g) : match.end(g)]
+                break
+        pieces.append(new)
+        columns.extend(mapped)
+        last = match.end()
+    pieces.append(text[last:])
+    columns.extend(origin[last:])
+    return "".join(pieces), columns
+
+
+def source_column(prepared: Prepared, column: int) -> int:
+    """The column of the original text that column `column` of the prepared text came from."""
+    return prepared.origin[max(0, min(column, len(prepared.origin) - 1))]

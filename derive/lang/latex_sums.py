@@ -14,7 +14,10 @@ from derive_check.derive.tree import Apply, Const, Node, Ref
 
 
 def at_columns(where: Location, text: str, start: int, end: int) -> Location:
-    """A location inside a LaTeX string, for a caret under columns [start, end)."""
+    """A location inside a LaTeX string, for a caret under its columns [start, end): columns of the file's line
+    when `where` holds that line (the LaTeX starting at where.col_start), else of the LaTeX string itself."""
+    if where.text is not None and where.text != text:
+        return where.shifted(where.col_start + start, where.col_start + end)
     return Location(where.file, where.line, where.key, text, start, end)
 
 

@@ -9,48 +9,26 @@ for every index assignment the condition allows, each one exactly.
 
 from __future__ import annotations
 
-import ast
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from derive_check.derive.errors import InputError, Location
+from derive_check.derive.errors import InputError, Location, did_you_mean
 from derive_check.derive.lang.formula import parse_formula
+from derive_check.derive.model.claim_fields import ClaimText, Condition, check_names, read_condition, read_wrt
 from derive_check.derive.model.labels import resolve_labels
-from derive_check.derive.model.names import KINDS, Namespace
+from derive_check.derive.model.names import Namespace
 from derive_check.derive.model.ranges import read_index_vars
-from derive_check.derive.source import formula_location, locate
-from derive_check.derive.tree import Apply, Node, Ref, refs
+from derive_check.derive.source import formula_location, key_location, locate, string_location
+from derive_check.derive.tree import Apply, Node
 
+__all__ = ["CLAIM_KEYS", "LAYOUTS", "VALUE_KINDS", "ClaimSpec", "Condition", "check_names", "parse_claims"]
 LAYOUTS = ("denominator", "numerator")
-_COMPARISONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.Gt: ">"}
 VALUE_KINDS = ("size", "input", "param", "gradient", "forward", "claim")  # names a formula may use
 CLAIM_KEYS = {
     "formula", "wrt", "of", "layout", "source", "for", "when", "label", "reading", "latex", "latex_as_written",
     "latex_note",
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Condition:
-    """A conjunction of comparisons between index variables, sizes and integers. A size is kept by name and read
-    at the sizes being checked (a file that `extends` another with other sizes, the witness's other sizes)."""
-
-    clauses: tuple[tuple[str | int, str, str | int], ...] = ()
-
-    def holds(self, values: Mapping[str, int], sizes: Mapping[str, int]) -> bool:
-        """Whether every clause is true for these index values at these sizes."""
-        ops = {"==": int.__eq__, "!=": int.__ne__, "<": int.__lt__, ">": int.__gt__}
-
-        def get(side: str | int) -> int:
-            return side if isinstance(side, int) else values[side] if side in values else sizes[side]
-
-        return all(ops[op](get(a), get(b)) for a, op, b in self.clauses)
-
-    def names(self) -> set[str]:
-        """The index variables and sizes the condition reads."""
-        return {side for a, _, b in self.clauses for side in (a, b) if isinstance(side, str)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,9 +76,10 @@ def parse_claims(
         claim = _claim(file, text, key, value, names, sizes, functions, layout)
         if isinstance(value, dict) and "latex" in value and claim.error is None:
             known = names.of_kind(*VALUE_KINDS)
-            claim = _with_latex(claim, value["latex"], known, functions, aliases or {}, loss, set(sizes))
+            at = ClaimText(file, text, key)
+            claim = _with_latex(claim, value["latex"], known, functions, aliases or {}, loss, set(sizes), at)
         try:
-            names.declare(key, "claim", claim.where)
+            names.declare(key, "claim", key_location(file, text, "claims", key))
         except InputError as exc:
             claim = replace(claim, error=exc, expr=None)
         claims.append(claim)
@@ -115,18 +94,21 @@ def _with_latex(
     aliases: Mapping[str, Node],
     loss: str,
     sizes: set[str],
+    at: ClaimText,
 ) -> ClaimSpec:
     """The claim read from its LaTeX (one line, or a first line and `+=` lines that add terms)."""
     from derive_check.derive.lang.latex import read_latex
 
-    lines = [latex] if isinstance(latex, str) else list(latex)
-    where = claim.where
+    lines = [latex] if isinstance(latex, str) else list(latex) if isinstance(latex, list) else [latex]
+    where = at.field("latex")
+    start = at.name_part(0).line or where.line or 1
     parts = []
     try:
         for k, line in enumerate(lines):
             if not isinstance(line, str):
-                raise InputError("latex must be a string or a list of strings", where)
-            spot = Location(where.file, where.line, f"{where.key}.latex", line)
+                raise InputError(f"latex must be a string or a list of strings, got {line!r}", where)
+            spot = string_location(at.file, at.text, start, line, f"claims.{claim.name}.latex")
+            start = spot.line or start
             read = read_latex(line, spot, known, functions, aliases, {v for v, _ in claim.index_vars}, sizes)
             if read.accumulate != (k > 0):
                 raise InputError("only lines after the first may use += (they add a term)", spot)
@@ -164,7 +146,9 @@ def _claim(
     where = locate(file, text, section, field_name, located)
     base = ClaimSpec(name=key, target="", expr=None, text=str(formula), where=where)
     try:
-        return _read_claim(key, entry, formula, where, names, sizes, functions, layout, base)
+        return _read_claim(
+            key, entry, formula, where, names, sizes, functions, layout, base, ClaimText(file, text, key)
+        )
     except InputError as exc:  # a broken claim is reported as ERROR without stopping the other claims
         return _replace(base, error=exc)
 
@@ -179,32 +163,45 @@ def _read_claim(
     functions: Mapping[str, str],
     layout: str,
     base: ClaimSpec,
+    at: ClaimText,
 ) -> ClaimSpec:
-    if not isinstance(formula, str):
-        raise InputError("a claim must be a formula string or a table with 'formula' or 'latex'", where)
-    unknown = set(entry) - CLAIM_KEYS
-    if unknown:
+    for unknown in sorted(set(entry) - CLAIM_KEYS):
         known_keys = ", ".join(sorted(CLAIM_KEYS))
-        raise InputError(f"unknown claim key(s): {', '.join(sorted(unknown))} (known: {known_keys})", where)
-    index_vars = read_index_vars(entry.get("for", {}), sizes, where, names)
+        spot = key_location(at.file, at.text, f"claims.{key}", unknown)
+        hint = did_you_mean(unknown, CLAIM_KEYS)
+        raise InputError(f"unknown claim key '{unknown}'{hint} (known: {known_keys})", spot)
+    if not isinstance(formula, str):
+        got = f", got {formula!r}" if formula is not None else ""
+        words = f"a claim must be a formula string or a table with 'formula' or 'latex'{got}"
+        raise InputError(words, where if formula is not None else at.name_part(0))
+    index_vars = read_index_vars(entry.get("for", {}), sizes, at.field("for"), names)
     variables = {v for v, _ in index_vars}
     local = names.of_kind(*VALUE_KINDS) | variables
     wrt_text = str(entry.get("wrt") or (key[1:] if key.startswith("d") else ""))
-    target, wrt_index = _wrt(wrt_text, names, variables, where, functions)
+    target, wrt_index = read_wrt(wrt_text, bool(entry.get("wrt")), names, variables, at, functions)
     claim_layout = str(entry.get("layout", layout))
     if claim_layout not in LAYOUTS:
-        raise InputError(f"layout must be one of {', '.join(LAYOUTS)}, got {claim_layout!r}", where)
-    labels = tuple((str(k), str(v)) for k, v in dict(entry.get("label", {})).items())
+        hint = did_you_mean(claim_layout, LAYOUTS)
+        words = f"layout must be one of {', '.join(LAYOUTS)}, got {claim_layout!r}{hint}"
+        raise InputError(words, at.field("layout", claim_layout))
+    label_table = entry.get("label", {})
+    if not isinstance(label_table, dict):
+        raise InputError('label must be a table, e.g. label = { y = "t" }', at.field("label"))
+    labels = tuple((str(k), str(v)) for k, v in label_table.items())
     for label_input, var in labels:
         if var not in variables:
-            raise InputError(f"label index '{var}' is not declared in 'for'", where)
+            raise InputError(f"label index '{var}' is not declared in 'for'", at.field("label"))
         if names.kind(label_input) != "input" or label_input in names.labels:
-            raise InputError(f"label binding names '{label_input}', which is not a declared input", where)
+            hint = did_you_mean(label_input, names.of_kind("input"))
+            raise InputError(
+                f"label binding names '{label_input}', which is not a declared input{hint}", at.field("label")
+            )
     of, of_text = None, str(entry.get("of", ""))
     if of_text:
-        of = parse_formula(of_text, Location(where.file, where.line, f"{where.key}.of", of_text), functions)
-        check_names(of, local, where, of_text)
-        of = resolve_labels(of, names, where, of_text)
+        of_where = at.value("of", of_text)
+        of = parse_formula(of_text, of_where, functions)
+        check_names(of, local, of_where, of_text)
+        of = resolve_labels(of, names, of_where, of_text)
     expr = parse_formula(formula, formula_location(where, formula), functions)
     check_names(expr, local, where, formula)
     expr = resolve_labels(expr, names, where, formula)
@@ -218,7 +215,7 @@ def _read_claim(
         wrt_index=wrt_index,
         layout=claim_layout,
         index_vars=index_vars,
-        when=_condition(str(entry.get("when", "")), where, variables, sizes),
+        when=read_condition(str(entry.get("when", "")), at.value("when", str(entry.get("when", ""))), variables, sizes),
         labels=labels,
         reading=str(entry.get("reading", "")),
         latex_note=str(entry.get("latex_note", "")),
@@ -227,82 +224,3 @@ def _read_claim(
 
 def _replace(claim: ClaimSpec, **changes: Any) -> ClaimSpec:
     return replace(claim, **changes)
-
-
-def _wrt(
-    text: str, names: Namespace, variables: set[str], where: Location, functions: Mapping[str, str]
-) -> tuple[str, tuple[Node, ...]]:
-    if not text:
-        raise InputError("claim must be named d<quantity> or give wrt = ...", where)
-    tree = parse_formula(text, Location(where.file, where.line, f"{where.key}.wrt", text), functions)
-    if isinstance(tree, Apply) and tree.op == "entry" and isinstance(tree.args[0], Ref):
-        name, index = tree.args[0].name, tree.args[1:]
-    elif isinstance(tree, Ref):
-        name, index = tree.name, ()
-    else:
-        raise InputError(f"wrt must name a quantity or one of its entries, got '{text}'", where)
-    kind = names.kind(name)
-    if name in names.labels:
-        raise InputError(
-            f"'{name}' is a label vector (class indices): there is no derivative with respect to it", where
-        )
-    if name in names.onehot:  # the engines use y² = y, Σ_c y_c = 1 and log Σ_c y_c a_c = Σ_c y_c log a_c
-        raise InputError(
-            f"'{name}' is one-hot data (every entry 0 or 1, one 1 per row): there is no derivative with respect to "
-            f"it; to differentiate with respect to it as real numbers, declare it without ', onehot'",
-            where,
-        )
-    if kind not in ("input", "param", "forward"):
-        what = f"is {KINDS[kind]}" if kind else "is not declared"
-        allowed = ", ".join(sorted(names.of_kind("input", "param", "forward")))
-        raise InputError(
-            f"'{name}' {what}; a claim differentiates with respect to an input, a parameter or a forward "
-            f"quantity (here: {allowed})",
-            where,
-        )
-    for part in index:
-        if isinstance(part, Ref) and part.name not in variables:
-            raise InputError(f"the index '{part.name}' in wrt is not an index variable of this claim", where)
-    return name, tuple(index)
-
-
-def _condition(text: str, where: Location, variables: set[str], sizes: Mapping[str, int]) -> Condition:
-    """A conjunction of comparisons; sizes may appear and stand for their values."""
-    if not text.strip():
-        return Condition()
-    try:
-        tree = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
-        raise InputError(f"cannot read condition '{text}'", where) from None
-    parts = tree.values if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And) else [tree]
-    clauses = []
-    for part in parts:
-        if not (isinstance(part, ast.Compare) and len(part.ops) == 1 and type(part.ops[0]) in _COMPARISONS):
-            raise InputError(f"condition '{text}' must compare index variables with == != < > (joined by 'and')", where)
-        left, right = (_side(n, text, where, variables, sizes) for n in (part.left, part.comparators[0]))
-        clauses.append((left, _COMPARISONS[type(part.ops[0])], right))
-    return Condition(tuple(clauses))
-
-
-def _side(node: ast.expr, text: str, where: Location, variables: set[str], sizes: Mapping[str, int]) -> str | int:
-    if isinstance(node, ast.Name) and node.id in variables:
-        return node.id
-    if isinstance(node, ast.Name) and node.id in sizes:
-        return node.id  # read at the sizes being checked, never frozen at the stated ones
-    if isinstance(node, ast.Constant) and type(node.value) is int:
-        return node.value
-    known = ", ".join(sorted(variables)) or "none"
-    raise InputError(
-        f"condition '{text}' may only use this claim's index variables ({known}), sizes and integers", where
-    )
-
-
-def check_names(expr: Node, known: set[str], where: Location, formula: str) -> None:
-    """Raise InputError with a caret at the first name in `expr` that is not in `known`."""
-    for name in sorted(refs(expr) - known):
-        col = formula_location(where, formula)
-        match = re.search(r"\b" + re.escape(name) + r"\b", formula)
-        start = col.col_start + (match.start() if match else 0)
-        raise InputError(
-            f"unknown name '{name}' (known here: {', '.join(sorted(known))})", col.shifted(start, start + len(name))
-        )

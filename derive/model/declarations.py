@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
-from derive_check.derive.errors import InputError, Location
+from derive_check.derive.errors import InputError, Location, did_you_mean
 from derive_check.derive.lang.formula import parse_formula
 from derive_check.derive.model.names import Namespace
 from derive_check.derive.ops.dims import DimError, read_dim
@@ -62,6 +62,13 @@ def read_toml(file: str, text: str) -> dict[str, Any]:
         line, col = int(match.group(1)), int(match.group(2)) - 1
         lines = text.splitlines()
         source = lines[line - 1] if 0 < line <= len(lines) else ""
+        if "Unescaped '\\'" in message:  # LaTeX in a "..." string: \sum is not a TOML escape
+            back = source.rfind("\\", 0, col + 1)
+            col = back if 0 <= col - back <= 3 else col
+            message += (
+                ': in a "..." string a backslash starts an escape; write LaTeX in single quotes '
+                "(latex = '\\frac{1}{N} X^T dz') or double the backslash"
+            )
         raise InputError(f"malformed TOML: {message}", Location(file, line, None, source, col, col + 1)) from None
 
 
@@ -110,21 +117,28 @@ def read_decls(
 
 def parse_decl(name: str, value: str, sizes: dict[str, int], where: Location) -> Decl:
     """A shape declaration: 'scalar', 'H', 'N x D', 'D x 4*H', optionally ', onehot', ', labels C', ', positive'."""
+    _numpy_shape(value, sizes, where)
     shape, _, flags = value.partition(",")
     flag_set = {f.strip() for f in flags.split(",") if f.strip()}
     classes: str | int = ""
     for flag in sorted(flag_set):
         if flag.startswith("labels"):
-            classes = _dim(flag.removeprefix("labels").strip() or "?", sizes, where, flag)
+            classes = _dim(flag.removeprefix("labels").strip() or "?", sizes, _part(where, value, flag), flag)
             flag_set.discard(flag)
-    if flag_set - {"onehot", "positive"}:
+    for flag in sorted(flag_set - {"onehot", "positive"}):
+        if flag in sizes or flag.isdigit():  # "D, H": numpy's shape tuple without its parentheses
+            written = " x ".join(p.strip() for p in value.split(","))
+            raise InputError(f'a shape is written "{written}", not "{value}" (a comma starts the flags)', where)
+        label = re.fullmatch(r"label\s+(\w+)", flag)
+        hint = f"; did you mean 'labels {label.group(1)}'?" if label else did_you_mean(flag, ["onehot", "positive"])
         raise InputError(
-            f"unknown flag(s) {sorted(flag_set - {'onehot', 'positive'})}; known: onehot, positive, labels C", where
+            f"unknown flag '{flag}'{hint} (known: onehot, positive, labels C; the shape comes first: \"N x C, "
+            f'onehot")',
+            _part(where, value, flag),
         )
     shape = shape.strip()
-    dims = (
-        [_dim(part, sizes, where, shape) for part in re.split(r"\s+x\s+|\s*×\s*", shape)] if shape != "scalar" else []
-    )
+    parts = re.split(r"\s+x\s+|\s*×\s*", shape) if shape != "scalar" else []
+    dims = [_dim(part, sizes, _part(where, value, part), shape) for part in parts]
     if len(dims) > 2:
         raise InputError(f"shape '{shape}' has {len(dims)} dimensions; at most 2 are supported", where)
     if "onehot" in flag_set and not dims:
@@ -141,6 +155,29 @@ def parse_decl(name: str, value: str, sizes: dict[str, int], where: Location) ->
     return Decl(name, tuple(dims), "onehot" in flag_set or classes != "", where, classes, "positive" in flag_set)
 
 
+def _numpy_shape(value: str, sizes: dict[str, int], where: Location) -> None:
+    """numpy's tuple "(D, H)", "D*H"-less "DxH" or "D X H": the declaration to write instead, "D x H"."""
+    shape = value.split(",", 1)[0].strip() if not value.lstrip().startswith(("(", "[")) else value.strip()
+    tuple_like = re.fullmatch(r"[(\[]\s*([^()\[\]]*?)\s*,?\s*[)\]]", value.strip())
+    if tuple_like:
+        parts = [p.strip() for p in tuple_like.group(1).split(",") if p.strip()]
+        written = " x ".join(parts) if parts else "scalar"
+        raise InputError(f'a shape is written "{written}", not numpy\'s tuple "{value.strip()}"', where)
+    glued = re.fullmatch(r"([A-Za-z]\w*?|\d+)\s*[xX]\s*([A-Za-z]\w*|\d+)", shape)
+    spaced = re.search(r"\s+x\s+|×", shape) or shape in sizes or shape.isdigit()
+    if glued and not spaced and all(p in sizes or p.isdigit() for p in glued.groups()) and "*" not in shape:
+        written = f"{glued.group(1)} x {glued.group(2)}{value.strip()[len(shape) :]}"
+        raise InputError(f'write "{written}" (x between spaces), not "{value}"', where)
+
+
+def _part(where: Location, value: str, part: str) -> Location:
+    """The location narrowed to `part` of the declaration's value (where.col_start is the value's column)."""
+    at = value.find(part) if part else -1
+    if at < 0 or where.text is None or where.col_end - where.col_start != len(value):
+        return where
+    return where.shifted(where.col_start + at, where.col_start + at + len(part))
+
+
 def _dim(part: str, sizes: dict[str, int], where: Location, shape: str) -> str | int:
     """One dimension: an integer from 1 to MAX_SIZE, a declared size, or arithmetic on sizes (4*H, H + 1)."""
     if part.isdigit() and 1 <= int(part) <= MAX_SIZE:
@@ -149,7 +186,8 @@ def _dim(part: str, sizes: dict[str, int], where: Location, shape: str) -> str |
         return part
     if part.isidentifier() or not part:
         declared = ", ".join(sizes) or "none"
-        raise InputError(f"'{part}' in shape '{shape}' is not a declared size (declared: {declared})", where)
+        hint = did_you_mean(part, sizes) if part else ""
+        raise InputError(f"'{part}' in shape '{shape}' is not a declared size{hint} (declared: {declared})", where)
     try:
         dim = read_dim(part, sizes)
         size = dim_value(dim, sizes)
@@ -193,3 +231,19 @@ def read_aliases(file: str, text: str, entries: dict[str, Any], functions: dict[
             raise InputError("an alias maps LaTeX to a formula string", where)
         aliases[snippet] = parse_formula(formula, formula_location(where, formula), functions)
     return aliases  # names are checked where an alias is used: it may name an earlier claim (δ1 = dTheta)
+
+
+def unknown_key(file: str, text: str, unknown: list[str], allowed: set[str]) -> InputError:
+    """An unknown top-level key or table, at its line, with the closest known one: [parameters] -> [params]."""
+    where = locate(file, text, "", unknown[0])
+    table = isinstance(where.text, str) and where.text.lstrip().startswith("[")
+    if where.line is not None and where.text is not None and not table:
+        col = where.text.find(unknown[0])
+        where = where.shifted(max(col, 0), max(col, 0) + len(unknown[0]))
+    hint = did_you_mean(unknown[0], allowed, "[{}]" if table else "'{}'")
+    spelled = f"[{unknown[0]}]" if table else f"'{unknown[0]}'"
+    others = f" (and {', '.join(unknown[1:])})" if unknown[1:] else ""
+    known = ", ".join(sorted(allowed))
+    return InputError(
+        f"unknown top-level {'table' if table else 'key'} {spelled}{others}{hint} (known: {known})", where
+    )

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from derive_check.derive.errors import InputError, Location
+from derive_check.derive.errors import InputError, Location, did_you_mean
 from derive_check.derive.model.names import KINDS, Namespace
 from derive_check.derive.ops.dims import DimError, below_for_every_size, read_dim
 
@@ -45,8 +45,9 @@ def index_range(var: str, size: Any, sizes: Mapping[str, int], where: Location) 
             dim = read_dim(size, sizes)
             if isinstance(dim, str) and below_for_every_size(0, dim):  # at least 1 at every size
                 return dim
+    hint = did_you_mean(size, sizes) if isinstance(size, str) else ""
     raise InputError(
-        f"index variable '{var}' ranges over '{size}', which is not a declared size (or sizes with + - and "
+        f"index variable '{var}' ranges over '{size}', which is not a declared size{hint} (or sizes with + - and "
         f'multiples: "2*H") or a whole number from 1 to {MAX_RANGE} (write {{ {var} = "K" }} or {{ {var} = 3 }})',
         where,
     )

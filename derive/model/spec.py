@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from derive_check.derive.errors import InputError, Location, ShapeError
+from derive_check.derive.errors import InputError, Location, ShapeError, did_you_mean
 from derive_check.derive.lang.formula import parse_formula
 from derive_check.derive.model.claims import ClaimSpec, check_names, parse_claims
 from derive_check.derive.model.declarations import (
@@ -30,13 +30,14 @@ from derive_check.derive.model.declarations import (
     read_sizes,
     read_toml,
     table,
+    unknown_key,
 )
 from derive_check.derive.model.labels import may_be_undefined, resolve_labels
 from derive_check.derive.model.names import Namespace
 from derive_check.derive.model.shapes import infer
 from derive_check.derive.ops.dims import value as dim_value
 from derive_check.derive.ops.spec import Shape, SymbolicShapeError
-from derive_check.derive.source import formula_location, locate
+from derive_check.derive.source import formula_location, key_location, locate, span_location
 from derive_check.derive.tree import Apply, Node, refs
 
 MAX_FILE_BYTES = 256_000
@@ -201,10 +202,7 @@ def parse_spec(file: str, text: str, data: dict[str, Any] | None = None) -> Mode
     data = read_toml(file, text) if data is None else data
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
-        raise InputError(
-            f"unknown top-level key(s): {', '.join(unknown)} (known: {', '.join(sorted(TOP_KEYS))})",
-            locate(file, text, "", unknown[0]),
-        )
+        raise unknown_key(file, text, unknown, TOP_KEYS)
     names = Namespace()
     sizes = read_sizes(file, text, table(data, "sizes", file, text), names)
     inputs = read_decls(file, text, "inputs", table(data, "inputs", file, text), sizes, names)
@@ -263,6 +261,10 @@ def _forward(
         formula = entry.get("formula")
         section, key = ("forward", name) if not isinstance(value, dict) else (f"forward.{name}", "formula")
         where = locate(file, text, section, key, formula if isinstance(formula, str) else None)
+        for extra in sorted(set(entry) - {"formula", "shape"}):
+            hint = did_you_mean(extra, ["formula", "shape"])
+            spot = key_location(file, text, f"forward.{name}", extra)
+            raise InputError(f"unknown key '{extra}' of a forward line{hint} (known: formula, shape)", spot)
         if not isinstance(formula, str):
             raise InputError(f"forward line must be a formula string, got {value!r}", where)
         names.declare(name, "forward", where)
@@ -276,10 +278,9 @@ def _forward(
         try:
             shapes[name] = infer(expr, {**shapes, **dict.fromkeys(sizes, ())})
         except SymbolicShapeError as exc:
-            at = formula_location(where, formula)
             raise ShapeError(
                 f"{exc} (forward line '{name}'; shapes are checked for every size, not only the stated ones)",
-                at.shifted(at.col_start + exc.node.span[0], at.col_start + exc.node.span[1]),
+                span_location(where, formula, exc.node.span),
             ) from None
         _gradient_shapes(expr, gradients, shapes)
         lines.append(Line(name, expr, formula, where, declared))

@@ -18,7 +18,7 @@ from derive_check.derive.exact.evaluate import evaluate
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.shapes import infer, resolve_products
 from derive_check.derive.ops.spec import SymbolicShapeError
-from derive_check.derive.source import formula_location
+from derive_check.derive.source import formula_location, span_location
 from derive_check.derive.tree import Node, refs
 from derive_check.verify.check.session import Session
 from derive_check.verify.results import Verdict
@@ -47,7 +47,9 @@ def bind(session: Session, claim: ClaimSpec) -> Binding:
         tree = resolve_products(claim.expr, local_shapes)
         session.shapes[claim.name] = infer(tree, local_shapes)
     except SymbolicShapeError as exc:  # the tree, when it was resolved, is kept for the diagnosis search only
-        return Binding(tree, (Verdict.SHAPE_ERROR, str(exc), ""))
+        span = exc.node.span
+        caret = InputError(str(exc), span_location(claim.where, claim.text, span)).render() if span[1] else ""
+        return Binding(tree, (Verdict.SHAPE_ERROR, str(exc), caret))
     if not claim.index_vars:
         try:
             where = formula_location(claim.where, claim.text)

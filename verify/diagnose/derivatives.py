@@ -18,18 +18,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from derive_check.derive.printing.text import to_text
-from derive_check.derive.tree import Apply, Node, Ref, refs
+from derive_check.derive.tree import Apply, Node, Ref, refs, walk
 from derive_check.verify.diagnose.local import ONE, times
 from derive_check.verify.diagnose.rewrites import Candidate, Vocabulary, positions, windows
 
 SHORT = 40  # a piece longer than this is named by its line ("a term of L")
 
 
-def slope_readings(tree: Node, model: Vocabulary, loss: bool) -> Iterator[Candidate]:
+def slope_readings(tree: Node, model: Vocabulary, loss: bool, target: str) -> Iterator[Candidate]:
     """A run of factors written where a piece's derivative belongs (see the module): the pieces of the loss's line
-    (`loss`), or those of the lines before it."""
+    (`loss`), or those of the lines before it. Only a derivative on the claim's own path counts: one in a name
+    computed from `target` (or in `target` itself); the derivative of y in b says nothing about dL/da."""
     for local in model.locals:
         if (local.line == model.loss) != loss:
+            continue
+        if not model.depends(local.line if local.slope and local.wrt not in model.names else local.wrt, target):
             continue
         piece = local.piece if len(local.piece) <= SHORT else f"a term of {local.line}"
         for sub, rebuild in positions(tree):
@@ -55,9 +58,14 @@ def _runs(sub: Node) -> Iterator[tuple[Node, Callable[[Node], Node]]]:
         yield Apply("div", (ONE, bottom)), lambda new: times(top, new)
 
 
-def jacobian_readings(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
-    """softmax's derivative taken element-wise, or its centering term dropped (see the module)."""
+def jacobian_readings(tree: Node, model: Vocabulary, target: str) -> Iterator[Candidate]:
+    """softmax's derivative taken element-wise, or its centering term dropped (see the module): only for a softmax
+    computed from `target`, and only where the factor g holds no sum (a claim with a centering term, right or
+    wrong, has a different slip)."""
+    placeholder = next(n for n in ("g", "u", "v", "w", "G", "g_") if n not in model.names)
     for name, axis in model.softmaxes:
+        if not model.depends(name, target):
+            continue
         p = Ref(name)
         slope = Apply("sub", (ONE, p))
         for sub, rebuild in positions(tree):
@@ -75,14 +83,23 @@ def jacobian_readings(tree: Node, model: Vocabulary) -> Iterator[Candidate]:
             g = factors[0]
             for f in factors[1:]:
                 g = Apply("mul", (g, f))
+            if any(isinstance(n, Apply) and n.op in ("sum", "mean") for n in walk(g)):
+                continue
             total = Apply("sum", (Apply("mul", (p, g)),), (("axis", axis), ("keepdims", 1)))
             product = Apply("mul", (p, Apply("sub", (g, total))))
-            form = f"{name} * (g - sum({name} * g, axis={axis}, keepdims=True))"
+            form = (
+                to_text(product)
+                if len(to_text(g)) <= SHORT
+                else (
+                    f"{name} * ({placeholder} - sum({name} * {placeholder}, axis={axis}, keepdims=True)) for "
+                    f"{placeholder} the factor it multiplies"
+                )
+            )
             if elementwise:
                 words = f"softmax's derivative taken element-wise as {name} * (1 - {name}): its Jacobian gives {form}"
             else:
                 words = f"the centering term of softmax's Jacobian is missing: it gives {form}"
-            yield f"{words} with g = {to_text(g)}" if len(to_text(g)) <= SHORT else words, rebuild(product)
+            yield words, rebuild(product)
 
 
 def _factors(node: Node) -> list[Node]:

@@ -45,21 +45,34 @@ class NotElementwise(Exception):
     """A piece holds an op whose derivative is not element-wise (a reduction, @, softmax, an entry)."""
 
 
+def upstream_of(spec: ModelSpec) -> dict[str, frozenset[str]]:
+    """For each forward line, every name it depends on, through every line (not only element-wise ones)."""
+    up: dict[str, frozenset[str]] = {}
+    for line in spec.forward:
+        names = refs(line.expr)
+        up[line.name] = frozenset(names.union(*(up.get(n, frozenset()) for n in names)))
+    return up
+
+
 def locals_of(spec: ModelSpec) -> tuple[Local, ...]:
-    """Every piece's derivative in every name it reads, once each."""
+    """Every piece's derivative in every name it reads, once each. A name a piece reaches also through a line
+    that is not element-wise (m = mean(x) in y = x * m) has no local derivative: the chain rule here would give
+    the partial with that line held fixed, not the derivative."""
     lines = {line.name: line.expr for line in spec.forward}
     chained = {name: expr for name, expr in lines.items() if _elementwise(expr)}
-    out: dict[tuple[str, Node], Local] = {}
+    up = upstream_of(spec)
+    out: dict[tuple[str, str, Node], Local] = {}
     for line in spec.forward:
         own = _own_slope(line.name, line.expr)
         if own is not None:
-            out[(line.name, own.derivative)] = own
+            out[(line.name, own.wrt, own.derivative)] = own
         for piece in _pieces(line.expr):
             reach = _reach(piece, chained) | ({line.name} if piece is line.expr else set())  # t = tanh(..): 1 - t ** 2
+            opaque = [n for n in reach if n in lines and n not in chained and n != line.name]
             start, end = piece.span
             text = line.name if piece is line.expr else line.text[start:end] if end > start else ""
             for u in [*sorted(refs(piece)), *sorted(reach - refs(piece))]:
-                if u in spec.sizes or not text:
+                if u in spec.sizes or not text or any(u in up[n] for n in opaque):
                     continue
                 if u in chained and u not in refs(piece):
                     continue  # a name inside the chain: its own piece says it
@@ -67,10 +80,10 @@ def locals_of(spec: ModelSpec) -> tuple[Local, ...]:
                     d = Chain(chained, line.name if piece is line.expr else "").partial(piece, u)
                 except NotElementwise:
                     continue
-                if refs(d) and (line.name, d) not in out:  # a number is no slope a claim writes in names
+                if refs(d) and (line.name, u, d) not in out:  # a number is no slope a claim writes in names
                     through = frozenset(n for n in reach if u in _reach(Ref(n), chained))
                     slope = _slope_name(piece, u) if piece is line.expr else ""
-                    out[(line.name, d)] = Local(line.name, text, u, d, frozenset(reach), through, slope)
+                    out[(line.name, u, d)] = Local(line.name, text, u, d, frozenset(reach), through, slope)
     return tuple(out.values())
 
 

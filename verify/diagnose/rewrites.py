@@ -12,8 +12,8 @@ without keepdims), and the blocks of a concatenation swapped. A slope written wr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from derive_check.derive.model.spec import ModelSpec
@@ -21,7 +21,7 @@ from derive_check.derive.ops.spec import Kind
 from derive_check.derive.ops.table import OPS
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply, Const, Node, Ref, walk
-from derive_check.verify.diagnose.local import Local, locals_of
+from derive_check.verify.diagnose.local import Local, locals_of, upstream_of
 
 Candidate = tuple[str, Node]
 
@@ -36,6 +36,12 @@ class Vocabulary:
     locals: tuple[Local, ...] = ()  # the derivative of every element-wise piece of the forward in each name
     softmaxes: tuple[tuple[str, int], ...] = ()  # (p, axis) for each line p = softmax(a, axis)
     loss: str = ""
+    upstream: Mapping[str, frozenset[str]] = field(default_factory=dict)  # line -> every name it depends on
+    names: frozenset[str] = frozenset()  # every name of the file (a placeholder in words must not be one)
+
+    def depends(self, name: str, target: str) -> bool:
+        """Whether `name` is `target` or is computed from it."""
+        return name == target or target in self.upstream.get(name, frozenset())
 
 
 def vocabulary_of(spec: ModelSpec) -> Vocabulary:
@@ -65,6 +71,8 @@ def vocabulary_of(spec: ModelSpec) -> Vocabulary:
         locals=locals_of(spec),
         softmaxes=softmaxes,
         loss=spec.loss,
+        upstream=upstream_of(spec),
+        names=frozenset({*spec.shapes, *spec.sizes}),
     )
 
 
@@ -152,7 +160,14 @@ def every_axis(tree: Node) -> Iterator[Candidate]:
     for old, new in ((0, 1), (1, 0)):
         moved = _every(tree, old, new)
         if moved != tree:
-            yield f"every sum over axis {old} should be over axis {new} (keepdims=True)", moved
+            kinds = sorted(
+                {
+                    n.op
+                    for n in walk(tree)
+                    if isinstance(n, Apply) and n.op in ("sum", "mean") and n.option("axis") == old
+                }
+            )
+            yield f"every {' and '.join(kinds)} over axis {old} should be over axis {new} (keepdims=True)", moved
 
 
 def _every(node: Node, old: int, new: int) -> Node:

@@ -93,9 +93,11 @@ def diagnose(
 
 def _sentence(words: str, model: Vocabulary, scalars: list[str]) -> str:
     """The words as a sentence: capitalised, unless they start with a name from the file (xc stays xc)."""
-    first = words.split(" ", 1)[0]
-    names = {*model.quantities, *model.sizes, *scalars}
-    if first in names or not first.isalpha():
+    first, *rest = words.split(" ", 2)
+    first = first.removesuffix("'s")  # softmax's: capitalised; xc's: a name, kept
+    article = first in ("a", "an") and rest[:1] in (["transpose"], ["term"], ["square"], ["activation"], ["extra"])
+    names = {*model.quantities, *model.sizes, *scalars, *model.names}
+    if (first in names and not article) or not first.isalpha():
         return words
     return words[:1].upper() + words[1:]
 
@@ -147,8 +149,8 @@ def _candidates(
             term = _extra_term(eq, fixed, evaluate, s, target)
             if term is not None:
                 yield _join(words, term[0]), term[1]
-    yield from slope_readings(tree, model, loss=False)
-    yield from jacobian_readings(tree, model)
+    yield from slope_readings(tree, model, loss=False, target=target)
+    yield from jacobian_readings(tree, model, target)
     for words, edited in edits(tree, model):
         yield from ((_join(w, words), t) for w, t in [("", edited), *wrappers(edited)])
     yield from every_axis(tree)
@@ -156,7 +158,7 @@ def _candidates(
         yield from ((_join(words, w), t) for w, t in [*scalings(fixed, model, scalars), *dropped_terms(fixed, model)])
     for words, fixed in shaped:  # one slip in one place: a sign, an operator, a factor, a quantity
         yield from ((_join(words, w), t) for w, t in slips(fixed, model, scalars))
-    yield from slope_readings(tree, model, loss=True)
+    yield from slope_readings(tree, model, loss=True, target=target)
 
 
 def _join(first: str, second: str) -> str:

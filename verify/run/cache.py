@@ -118,6 +118,7 @@ class ProofCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        _mark(path.parent)
         self.db = sqlite3.connect(path)
         self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
@@ -168,6 +169,24 @@ class ProofCache:
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, json.dumps(_encode(result))))
             self.db.commit()
+
+
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n# A cache directory of derive-check (https://bford.info/cachedir/).\n"
+)
+
+
+def _mark(folder: Path) -> None:
+    """Make the cache folder ignore itself: a `.gitignore` of `*` (so `git status` and pre-commit never show it)
+    and a CACHEDIR.TAG (so backup tools skip it). Written once; a folder that cannot take them is used as is."""
+    for name, text in (
+        (".gitignore", "# created by derive-check: the proof cache\n*\n"),
+        ("CACHEDIR.TAG", CACHEDIR_TAG),
+    ):
+        marker = folder / name
+        if not marker.exists():
+            with contextlib.suppress(OSError):
+                marker.write_text(text, encoding="utf-8")
 
 
 def _encode(result: ClaimResult) -> dict[str, Any]:

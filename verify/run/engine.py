@@ -193,8 +193,12 @@ def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: boo
     try:
         with time_budget(budget):
             return _decide(session, claim, binding.tree, out, explain)
-    except BudgetExceeded as exc:
-        return out.done(Verdict.UNDECIDED, f"{exc}; neither a proof nor a counterexample yet")
+    except BudgetExceeded:
+        return out.done(
+            Verdict.UNDECIDED,
+            f"the claim's time budget of {budget:g} s ran out; neither a proof nor a counterexample yet: "
+            f"raise it with --budget {4 * budget:g}, or use --randomized at large sizes",
+        )
     except (MemoryError, RecursionError) as exc:
         return out.done(Verdict.UNDECIDED, f"the work outgrew the machine ({type(exc).__name__}); not decided")
 

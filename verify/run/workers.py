@@ -57,10 +57,11 @@ def check_in_workers(
     settings: Settings,
     jobs: int,
     done: Callable[[Path], None] | None = None,
+    claim: Callable[[Path, str], None] | None = None,
 ) -> list[FileResult]:
     """Every (file, its resolved model, its cache keys) checked in forked children, at most `jobs` at a time;
     results in order. The caller parsed the model and computed the keys once: a forked child inherits them and
-    never reads the file again."""
+    never reads the file again. `claim(path, name)` hears of each claim as a worker starts it (progress)."""
     results: dict[int, FileResult] = {}
     pending = list(enumerate(files))
     running: dict[int, _Job] = {}
@@ -73,8 +74,9 @@ def check_in_workers(
             timeout = max(0.0, min(j.deadline for j in running.values()) - now)
             wait([r for j in running.values() for r in (j.receive, j.child.sentinel)], timeout)
             for k, job in list(running.items()):
-                if job.receive.poll() or not job.child.is_alive() or time.perf_counter() >= job.deadline:
-                    results[k] = _finish(job)
+                finished = _drain(job, claim)
+                if finished is not None or not job.child.is_alive() or time.perf_counter() >= job.deadline:
+                    results[k] = _finish(job, finished)
                     del running[k]
                     if done:
                         done(job.path)
@@ -98,11 +100,30 @@ def _start(path: Path, spec: ModelSpec, keys: Keys | None, settings: Settings) -
     return _Job(path, child, receive, started, started + hard_deadline(len(spec.claims), settings.budget, BUILD_BUDGET))
 
 
-def _finish(job: _Job) -> FileResult:
+def _drain(job: _Job, claim: Callable[[Path, str], None] | None) -> FileResult | None:
+    """Read a worker's messages so far: ("claim", name) as it starts a claim, ("done", result) at the end."""
     try:
-        if job.receive.poll(max(0.0, job.deadline - time.perf_counter())):
-            result: FileResult = job.receive.recv()
-            return result
+        while job.receive.poll():
+            kind, payload = job.receive.recv()
+            if kind == "done":
+                finished: FileResult = payload
+                return finished
+            if claim:
+                claim(job.path, payload)
+    except (EOFError, OSError):
+        return None  # the worker died: `_finish` says so
+    return None
+
+
+def _finish(job: _Job, finished: FileResult | None = None) -> FileResult:
+    try:
+        if finished is not None:
+            return finished
+        while job.receive.poll(max(0.0, job.deadline - time.perf_counter())):
+            kind, payload = job.receive.recv()
+            if kind == "done":
+                result: FileResult = payload
+                return result
         why = f"was stopped after {job.deadline - job.started:.0f} s (a single step ran past every budget)"
     except EOFError:
         why = f"stopped unexpectedly (exit code {job.child.exitcode}); this is a bug in derive-check"
@@ -122,7 +143,14 @@ def _work(send: Connection, path: Path, spec: ModelSpec, keys: Keys | None, sett
 
     cache = ProofCache.open(settings.cache_path, warn=False) if settings.cache_path else None
     result = check_model(
-        spec, path, settings.budget, typeset=settings.typeset, cache=cache, randomized=settings.randomized, keys=keys
+        spec,
+        path,
+        settings.budget,
+        progress=lambda name: send.send(("claim", name)),
+        typeset=settings.typeset,
+        cache=cache,
+        randomized=settings.randomized,
+        keys=keys,
     )
-    send.send(result)
+    send.send(("done", result))
     send.close()

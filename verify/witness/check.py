@@ -66,6 +66,7 @@ class _Run:
         self, spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: Mapping[str, Node], sizes: Any, seed: int
     ):
         self.spec, self.claim, self.tree = spec, claim, tree
+        self.undefined = False  # set when the claim is found to have no value where the loss has one
         self.sizes: dict[str, int] = {**spec.sizes, **(sizes or {})}
         self.ctx = mpmath.MPContext()
         self.ctx.dps = DPS
@@ -294,6 +295,7 @@ class _Run:
                 todo.append((local, envs[labels], self.prepare(envs[labels], local)))
             except Undefined as exc:  # the model is defined and differentiable here (it was evaluated), the claim not
                 where = f" with {', '.join(f'{k}={v}' for k, v in local.items())}" if local else ""
+                self.undefined = True
                 return f"{self.claim.name} has no value at a point where the loss is defined{where}: {exc}", 0
         for done, (local, env, prep) in enumerate(todo, 1):
             failure = self.check(point, env, local, prep)
@@ -303,7 +305,8 @@ class _Run:
 
     def report(self, agrees: bool | None, message: str, checks: int) -> WitnessReport:
         """A report at this run's sizes."""
-        return WitnessReport(agrees=agrees, message=message, checks=checks, sizes=tuple(self.sizes.items()))
+        sizes = tuple(self.sizes.items())
+        return WitnessReport(agrees, message, checks, sizes, undefined=agrees is False and self.undefined)
 
 
 def witness_claim(

@@ -105,7 +105,9 @@ def _witnessed_reading(
 ) -> ClaimResult:
     """A diagnosis survives only if the witness agrees: the corrected formula, and claim − R for the matrix residual
     R, are each the gradient at the stated sizes (and claim − R at other sizes when it is said to hold for every
-    size). A disagreement is a bug (INCONSISTENT); a reading the witness cannot evaluate is not shown."""
+    size). A disagreement is a bug (INCONSISTENT); a reading the witness cannot evaluate is not shown, and neither
+    is a residual where the claim itself has no value at some point (sqrt of a negative): claim − R then has none
+    there either, which says nothing against R."""
     from derive_check.verify.witness.check import witness_claim
     from derive_check.verify.witness.sizes import witness_all_sizes
 
@@ -123,6 +125,8 @@ def _witnessed_reading(
             if report.agrees is None:
                 result = replace(result, residual_scope="stated")
                 continue
+        if report.agrees is False and kind == "residual" and report.undefined:
+            return replace(result, residual="", residual_scope="")  # claim − R has no value where the claim has none
         if report.agrees is False:
             return _inconsistent(result, f"the {kind} formula {text} of the diagnosis: {report.message}")
         if report.agrees is None:

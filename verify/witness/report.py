@@ -13,3 +13,4 @@ class WitnessReport:
     message: str
     checks: int
     sizes: tuple[tuple[str, int], ...]
+    undefined: bool = False  # the disagreement is that the formula has no value where the loss has one
