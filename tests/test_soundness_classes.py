@@ -16,7 +16,7 @@ from derive_check.derive.model.spec import load_file, parse_spec
 from derive_check.reports.machine import exit_code
 from derive_check.verify.results import FileResult, Verdict
 from derive_check.verify.run.engine import check_path
-from tests.conftest import SOFTMAX_HEAD, check_text
+from tests.conftest import EXAMPLES, SOFTMAX_HEAD, check_text
 
 P, R, S, E, U = Verdict.PROVED, Verdict.REFUTED, Verdict.SHAPE_ERROR, Verdict.ERROR, Verdict.UNDECIDED
 
@@ -621,3 +621,20 @@ def test_a_slice_that_ends_past_its_axis_at_some_sizes_is_proved_at_the_stated_s
     for claim in (dx, ds):
         assert (claim.verdict, claim.scope) == (P, "stated"), claim.general
         assert claim.general is not None and "ends past its axis" in claim.general.summary
+
+
+def test_a_file_that_extends_another_keeps_its_one_hot_and_partial_names(tmp_path: Path) -> None:
+    """Namespace.copy passed the parent's partial lines where its one-hot names belong: in a child file the
+    one-hot input Y could be differentiated (with y² = y in the algebra) and a forward line S was called one-hot."""
+    (tmp_path / "base.toml").write_text(
+        (EXAMPLES / "two_layer.toml").read_text().split("[claims]")[0] + '[claims]\ndscores = "(P - Y) / N"\n'
+    )
+    child_text = 'extends = "base.toml"\n[claims]\ndP = { wrt = "P", formula = "-Y / P / N" }\n'
+    (tmp_path / "child.toml").write_text(child_text)
+    child = load_file(tmp_path / "child.toml")
+    assert child.names.onehot == {"Y"} and child.names.partial == {"L"}  # log(P): may be undefined
+    assert [c.name for c in child.claims] == ["dscores", "dP"] and all(c.error is None for c in child.claims)
+    (tmp_path / "bad.toml").write_text('extends = "base.toml"\n[claims]\ndY = "log(P)"\n')
+    bad = load_file(tmp_path / "bad.toml")
+    error = next(c.error for c in bad.claims if c.name == "dY")
+    assert isinstance(error, InputError) and "one-hot data" in error.message

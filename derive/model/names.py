@@ -69,4 +69,10 @@ class Namespace:
 
     def copy(self) -> Namespace:
         """An independent copy (claims of a file that extends another are added to a copy)."""
-        return Namespace(dict(self.kinds), dict(self.places), dict(self.labels), set(self.partial))
+        return Namespace(
+            kinds=dict(self.kinds),
+            places=dict(self.places),
+            labels=dict(self.labels),
+            onehot=set(self.onehot),
+            partial=set(self.partial),
+        )
