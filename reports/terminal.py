@@ -52,7 +52,11 @@ def render_file(result: FileResult, timings: bool = True, verbose: bool = False)
         table.add_column("time", justify="right")
     table.add_column("why")
     for claim in result.claims:
-        row: list[str | Text] = [claim.name, Text(claim.verdict.label, style=STYLE[claim.verdict]), str(claim.entries)]
+        row: list[str | Text] = [
+            Text(claim.name),
+            Text(claim.verdict.label, style=STYLE[claim.verdict]),
+            str(claim.entries),
+        ]
         row.append(claim.scope)
         if timings:
             row.append(f"{claim.seconds:.2f} s")
@@ -113,7 +117,7 @@ def _details(file: str, claim: ClaimResult, verbose: bool = False) -> list[Rende
         after.append(_unwrapped(f"{claim.name}: the counterexample's point, to paste into numpy:", "dim"))
         after.extend(_unwrapped(f"  {name} = {literal}") for name, literal in cx.point)
     title = f"{claim.name}: {claim.verdict.label}"
-    panel = Panel(Group(*lines), title=title, title_align="left", border_style=STYLE[claim.verdict].split()[-1])
+    panel = Panel(Group(*lines), title=Text(title), title_align="left", border_style=STYLE[claim.verdict].split()[-1])
     return [panel, *after]
 
 

@@ -152,13 +152,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not paths:
         parser.error("give a derivation file or folder, or set `paths` in [tool.derive-check] of pyproject.toml")
     try:
-        files = collect(paths, [*configured_exclude, *(args.exclude or [])])
-        keep = claim_filter(args.select) if args.select else None
+        files = collect(paths, [*configured_exclude, *(args.exclude or [])], pyproject.parent if pyproject else None)
+        keep = claim_filter(args.select) if args.select is not None else None
     except (FileNotFoundError, SelectionError) as exc:
         print(f"derive-check: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if not args.budget > 0:
-        print("derive-check: error: --budget must be positive", file=sys.stderr)
+    if not 0 < args.budget <= MAX_BUDGET:
+        print(
+            f"derive-check: error: --budget must be a number of seconds above 0 and at most {MAX_BUDGET:g}, "
+            f"not {args.budget}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if not 1 <= args.jobs <= 64:
         print(f"derive-check: error: --jobs must be between 1 and 64, not {args.jobs}", file=sys.stderr)
@@ -192,14 +196,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not results:
         print(f"derive-check: error: no claim matches -k {args.select!r}", file=sys.stderr)
         return EXIT_USAGE
-    if args.junit:
-        _write(args.junit, to_junit(results))
+    if args.junit and not _write(args.junit, to_junit(results)):
+        return EXIT_USAGE
     if typeset:
         from derive_check.reports.latex import to_latex_document
 
         document = to_latex_document(results)
-        if args.latex:
-            _write(args.latex, document)
+        if args.latex and not _write(args.latex, document):
+            return EXIT_USAGE
         if args.pdf and not _compile(document, args.pdf):
             return EXIT_USAGE
     summary = summary_line(results)
@@ -223,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 MIN_COLUMNS, MAX_COLUMNS = 40, 400
+MAX_BUDGET = 86_400.0  # a day per claim: beyond it the deadlines overflow the clock
 
 
 def _github() -> bool:
@@ -238,8 +243,8 @@ def _init(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         path = write_starter(args.file)
-    except OSError as exc:
-        print(f"derive-check: error: {exc}", file=sys.stderr)
+    except (OSError, ValueError) as exc:
+        print(f"derive-check: error: cannot write the starter file: {type(exc).__name__}: {exc}"[:300], file=sys.stderr)
         return EXIT_USAGE
     print(f"wrote {path}: check it with `derive-check {path}`")
     return EXIT_PROVED
@@ -285,15 +290,24 @@ def _compile(document: str, target: Path) -> bool:
                 errors = [ln for ln in done.stdout.splitlines() if ln.startswith("!")][:3]
                 print(f"derive-check: error: pdflatex failed: {' '.join(errors)}", file=sys.stderr)
                 return False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(folder) / "report.pdf", target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(folder) / "report.pdf", target)
+        except (OSError, ValueError) as exc:
+            print(f"derive-check: error: cannot write {str(target)[:200]}: {type(exc).__name__}", file=sys.stderr)
+            return False
     return True
 
 
-def _write(path: Path, text: str) -> None:
-    """The one place files are written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+def _write(path: Path, text: str) -> bool:
+    """The one place files are written; False (and the reason on stderr) where the path cannot take a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        print(f"derive-check: error: cannot write {str(path)[:200]}: {type(exc).__name__}", file=sys.stderr)
+        return False
+    return True
 
 
 def entry() -> None:

@@ -65,7 +65,10 @@ def read_config(start: Path) -> tuple[Path | None, dict[str, Any]]:
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read it as TOML ({exc})") from None
-    section = data.get("tool", {}).get("derive-check")
+    except (RecursionError, MemoryError):
+        raise ConfigError(f"{path}: cannot read it as TOML (nested too deeply)") from None
+    tool = data.get("tool")
+    section = tool.get("derive-check") if isinstance(tool, dict) else None
     if section is None:
         return path, {}
     if not isinstance(section, dict):
@@ -79,7 +82,20 @@ def read_config(start: Path) -> tuple[Path | None, dict[str, Any]]:
             hint = f"; did you mean '{close[0]}'?" if close else f" (known keys: {', '.join(SETTINGS)})"
             raise ConfigError(f"{where}: unknown key '{key}' in [{SECTION}]{hint}")
         defaults[setting.dest] = _checked(key, value, setting.kind, where)
+        for folder in (value if isinstance(value, list) else [value]) if key in ("paths", "cache-dir") else ():
+            _inside(path.parent, folder, key, where)
     return path, defaults
+
+
+def _inside(root: Path, folder: str, key: str, where: str) -> None:
+    """A path a setting names must lie inside the project (the pyproject's folder): a repository's settings never
+    make a run read or write elsewhere (a flag on the command line may)."""
+    try:
+        target = (root / folder).resolve()
+    except (OSError, RuntimeError, ValueError):
+        target = None
+    if target is None or Path(folder).is_absolute() or not target.is_relative_to(root.resolve()):
+        raise ConfigError(f"{where}: '{key}' must name a folder inside the project ({root}), got {folder!r}")
 
 
 def _checked(key: str, value: Any, kind: str, where: str) -> Any:

@@ -60,5 +60,9 @@ def write_starter(target: Path | None) -> Path:
         path = path / DEFAULT_NAME
     if path.exists():
         raise FileExistsError(f"{path} exists; derive-check init never writes over a file (name another one)")
-    path.write_text(STARTER.format(name=path.name), encoding="utf-8")
+    text = STARTER.format(name=path.name)
+    text.encode("utf-8")
+    str(path).encode("utf-8")  # a name the file system cannot take is refused before anything is created
+    with path.open("x", encoding="utf-8") as out:  # "x": never over a file made meanwhile
+        out.write(text)
     return path

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from derive_check.derive.model.spec import MAX_FILE_BYTES
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -67,6 +69,7 @@ def run_files(
     if not err.is_terminal:
         checked = check_in_workers(todo, settings, jobs)
     else:
+        from rich.markup import escape
         from rich.progress import Progress
 
         claims = sum(len(m.claims) for _, m, _ in todo)
@@ -74,7 +77,7 @@ def run_files(
             task = bar.add_task(f"checking {claims} claim(s) of {len(todo)} file(s)", total=claims)
 
             def started(path: Path, name: str) -> None:
-                bar.update(task, description=f"{path.name}: {name}")
+                bar.update(task, description=escape(f"{path.name}: {name}"))
                 bar.advance(task)
 
             checked = check_in_workers(todo, settings, jobs, claim=started)
@@ -86,9 +89,11 @@ def extended(files: Sequence[Path]) -> set[Path]:
     """The files that some file of the run names in `extends` (resolved paths); unreadable files are skipped."""
     bases: set[Path] = set()
     for f in files:
-        try:
+        try:  # a FIFO, a device or a huge file is never read here: the loader says what is wrong with it
+            if not f.is_file() or f.stat().st_size > MAX_FILE_BYTES:
+                continue
             base = tomllib.loads(f.read_text(encoding="utf-8")).get("extends")
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError, MemoryError):
             continue
         if isinstance(base, str):
             try:

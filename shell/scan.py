@@ -24,23 +24,31 @@ from pathlib import Path
 from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.tree import refs
 
+MAX_EXPRESSION, MAX_NESTING = 1000, 50  # -k: a few names and operators, never a recursion limit
 MAX_SCAN_BYTES = 256_000  # a larger .toml in a scanned folder is no derivation file (the loader's own limit)
 
 
-def collect(paths: Sequence[Path], exclude: Sequence[str] = ()) -> list[Path]:
-    """The derivation files named by `paths`, directories searched recursively in sorted order."""
+def collect(paths: Sequence[Path], exclude: Sequence[str] = (), project: Path | None = None) -> list[Path]:
+    """The derivation files named by `paths`, directories searched recursively in sorted order. An `exclude` glob
+    matches a path relative to the folder searched or to the project (the pyproject's folder): `drafts/*` and
+    `examples/drafts` both leave out examples/drafts/ whichever folder is named."""
     files: list[Path] = []
+    top = project.resolve() if project else None
     for path in paths:
         try:
             if path.is_dir():  # only files inside the folder: a symlink out of it is not part of the project
                 root = path.resolve()
+
+                def left_out(p: Path, path: Path = path) -> bool:
+                    if excluded(p.relative_to(path), exclude):
+                        return True
+                    whole = p.resolve()
+                    return top is not None and whole.is_relative_to(top) and excluded(whole.relative_to(top), exclude)
+
                 found = sorted(
                     p
                     for p in path.rglob("*.toml")
-                    if p.is_file()
-                    and p.resolve().is_relative_to(root)
-                    and not excluded(p.relative_to(path), exclude)
-                    and is_derivation(p)
+                    if p.is_file() and p.resolve().is_relative_to(root) and not left_out(p) and is_derivation(p)
                 )
                 if not found:
                     raise FileNotFoundError(f"{path}: no derivation files in this directory")
@@ -83,7 +91,7 @@ def is_derivation(path: Path) -> bool:
         return False
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError, MemoryError):
         return bool(re.search(r"^\s*(\[forward\]|extends\s*=)", text, re.MULTILINE))
     return "forward" in data or "extends" in data
 
@@ -94,7 +102,11 @@ class SelectionError(ValueError):
 
 def claim_filter(expression: str) -> Callable[[str], bool]:
     """A predicate on claim names for a `-k` expression (see the module)."""
+    if len(expression) > MAX_EXPRESSION or expression.count("(") > MAX_NESTING:
+        raise SelectionError(f"-k takes at most {MAX_EXPRESSION} characters and {MAX_NESTING} parentheses")
     tokens = re.findall(r"\(|\)|[^\s()]+", expression)
+    if tokens.count("not") > MAX_NESTING:
+        raise SelectionError(f"-k takes at most {MAX_NESTING} 'not's")
     position = 0
 
     def peek() -> str | None:

@@ -227,3 +227,94 @@ def test_the_readme_settings_and_workflow_snippets_run(
     ]
     code, out, _ = run(capsys, *commands[1][1:3])
     assert code == 0 and json.loads(out)["version"] == "2.1.0"
+
+
+DEEP = "x = " + "[" * 500 + "]" * 500 + "\n"  # 1 kB of TOML nested past Python's recursion limit
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "words"),
+    [
+        ({}, ["--budget", "inf"], "--budget must be a number of seconds above 0 and at most 86400"),
+        ({}, ["--budget", "1e15"], "--budget must be"),
+        ({}, ["-k", "not " * 3000 + "x"], "-k takes at most"),
+        ({}, ["-k", " or ".join(["x"] * 20000)], "-k takes at most"),
+        ({}, ["-k", ""], "-k needs an expression"),
+        ({"deep.toml": DEEP}, ["deep.toml"], "nested too deeply"),
+        ({"pyproject.toml": DEEP}, [], "pyproject.toml: cannot read it as TOML (nested too deeply)"),
+        ({"pyproject.toml": '[tool.derive-check]\npaths = ["/etc"]\n'}, [], "'paths' must name a folder inside"),
+        ({"pyproject.toml": '[tool.derive-check]\ncache-dir = "../x"\n'}, [], "'cache-dir' must name a folder inside"),
+        ({}, ["--junit", "."], "cannot write ."),
+    ],
+)
+def test_hostile_input_is_a_clear_error_with_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    files: dict[str, str],
+    args: list[str],
+    words: str,
+) -> None:
+    """Each once ended in a traceback (exit 3): an overflowing deadline, a recursion limit, a write to a folder."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    shutil.copy(EXAMPLES / "two_layer.toml", tmp_path / "two_layer.toml")
+    monkeypatch.chdir(tmp_path)
+    paths = [] if "pyproject.toml" in files or any(a.endswith(".toml") for a in args) else ["two_layer.toml"]
+    code, out, err = run(capsys, *paths, *args)
+    assert code == 2 and words in out + err, out + err
+    assert "Traceback" not in err and "root:x:0" not in out + err
+
+
+def test_a_fifo_named_on_the_command_line_is_refused_without_reading_it(tmp_path: Path) -> None:
+    """The run used to block reading a FIFO (and read /dev/zero without limit) before the loader's own checks."""
+    os.mkfifo(tmp_path / "pipe.toml")
+    done = subprocess.run(
+        [sys.executable, "-m", "derive_check", "pipe.toml"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_markup_in_a_claim_name_is_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """rich read a claim named "[/x]" as closing markup and crashed the report."""
+    text = (EXAMPLES / "two_layer.toml").read_text().replace('db2 = "', '"[/x]" = { wrt = "b2", formula = "', 1)
+    text = text.replace(
+        '"[/x]" = { wrt = "b2", formula = "sum(P - Y, axis=0) / N"',
+        '"[/x]" = { wrt = "b2", formula = "sum(P - Y, axis=0) / N" }',
+    )
+    (tmp_path / "odd.toml").write_text(text)
+    code, out, err = run(capsys, str(tmp_path / "odd.toml"))
+    assert "Traceback" not in err and "[/x]" in out and code in (1, 2)
+
+
+def test_settings_never_mark_a_project_folder_as_a_cache(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--cache-dir . once wrote a .gitignore of `*` into the project: git then saw nothing at all."""
+    shutil.copy(EXAMPLES / "two_layer.toml", tmp_path / "two_layer.toml")
+    run(capsys, str(tmp_path / "two_layer.toml"), "--cache-dir", str(tmp_path))
+    assert not (tmp_path / ".gitignore").exists() and not (tmp_path / "CACHEDIR.TAG").exists()
+    assert (tmp_path / "proofs.sqlite").exists()
+
+
+def test_exclude_globs_match_from_the_project_as_well_as_the_folder_searched(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "derivations" / "drafts").mkdir()
+    shutil.move(project / "derivations" / "wrong.toml", project / "derivations" / "drafts" / "wrong.toml")
+    for exclude in ("derivations/drafts", "drafts/*"):
+        code, out, _ = run(capsys, "derivations", "--exclude", exclude, "--format", "json")
+        assert list(_claims(out)) == ["right.toml"] and code == 0, exclude
+
+
+def test_index_variables_whose_combinations_outgrow_the_limit_are_an_input_error() -> None:
+    """12 unused variables over K = 4 made 16 million assignments: a claim ran 52 s under --budget 5, then the
+    file was killed. The combinations are counted when the file is read."""
+    from derive_check.derive.errors import InputError
+    from derive_check.derive.model.spec import parse_spec
+
+    head = (EXAMPLES / "two_layer.toml").read_text().split("[claims]")[0]
+    loops = ", ".join(f'v{k} = "C"' for k in range(12))
+    spec = parse_spec(
+        "t.toml", head + f'[claims]\nx = {{ wrt = "b2[v0]", formula = "0 * b2[v0]", for = {{ {loops} }} }}\n'
+    )
+    [claim] = spec.claims
+    assert isinstance(claim.error, InputError) and "244140625 combinations" in claim.error.message

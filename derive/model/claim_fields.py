@@ -112,10 +112,15 @@ def read_wrt(
     return name, tuple(index)
 
 
+MAX_CONDITION = 1000  # characters of a `when`: a few comparisons
+
+
 def read_condition(text: str, where: Location, variables: set[str], sizes: Mapping[str, int]) -> Condition:
     """A conjunction of comparisons; sizes may appear and stand for their values (`where`: into `text`)."""
     if not text.strip():
         return Condition()
+    if len(text) > MAX_CONDITION:
+        raise InputError(f"condition is longer than {MAX_CONDITION} characters", where)
     offset = where.col_start + len(text) - len(text.lstrip())
     try:
         tree = ast.parse(text.strip(), mode="eval").body
@@ -123,6 +128,8 @@ def read_condition(text: str, where: Location, variables: set[str], sizes: Mappi
         col = offset + max((exc.offset or 1) - 1, 0)
         hint = "; write == for equality" if re.search(r"[^=!<>]=[^=]", text) else ""
         raise InputError(f"cannot read condition '{text}': {exc.msg}{hint}", where.shifted(col, col + 1)) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise InputError("condition is nested too deeply: write a few comparisons joined by 'and'", where) from None
     parts = tree.values if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And) else [tree]
     clauses = []
     for part in parts:

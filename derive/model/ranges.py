@@ -13,9 +13,12 @@ from typing import Any
 
 from derive_check.derive.errors import InputError, Location, did_you_mean
 from derive_check.derive.model.names import KINDS, Namespace
-from derive_check.derive.ops.dims import DimError, below_for_every_size, read_dim
+from derive_check.derive.ops.dims import DimError, below_for_every_size, read_dim, value
 
 MAX_RANGE = 64  # a literal range of an index variable: for = { k = 3 }
+
+
+MAX_ASSIGNMENTS = 4096  # combinations of index values a claim is checked at: each one is a whole entry theorem
 
 
 def read_index_vars(
@@ -31,6 +34,15 @@ def read_index_vars(
         if taken is not None or not str(var).isidentifier():
             what = f"is already declared as {KINDS[taken]}" if taken else "is not a valid name"
             raise InputError(f"index variable '{var}' {what}; every name has one meaning, choose another", where)
+    assignments = 1
+    for dim in ranges.values():
+        assignments *= value(dim, sizes)
+    if assignments > MAX_ASSIGNMENTS:
+        raise InputError(
+            f"the index variables take {assignments} combinations of values at these sizes; the limit is "
+            f"{MAX_ASSIGNMENTS} (use fewer variables or smaller sizes)",
+            where,
+        )
     return tuple((str(k), ranges[k]) for k in table)
 
 

@@ -117,8 +117,10 @@ class ProofCache:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        made = not path.parent.exists()
         path.parent.mkdir(parents=True, exist_ok=True)
-        _mark(path.parent)
+        if made or path.parent.name == ".derive-check-cache":  # never a folder of the project (--cache-dir .)
+            _mark(path.parent)
         self.db = sqlite3.connect(path)
         self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
