@@ -14,6 +14,7 @@ from fractions import Fraction
 import sympy as sp
 
 from derive_check.derive.ops.spec import ATOM, Form
+from derive_check.derive.ops.spellings import spelled
 from derive_check.derive.ops.table import OPS
 from derive_check.derive.printing.names import name_latex
 from derive_check.derive.printing.symbols import Label, symbol_latex
@@ -31,6 +32,26 @@ class LatexPrinter(Printer):
 
     def __init__(self, bold: frozenset[str] = frozenset(), scalars: frozenset[str] = frozenset()) -> None:
         self.bold, self.scalars = bold, scalars
+
+    def walk(self, node: Node) -> Printed:
+        """numpy's spellings where the tree is exactly one (|x|, sign, min, where, ≤), else the op's form."""
+        sugar = spelled(node)
+        if sugar is not None:
+            name, args = sugar
+            texts = [self.walk(a)[0] for a in args]
+            if name == "abs":
+                return rf"\left|{texts[0]}\right|", ATOM
+            if name == "minimum":
+                return rf"\min\left({', '.join(texts)}\right)", ATOM
+            return rf"\operatorname{{{name}}}\left({', '.join(texts)}\right)", ATOM
+        if isinstance(node, Apply) and node.op == "sub" and node.args[0] == Const(Fraction(1)):
+            inner = node.args[1]
+            if isinstance(inner, Apply) and inner.op == "gt":
+                a, b = (self.walk(x)[0] for x in inner.args)
+                if isinstance(inner.args[0], Const):  # 1 - [0 > x] is [x >= 0]
+                    return rf"\mathbf{{1}}[{b} \ge {a}]", ATOM
+                return rf"\mathbf{{1}}[{a} \le {b}]", ATOM
+        return super().walk(node)
 
     def form(self, node: Apply) -> Form:
         """The op's LaTeX form."""
