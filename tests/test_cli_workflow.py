@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -15,6 +16,8 @@ import pytest
 
 from derive_check.cli import main
 from tests.conftest import EXAMPLES, ROOT
+
+GOLDEN = Path(__file__).parent / "golden"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -156,43 +159,65 @@ def test_an_exhausted_budget_says_which_and_how_to_raise_it(capsys: pytest.Captu
     assert code == 1 and "time budget of 0.001 s ran out" in out and "--budget 0.004" in out
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "100", "DERIVE_CHECK_CACHE": str(cwd / ".cache")}
-    return subprocess.run(
-        [sys.executable, "-m", "derive_check", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
-    )
+class Transcript:
+    """A session's commands with their output and exit codes, as a user sees them (tmp paths and timings
+    normalised; for pytest only what does not depend on how xdist interleaves: the failures and the counts)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.lines = folder, []
+
+    def run(self, *args: str, pytest_run: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run `derive-check args` (or `pytest args`) in the folder and record it."""
+        env = {**os.environ, "COLUMNS": "100", "DERIVE_CHECK_CACHE": str(self.folder / ".cache")}
+        tool = ["-m", "pytest"] if pytest_run else ["-m", "derive_check"]
+        done = subprocess.run(
+            [sys.executable, *tool, *args], cwd=self.folder, capture_output=True, text=True, env=env, check=False
+        )
+        shown = done.stdout + done.stderr
+        if pytest_run:
+            kept = [ln for ln in shown.splitlines() if ln.startswith("FAILED") or " passed" in ln or " failed" in ln]
+            shown = "\n".join(re.sub(r" in [0-9.]+s", " in #s", ln) for ln in kept) + "\n"
+        self.lines.append(f"$ {'pytest' if pytest_run else 'derive-check'} {' '.join(args)}")
+        self.lines.append(shown.replace(str(self.folder), "<project>").rstrip("\n"))
+        self.lines.append(f"[exit {done.returncode}]")
+        return done
+
+    def note(self, text: str) -> None:
+        """A step the user takes by hand."""
+        self.lines.append(f"# {text}")
 
 
 def test_a_new_users_first_session(tmp_path: Path) -> None:
     """init, check (green), write a slip, check (refuted, diagnosed), re-check from the cache (same report), then
-    pytest with the plugin switched on over two workers, and the pre-commit hook's own command."""
-    made = _cli("init", cwd=tmp_path)
-    assert made.returncode == 0 and (tmp_path / "two_layer.derive.toml").exists()
-    assert _cli("init", cwd=tmp_path).returncode == 2  # never written over
-    first = _cli("two_layer.derive.toml", "--no-timings", cwd=tmp_path)
+    pytest with the plugin switched on over two workers, and the pre-commit hook's own command: the transcript is
+    a golden file (UPDATE_GOLDEN=1 rewrites it), and the steps' exit codes are asserted too."""
+    session = Transcript(tmp_path)
+    assert session.run("init").returncode == 0 and (tmp_path / "two_layer.derive.toml").exists()
+    assert session.run("init").returncode == 2  # never written over
+    first = session.run("two_layer.derive.toml", "--no-timings")
     assert first.returncode == 0 and first.stdout.endswith("6 passed, 0 failed\n")
     path = tmp_path / "two_layer.derive.toml"
     right, slipped = 'dW2 = "h1.T @ dscores + 2 * reg * W2"', 'dW2 = "h1.T @ dscores + reg * W2"'
     path.write_text(path.read_text().replace(right, slipped))
-    slip = _cli("two_layer.derive.toml", "--no-timings", cwd=tmp_path)
+    session.note(f"edit two_layer.derive.toml: {slipped}")
+    slip = session.run("two_layer.derive.toml", "--no-timings")
     assert slip.returncode == 1 and "diagnosis: reg factor 1 instead of 2 on the reg·W2 term" in slip.stdout
-    again = _cli("two_layer.derive.toml", "--no-timings", cwd=tmp_path)
+    session.note("again: answered from the cache")
+    again = session.run("two_layer.derive.toml", "--no-timings")
     assert again.stdout == slip.stdout and again.returncode == 1
-    tested = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "xdist", "-n", "2", "--derive-check", "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "DERIVE_CHECK_CACHE": str(tmp_path / ".cache")},
-    )
-    assert tested.returncode == 1, tested.stdout[-2000:]
-    assert "1 failed, 5 passed" in tested.stdout and "two_layer.derive.toml::dW2" in tested.stdout
+    tested = session.run("-p", "xdist", "-n", "2", "--derive-check", "-q", "-p", "no:cacheprovider", pytest_run=True)
+    assert tested.returncode == 1 and "two_layer.derive.toml::dW2" in tested.stdout
     hook = (ROOT / ".pre-commit-hooks.yaml").read_text()
     entry = next(ln.split(":", 1)[1].split() for ln in hook.splitlines() if ln.strip().startswith("entry:"))
     assert entry[0] == "derive-check"
-    committed = _cli(*entry[1:], "two_layer.derive.toml", cwd=tmp_path)
+    session.note("the pre-commit hook's command, on the staged file")
+    committed = session.run(*entry[1:], "two_layer.derive.toml")
     assert committed.returncode == 1 and committed.stdout.startswith("two_layer.derive.toml:")
+    transcript = "\n".join(session.lines) + "\n"
+    golden = GOLDEN / "new_user.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(transcript)
+    assert transcript == golden.read_text()
 
 
 def _readme_block(starts: str) -> str:
