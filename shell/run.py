@@ -1,18 +1,16 @@
 """One run over the collected files: parse each once, answer from the cache, check the rest in workers.
 
 This is where `-k` selects claims and where a file without claims is judged: it is an input error, unless
-another file of the run extends it (then it holds shared definitions, and has nothing of its own to check).
+another file of the run extends it (then it holds shared definitions, and has nothing of its own to check). Which
+files are extended is read from the loaded models (`ModelSpec.base`): no file is read twice.
 Progress goes to stderr, per claim, and only on a terminal.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from derive_check.derive.model.spec import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -38,10 +36,10 @@ def run_files(
     from derive_check.verify.run.load import failed_result, load
     from derive_check.verify.run.replay import cached_result
 
+    loaded = {f: load(f) for f in files}  # each file is parsed once; the model goes on to the cache and a worker
+    bases = {Path(m.base).resolve() for m in loaded.values() if not isinstance(m, FileResult) and m.base}
     models: dict[Path, ModelSpec | FileResult] = {}
-    bases = extended(files)
-    for f in files:  # each file is parsed once; the model goes on to the cache and a worker
-        model = load(f)
+    for f, model in loaded.items():
         if not isinstance(model, FileResult) and not model.claims:
             if f.resolve() in bases:
                 continue  # shared definitions for `extends`: nothing of its own to check
@@ -83,21 +81,3 @@ def run_files(
             checked = check_in_workers(todo, settings, jobs, claim=started)
     fresh = dict(zip([f for f, _, _ in todo], checked, strict=True))
     return [r for r in (known.get(f) or fresh[f] for f in models) if r is not None]
-
-
-def extended(files: Sequence[Path]) -> set[Path]:
-    """The files that some file of the run names in `extends` (resolved paths); unreadable files are skipped."""
-    bases: set[Path] = set()
-    for f in files:
-        try:  # a FIFO, a device or a huge file is never read here: the loader says what is wrong with it
-            if not f.is_file() or f.stat().st_size > MAX_FILE_BYTES:
-                continue
-            base = tomllib.loads(f.read_text(encoding="utf-8")).get("extends")
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError, MemoryError):
-            continue
-        if isinstance(base, str):
-            try:
-                bases.add((f.parent / base).resolve())
-            except (OSError, RuntimeError, ValueError):
-                continue
-    return bases

@@ -83,6 +83,7 @@ class ModelSpec:
     unchecked: tuple[tuple[str, str], ...] = ()  # (statement, why it cannot be checked)
     note: str = ""
     notes: tuple[str, ...] = ()  # what `extends` changed: overridden sizes and claims
+    base: str = ""  # the file this one extends (its path as read), if any
 
     def dims(self, decl: Decl) -> tuple[int, ...]:
         """The concrete shape of a declaration at this file's sizes."""
@@ -194,6 +195,7 @@ def extend(parent: ModelSpec, file: str, text: str, data: dict[str, Any]) -> Mod
         layout=layout,
         unchecked=unchecked,
         notes=tuple(notes),
+        base=parent.file,
     )
 
 

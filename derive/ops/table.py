@@ -39,13 +39,14 @@ BUILDERS = frozenset({"concatenate", "hstack", "ones", "zeros", "eye"})  # np.f(
 RESERVED = frozenset({*FUNCTIONS, *SPELLINGS, *BUILDERS, "range", "np", "numpy", "arange", "pi"})
 
 
-def derivative_at(node: Apply) -> Node:
+def derivative_at(node: Apply, value: Node | None = None) -> Node:
     """d op(u)/du of an application op(u) of a smooth element-wise op: its `derivative` formula with `_u` := u
-    and `_self` := the application itself."""
+    and `_self` := `value`, the application's value (the application itself, or the name of the line it is:
+    tanh' as 1 - h ** 2)."""
     rule = OPS[node.op].derivative
     if rule is None:
         raise ValueError(f"'{node.op}' has no derivative formula")
-    return substitute(rule(node), {ARG: node.args[0], SELF: node})
+    return substitute(rule(node), {ARG: node.args[0], SELF: node if value is None else value})
 
 
 def witness_rule(name: str) -> WitnessRule | None:

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from derive_check.derive.model.spec import ModelSpec
-from derive_check.derive.ops.spec import ARG, SELF, Kind
+from derive_check.derive.ops.spec import Kind
 from derive_check.derive.ops.spellings import SPELLINGS, spelled
-from derive_check.derive.ops.table import OPS
+from derive_check.derive.ops.table import OPS, derivative_at
 from derive_check.derive.printing.text import to_text
-from derive_check.derive.tree import Apply, Const, Node, Ref, refs, substitute, walk
+from derive_check.derive.tree import Apply, Const, Node, Ref, refs, walk
 
 ZERO, ONE = Const(Fraction(0)), Const(Fraction(1))
 
@@ -91,9 +91,7 @@ def _own_slope(name: str, expr: Node) -> Local | None:
     """h = op(v) for a smooth element-wise op: op'(v) written in h, whatever v is (tanh(x @ W): 1 - h ** 2)."""
     if not (isinstance(expr, Apply) and _smooth(expr)):
         return None
-    rule = OPS[expr.op].derivative
-    assert rule is not None
-    slope = substitute(rule(expr), {ARG: expr.args[0], SELF: Ref(name)})
+    slope = derivative_at(expr, Ref(name))
     if refs(slope) != {name}:
         return None  # log'(v) = 1 / v reads v, not h: no slope in the line's own name
     argument = to_text(expr.args[0])
@@ -184,9 +182,7 @@ class Chain:
         if node.op == "pow" and isinstance(a[1], Const):
             return times(times(a[1], _power(a[0], a[1].value - 1)), d[0])
         if _smooth(node):
-            rule = OPS[node.op].derivative
-            assert rule is not None
-            return times(substitute(rule(node), {ARG: a[0], SELF: own}), d[0])
+            return times(derivative_at(node, own), d[0])
         raise NotElementwise(node.op)
 
     def _known(self, node: Apply, u: str, own: Node) -> Node | None:

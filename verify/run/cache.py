@@ -53,7 +53,7 @@ def _engine_version() -> str:
 ENGINE_VERSION = _engine_version()
 
 
-PRESENTATION = {"where", "span", "source", "reading", "latex_note", "names", "title", "note", "notes", "file"}
+PRESENTATION = {"where", "span", "source", "reading", "latex_note", "names", "title", "note", "notes", "file", "base"}
 
 
 def canonical(value: Any) -> Any:
