@@ -9,8 +9,12 @@ else in the package is allowed to let a traceback reach the user.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+MAX_SOURCE_CHARS = 4_000_000  # a file read back for a column (derivation files are far smaller)
+_ODD_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # line breaks to splitlines, not to editors
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,11 @@ class InputError(Exception):
         self.where = where or Location()
 
     def render(self) -> str:
-        """The message with `file:line: [key]` header and a caret line under the span."""
+        """The message with a `file:line:col: error [key]:` header (`file:line:` where the column is not known as
+        one of the file's line, `file:` without a line) and the quoted text with a caret line under the span."""
         w = self.where
-        head = w.file if w.line is None else f"{w.file}:{w.line}"
+        col = file_column(w)
+        head = w.file if w.line is None else f"{w.file}:{w.line}" if col is None else f"{w.file}:{w.line}:{col}"
         key = f" [{w.key}]" if w.key else ""
         lines = [f"{head}: error{key}: {self.message}"]
         if w.text is not None:
@@ -55,6 +61,33 @@ class InputError(Exception):
 
     def __str__(self) -> str:
         return self.render()
+
+
+def file_column(where: Location) -> int | None:
+    """The 1-based column of the caret in the file, or None where it is not known.
+
+    `text` is either the file's line `line` (then `col_start` is a column of the file) or a formula shown on its
+    own (a string written with escapes, a multi-line string, a residual), whose columns are not the file's. Only
+    the first case has a column, and it is told by what it is: the text is, character for character, that line
+    of the file as it is on disk (a file that cannot be read, or has changed since, gets no column).
+    """
+    if where.line is None or where.text is None or "\n" in where.text or where.col_start > len(where.text):
+        return None
+    return where.col_start + 1 if _file_line(where.file, where.line) == where.text else None
+
+
+def _file_line(file: str, number: int) -> str | None:
+    """Line `number` (1-based) of a UTF-8 text file as `str.splitlines` cuts it (as `derive.source` numbers
+    lines), or None; None too where splitlines would cut elsewhere than an editor (a form feed, U+2028, ...)."""
+    try:
+        with open(file, encoding="utf-8", errors="strict") as stream:
+            text = stream.read(MAX_SOURCE_CHARS + 1)
+    except (OSError, ValueError):
+        return None
+    lines = text.splitlines()
+    if len(text) > MAX_SOURCE_CHARS or not 0 < number <= len(lines) or _ODD_BREAKS.search(text):
+        return None
+    return lines[number - 1]
 
 
 def closest(word: str, known: Iterable[str]) -> str | None:

@@ -174,12 +174,13 @@ class ErrorSpot(NamedTuple):
     message: str
 
 
-_HEAD = r"(?::(?P<line>\d+))?: error(?: \[(?P<key>[^\]]*)\])?: (?P<message>.*)"
+_HEAD = r"(?::(?P<line>\d+)(?::(?P<col>\d+))?)?: error(?: \[(?P<key>[^\]]*)\])?: (?P<message>.*)"
 _CARET = re.compile(r" {4}( *)\^+\s*")
 
 
 def error_spot(rendered: str, file: str) -> ErrorSpot:
-    """Line, column and message of a rendered error: `file:line: error [key]: message`, the quoted text, a caret."""
+    """Line, column and message of a rendered error: `file:line[:col]: error [key]: message`, the quoted text, a
+    caret (the column is read from the caret where the header does not state it)."""
     lines = rendered.splitlines() or [""]
     first = lines[0]
     head = re.fullmatch(_HEAD, first[len(file) :]) if first.startswith(file) else None
@@ -190,6 +191,8 @@ def error_spot(rendered: str, file: str) -> ErrorSpot:
     if head["line"] is None:
         return ErrorSpot(None, None, message)
     line = int(head["line"])
+    if head["col"] is not None:  # the header states the file's column (InputError.render)
+        return ErrorSpot(line, int(head["col"]), message)
     for k in range(len(lines) - 1, 1, -1):  # the caret under the quoted text (never the header itself)
         caret = _CARET.fullmatch(lines[k])
         if caret and lines[k - 1].startswith("    "):

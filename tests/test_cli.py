@@ -110,7 +110,7 @@ def write(tmp_path: Path, content: str | bytes) -> str:
 
 
 BAD_FILES = {
-    "malformed TOML": ("[sizes]\nN = = 2\n", r"input.toml:2: error: malformed TOML"),
+    "malformed TOML": ("[sizes]\nN = = 2\n", r"input.toml:2:5: error: malformed TOML"),
     "binary junk": (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", r"not UTF-8 text"),
     "unknown forward name": (two_layer({}).replace("relu(X @ W1", "relu(Q @ W1"), r"unknown name 'Q'"),
     "undeclared size": (two_layer({}).replace('"D x H"', '"D x K"'), r"'K' in shape 'D x K' is not a declared size"),
@@ -137,7 +137,7 @@ def test_a_bad_formula_points_at_its_line_with_a_caret(capsys: pytest.CaptureFix
     code, out, _ = run(capsys, write(tmp_path, text))
     assert code == 2
     line = text.splitlines().index('dW2 = "h1.T @ (P - Y) / N + 2 * regg * W2"') + 1
-    assert f"input.toml:{line}: error [claims.dW2]: unknown name 'regg'" in out
+    assert f"input.toml:{line}:33: error [claims.dW2]: unknown name 'regg'" in out  # 'regg' is at column 33
     lines = out.splitlines()
     source = next(ln for ln in lines if ln.startswith('    dW2 = "h1.T'))  # the quoted source line
     caret = lines[lines.index(source) + 1]

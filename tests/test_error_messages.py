@@ -164,9 +164,9 @@ def run(capsys: pytest.CaptureFixture[str], path: Path) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("text", "header"),
     [
-        (HEAD.replace("[params]", "[parameters]"), "input.toml:9: error [parameters]: unknown top-level table"),
-        (HEAD.replace('"D x H"', '"(D, H)"'), "input.toml:10: error [params.W]: a shape is written"),
-        (HEAD + 'dW = "X.T @ y ^ 2"\n', f"input.toml:{CLAIM_LINE}: error [claims.dW]: '^' is XOR in Python"),
+        (HEAD.replace("[params]", "[parameters]"), "input.toml:9:2: error [parameters]: unknown top-level table"),
+        (HEAD.replace('"D x H"', '"(D, H)"'), "input.toml:10:6: error [params.W]: a shape is written"),
+        (HEAD + 'dW = "X.T @ y ^ 2"\n', f"input.toml:{CLAIM_LINE}:15: error [claims.dW]: '^' is XOR in Python"),
     ],
 )
 def test_input_errors_exit_with_code_2_and_print_each_error_once(

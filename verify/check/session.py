@@ -6,6 +6,7 @@ from here and nothing imports the engine back: the import graph has no circle.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from derive_check.derive.exact.network import Network
@@ -26,6 +27,7 @@ class Session:
     randomized: bool = False  # opt-in: random-point evaluation with a stated bound instead of the normal form
     trees: dict[str, Node] = field(default_factory=dict)  # earlier claims' formulas, for the general proofs
     checked: dict[str, list[Entry]] = field(default_factory=dict)  # each claim's entries, as the engine compared them
+    entries_proved: Callable[[str, int, int], None] | None = None  # progress: (claim, entries proved, total)
     derivatives: Derivatives = field(init=False)
 
     shapes: dict[str, Shape] = field(init=False)
@@ -47,6 +49,11 @@ class Session:
                 f"(they agree only because of the sizes chosen)"
             )
         return ""
+
+    def progress(self, claim: ClaimSpec) -> Callable[[int, int], None] | None:
+        """What `Equality.proves` tells of the claim's entries, (proved, total), passed on; None if nobody listens."""
+        told = self.entries_proved
+        return (lambda proved, total: told(claim.name, proved, total)) if told else None
 
     def entries(self, claim: ClaimSpec, tree: Node) -> list[Entry]:
         """The comparisons deciding `tree` read as `claim`'s formula."""

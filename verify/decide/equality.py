@@ -8,8 +8,9 @@ normal form, which alone can say PROVED.
 
 from __future__ import annotations
 
+import contextlib
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -35,6 +36,7 @@ class Equality:
     rng: random.Random = field(default_factory=lambda: random.Random(20261121))
     _point: dict[sp.Basic, int] = field(default_factory=dict)  # the fixed fingerprint point
     _memo: dict[sp.Basic, int] = field(default_factory=dict)
+    progress: Callable[[int, int], None] | None = None  # told (entries proved, total) by `proves`: see `telling`
 
     def fingerprint(self, expr: sp.Expr) -> int:
         """`expr` modulo the prime at one fixed random point of the mask/label variety (memo shared)."""
@@ -133,8 +135,19 @@ class Equality:
         }
         return {a: u for a, u in found.items() if not (leaves([u]).applications)}
 
+    @contextlib.contextmanager
+    def telling(self, progress: Callable[[int, int], None] | None) -> Iterator[None]:
+        """Inside the block, `proves` tells `progress(proved, total)` how many entries it has proved so far, from
+        (0, total) on: the engine's own decision on a claim, not the many a diagnosis search asks for."""
+        self.progress = progress
+        try:
+            yield
+        finally:
+            self.progress = None
+
     def proves(self, truth: Sequence[sp.Expr], claimed: Sequence[sp.Expr], residuals: Sequence[sp.Expr]) -> bool | None:
-        """`all_zero` for entries whose fully expanded residuals are `residuals`, trying the shallow form first.
+        """`all_zero` for entries whose fully expanded residuals are `residuals`, trying the shallow form first
+        (telling `progress`, if set, how many entries are proved so far).
 
         Over shallow atoms (polynomial line atoms kept as symbols) the residuals are far smaller; a zero there
         is a proof. A non-zero there is not a disproof, so the fully expanded residuals decide.
@@ -150,8 +163,14 @@ class Equality:
             except (NotRational, ZeroDivisionError):
                 return False
 
-        undecided = [residuals[k] for k in failing(len(residuals), shallow_zero)]  # on every core
-        return self.all_zero(undecided) if undecided else True
+        total, progress = len(residuals), self.progress
+        if progress:
+            progress(0, total)
+        passed = (lambda n: progress(n, total)) if progress else None
+        undecided = [residuals[k] for k in failing(total, shallow_zero, passed=passed)]  # on every core
+        base = total - len(undecided)
+        proved = (lambda n: progress(base + n, total)) if progress else None
+        return self.all_zero(undecided, proved) if undecided else True
 
     def reparametrised(self, residuals: Sequence[sp.Expr]) -> list[sp.Expr]:
         """The residuals with each softmax row written as scale × probabilities (`verify.decide.reparam`)."""
@@ -161,20 +180,25 @@ class Equality:
         change, memo = substitution(rows), dict[sp.Basic, sp.Basic]()
         return [substitute(r, change, memo) for r in residuals]
 
-    def all_zero(self, residuals: Sequence[sp.Expr]) -> bool | None:
-        """True if every residual normalises to zero, False if one does not, None if it cannot be normalised."""
+    def all_zero(self, residuals: Sequence[sp.Expr], proved: Callable[[int], None] | None = None) -> bool | None:
+        """True if every residual normalises to zero, False if one does not, None if it cannot be normalised;
+        `proved(n)` hears how many residuals are zero so far (progress)."""
         if self.first_nonzero(residuals) is not None:
             return False
         residuals = self.reparametrised(residuals)
         engine = self.normal_form(residuals)
+        tell = _growing(proved)
         try:
             try:  # the plain normal form is fastest when it works; give it a short patience first
                 with time_budget(PATIENCE) as attempt:
-                    return all(engine.residual_is_zero(r) for r in residuals)
+                    return all(engine.residual_is_zero(r) and tell(n) for n, r in enumerate(residuals, 1))
             except BudgetExceeded as exc:
                 if exc.owner != attempt:
                     raise
-            return all(engine.residual_is_zero(part) for r in residuals for part in self.coefficients(r))
+            return all(
+                all(engine.residual_is_zero(part) for part in self.coefficients(r)) and tell(n)
+                for n, r in enumerate(residuals, 1)
+            )
         except (NotRational, ZeroDivisionError):
             return None
 
@@ -208,3 +232,19 @@ class Equality:
             coefficient, monomial = term.as_independent(*split, as_Add=False)
             groups.setdefault(monomial, []).append(coefficient)
         return [sp.Add(*parts) for parts in groups.values()]
+
+
+def _growing(report: Callable[[int], None] | None) -> Callable[[int], bool]:
+    """A teller passing on to `report` each count above all before it (a second pass counts from 1 again); it
+    returns True, to sit inside `all(...)`."""
+    best = 0
+
+    def tell(n: int) -> bool:
+        nonlocal best
+        if n > best:
+            best = n
+            if report:
+                report(n)
+        return True
+
+    return tell

@@ -5,10 +5,14 @@ to the workers but entry numbers: the test is stored in a module global before t
 forks, and each worker inherits it (and the open time budgets, which are deadlines in
 module state). A worker that fails or runs out of time returns nothing for its share, and
 the parent runs that share itself, so a verdict never depends on the pool.
+
+The entries are dealt out in several small shares per process, answered as each is done, so
+that `passed` (progress) hears how many entries have passed so far while the pool works.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -16,6 +20,7 @@ from collections.abc import Callable
 from derive_check.derive.budget import check
 
 MIN_ENTRIES = 16  # below this, forking a pool costs more than it saves
+SHARES_PER_PROCESS = 8  # more, smaller shares: finer progress and balance, at one message per share
 _test: Callable[[int], bool] | None = None
 
 
@@ -24,25 +29,59 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def failing(count: int, test: Callable[[int], bool], processes: int | None = None) -> list[int]:
-    """The indices k < count for which test(k) is False, in order."""
+def failing(
+    count: int,
+    test: Callable[[int], bool],
+    processes: int | None = None,
+    passed: Callable[[int], None] | None = None,
+) -> list[int]:
+    """The indices k < count for which test(k) is False, in order; `passed(n)` hears the number of entries
+    found to pass so far each time it grows."""
     processes = workers() if processes is None else processes
+    tally = _Tally(passed)
     if processes <= 1 or count < MIN_ENTRIES:
-        return [k for k in range(count) if not _checked(test, k)]
+        return tally.run(test, range(count))
     global _test
     _test = test
-    shares = [list(range(w, count, processes)) for w in range(processes)]
+    pieces = min(count, processes * SHARES_PER_PROCESS)
+    shares = [list(range(w, count, pieces)) for w in range(pieces)]
+    answers: list[list[int] | None] = [None] * len(shares)
+    no_pool = contextlib.suppress(AssertionError, OSError)  # a daemonic process, no fork: the parent does the rest
     try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            answers: list[list[int] | None] = pool.map(_share, shares)
-    except (AssertionError, OSError):  # no pool here (a daemonic process, no fork): the parent does it all
-        answers = [None] * len(shares)
+        with no_pool, multiprocessing.get_context("fork").Pool(processes) as pool:
+            for w, answer in pool.imap_unordered(_share, enumerate(shares)):
+                answers[w] = answer
+                if answer is not None:
+                    tally.add(len(shares[w]) - len(answer))
     finally:
         _test = None
     out: list[int] = []
     for share, answer in zip(shares, answers, strict=True):
-        out += [k for k in share if not _checked(test, k)] if answer is None else answer
+        out += tally.run(test, share) if answer is None else answer
     return sorted(out)
+
+
+class _Tally:
+    """How many entries have passed, told to `passed` as the count grows."""
+
+    def __init__(self, passed: Callable[[int], None] | None) -> None:
+        self.passed = passed
+        self.count = 0
+
+    def add(self, more: int) -> None:
+        self.count += more
+        if more and self.passed:
+            self.passed(self.count)
+
+    def run(self, test: Callable[[int], bool], share: range | list[int]) -> list[int]:
+        """The entries of `share` that fail the test, run here (each pass counted as it is found)."""
+        out: list[int] = []
+        for k in share:
+            if _checked(test, k):
+                self.add(1)
+            else:
+                out.append(k)
+        return out
 
 
 def _checked(test: Callable[[int], bool], k: int) -> bool:
@@ -50,9 +89,10 @@ def _checked(test: Callable[[int], bool], k: int) -> bool:
     return test(k)
 
 
-def _share(share: list[int]) -> list[int] | None:
+def _share(numbered: tuple[int, list[int]]) -> tuple[int, list[int] | None]:
     assert _test is not None
+    w, share = numbered
     try:
-        return [k for k in share if not _checked(_test, k)]
+        return w, [k for k in share if not _checked(_test, k)]
     except Exception:  # BudgetExceeded included: the parent redoes the share, under its own budget
-        return None
+        return w, None

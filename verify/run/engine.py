@@ -9,6 +9,7 @@ time budget. A claim that fails never stops the others.
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
 import time
 import zlib
@@ -120,9 +121,10 @@ def check_model(
     cache: ProofCache | None = None,
     randomized: bool = False,
     keys: Keys | None = None,
+    entries: Callable[[str, int, int], None] | None = None,
 ) -> FileResult:
     """Build and check one resolved model (what `load` returns): every claim, in order (`keys`: its cache keys,
-    if the caller has computed them already)."""
+    if the caller has computed them already; `entries(claim, proved, total)`: progress inside a claim)."""
     started = time.perf_counter()
     if cache and keys is None:
         keys = file_keys(spec, budget, typeset, randomized)
@@ -136,7 +138,7 @@ def check_model(
         return failed_result(path, f"{path}: error: building the model {why}; use smaller sizes", started)
     except Exception as exc:  # last resort, as in check_claim
         return failed_result(path, f"{path}: error: {INTERNAL}: {type(exc).__name__}: {exc}"[:400], started)
-    session = Session(net, Equality(net), dict(net.values), randomized)
+    session = Session(net, Equality(net), dict(net.values), randomized, entries_proved=entries)
     results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
     if cache and keys:
         cache.put_all(keys.shapes, results)
@@ -152,8 +154,7 @@ def check_model(
         results.append(result)
         if cache and keys:
             cache.put(keys.claims[claim.name], result)
-    typeset_session = session if typeset else None
-    return assemble(spec, path, results, started, typeset, typeset_session)
+    return assemble(spec, path, results, started, typeset, session if typeset else None)
 
 
 def _shape_result(line: Line, words: str) -> ClaimResult:
@@ -205,10 +206,7 @@ def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: boo
 
 def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, explain: bool) -> ClaimResult:
     eq, net = session.eq, session.net
-
-    def entries_of(candidate: Node) -> list[Entry]:
-        return session.entries(claim, candidate)
-
+    entries_of = functools.partial(session.entries, claim)
     symbolic = session.gradient_mismatch(claim)
     try:
         entries = session.checked[claim.name] = entries_of(tree)
@@ -240,7 +238,9 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
             return replace(done, general=_general(session, claim, tree))
         first = outcome
     if first is None:
-        if eq.proves([e.truth for e in entries], [e.claimed for e in entries], residuals):
+        with eq.telling(session.progress(claim)):  # progress: how many entries are proved so far
+            proved = eq.proves([e.truth for e in entries], [e.claimed for e in entries], residuals)
+        if proved:
             done = out.done(Verdict.PROVED, "every entry's residual normalises to 0", entries=len(entries))
             return replace(done, general=_general(session, claim, tree))
         return out.done(
