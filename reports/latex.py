@@ -196,6 +196,8 @@ def _claim(claim: ClaimResult) -> str:
         out.append(r"\par\textit{Reading taken:} " + tex_text(claim.reading))
     if claim.read_as:
         out.append(r"\par\textit{LaTeX read as:} " + tt(claim.read_as))
+    if claim.departs:
+        out.append(r"\par\textit{Where:} " + tex_text(claim.departs))
     if claim.verdict in (Verdict.ERROR, Verdict.SHAPE_ERROR, Verdict.UNDECIDED, Verdict.PROBABLE, Verdict.INCONSISTENT):
         out.append(r"\par " + tex_text(claim.message))
     general = claim.general

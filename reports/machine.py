@@ -96,6 +96,10 @@ SCHEMA: dict[str, Any] = {
                 },
                 "witness": {"type": "string", "description": "what the independent numeric witness checked"},
                 "read_as": {"type": "string", "description": "for a LaTeX claim: the reading taken, as a formula"},
+                "departs": {
+                    "type": "string",
+                    "description": "for a backward read from code: the statement where its value first departs",
+                },
                 "general": {
                     "type": ["object", "null"],
                     "description": "the proof for all sizes: proved, summary, the identities used",
@@ -166,6 +170,7 @@ def _claim(claim: ClaimResult) -> dict[str, Any]:
         "sizes": claim.scope,
         "witness": claim.witness,
         "read_as": claim.read_as,
+        "departs": claim.departs,
         "general": (
             {"proved": claim.general.proved, "summary": claim.general.summary, "rules": claim.general.rules}
             if claim.general
@@ -221,6 +226,8 @@ def junit_classname(file: str) -> str:
 def failure_text(claim: ClaimResult) -> str:
     """The details of a failing claim as plain text: formula, diagnosis, counterexample, residual."""
     lines = [f"{claim.name} = {claim.formula}", claim.message]
+    if claim.departs:
+        lines.append(f"where: {claim.departs}")
     if claim.read_as:
         lines.append(f"LaTeX read as: {claim.read_as}")
     if claim.diagnosis:

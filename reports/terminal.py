@@ -83,6 +83,8 @@ def _details(file: str, claim: ClaimResult, verbose: bool = False) -> list[Rende
     if claim.source:
         lines.append(Text(f"source: {claim.source}", style="dim"))
     lines.append(Text(claim.message))
+    if claim.departs:
+        lines.append(Text.assemble(("where: ", "bold"), claim.departs))
     if claim.reading:
         lines.append(Text(f"reading taken: {claim.reading}", style="dim"))
     if claim.read_as:

@@ -43,7 +43,6 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import os
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,75 +149,91 @@ class DerivationFailure(Exception):
 
 
 class DerivationFile(pytest.File):
-    """One derivation file: its claims are the tests."""
+    """One derivation file (or Python file of forward/backward pairs): its claims are the tests."""
 
-    _result: FileResult | None = None
-    _model: ModelSpec | None = None
-    _error: str = ""
+    _models: list[ModelSpec | FileResult]
+    _results: dict[int, FileResult]
 
     def collect(self) -> Iterator[pytest.Item]:
-        """One item per claim, and per forward line with a declared shape (or one item for a file that cannot be
-        read); the file is parsed here, once."""
-        from derive_check.derive.errors import InputError
-        from derive_check.derive.model.spec import load_file
-        from derive_check.verify.run.load import check_work
+        """One item per claim, and per forward line with a declared shape (or one item for a file, or a pair,
+        that cannot be read); the file is parsed here, once. A Python file's items are named `pair:claim`."""
+        from derive_check.verify.results import FileResult
+        from derive_check.verify.run.load import load_all
 
-        try:
-            self._model = load_file(self.path)
-            check_work(self._model)
-        except InputError as exc:
-            self._model, self._error = None, exc.render()
-            yield ClaimItem.from_parent(self, name="(file)", line=exc.where.line or 1)
-            return
-        for line in self._model.forward:  # the command line fails a file whose declared shape is contradicted
-            if line.declared is not None:
-                yield ClaimItem.from_parent(self, name=f"shape of {line.name}", line=line.where.line or 1, shape=True)
-        for claim in self._model.claims:
-            yield ClaimItem.from_parent(self, name=claim.name, line=claim.where.line or 1)
+        found = load_all(self.path)
+        self._models, self._results = (found if isinstance(found, list) else [found]), {}
+        for k, model in enumerate(self._models):
+            prefix = f"{model.title.split(' ')[0].removesuffix('_forward')}:" if self.path.suffix == ".py" else ""
+            if isinstance(model, FileResult):
+                at = _error_line(model.error)
+                yield ClaimItem.from_parent(self, name=f"{prefix}(file)", line=at, model=k, claim="")
+                continue
+            probes = {c for p in model.code.probes for c in p.claims} if model.code else set()
+            for line in model.forward:  # the command line fails a file whose declared shape is contradicted
+                if line.declared is not None:
+                    name = f"shape of {line.name}"
+                    yield ClaimItem.from_parent(
+                        self, name=name, line=line.where.line or 1, shape=True, model=k, claim=name
+                    )
+            for claim in model.claims:
+                if claim.name not in probes:
+                    where = claim.where.line or 1
+                    yield ClaimItem.from_parent(self, name=prefix + claim.name, line=where, model=k, claim=claim.name)
 
-    def result(self) -> FileResult:
-        """The file's results: from the cache if every claim is there, else checked (and cached) once."""
-        if self._result is None:
-            self._result = self._check()
-        return self._result
+    def result(self, k: int) -> FileResult:
+        """Model k's results: from the cache if every claim is there, else checked (and cached) once."""
+        if k not in self._results:
+            self._results[k] = self._check(self._models[k])
+        return self._results[k]
 
-    def _check(self) -> FileResult:
+    def _check(self, model: ModelSpec | FileResult) -> FileResult:
+        from derive_check.verify.results import FileResult
         from derive_check.verify.run.cache import file_keys
-        from derive_check.verify.run.load import failed_result
+        from derive_check.verify.run.code import located
         from derive_check.verify.run.replay import cached_result
 
-        if self._model is None:
-            return failed_result(self.path, self._error, time.perf_counter())
+        if isinstance(model, FileResult):
+            return model
         cache = proof_cache(self.config)
         keys = None
         if cache is not None:
-            keys = file_keys(self._model, BUDGET, typeset=False)
-            replayed = cached_result(self._model, self.path, keys, False, cache)
+            keys = file_keys(model, BUDGET, typeset=False)
+            replayed = cached_result(model, self.path, keys, False, cache)
             if replayed is not None:
-                return replayed
+                return located(replayed, model)
         from derive_check.verify.run.engine import check_model  # SymPy: only when something is not cached
 
-        return check_model(self._model, self.path, BUDGET, cache=cache, keys=keys)
+        return located(check_model(model, self.path, BUDGET, cache=cache, keys=keys), model)
+
+
+def _error_line(rendered: str) -> int:
+    """The line a rendered error names (`file:12:5: error: ...`), or 1."""
+    import re
+
+    found = re.match(r".*?:(\d+)(?::\d+)?: error", rendered)
+    return int(found[1]) if found else 1
 
 
 class ClaimItem(pytest.Item):
     """One claim (or one declared shape): passes when PROVED (or PROBABLE)."""
 
-    def __init__(self, *, line: int, shape: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, line: int, model: int = 0, claim: str = "", shape: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.line = line
         self.shape = shape
+        self.model = model  # which model of the file (a Python file has one per pair)
+        self.claim = claim  # the claim's name in that model
 
     def runtest(self) -> None:
         """Check the file (once) and fail unless this claim passed."""
         from derive_check.reports.machine import failure_text
 
         assert isinstance(self.parent, DerivationFile)
-        result = self.parent.result()
+        result = self.parent.result(self.model)
         if result.error:  # its first line, with the path as the node id has it: `file.toml:2: error: ...`
             first = result.error.strip().splitlines()[0].replace(str(self.path), self.location[0])
             raise DerivationFailure(first, result.error)
-        claim = next((c for c in result.claims if c.name == self.name), None)
+        claim = next((c for c in result.claims if c.name == self.claim), None)
         if claim is None:
             if self.shape:  # no finding: the declared shape is the one the forward pass gives
                 return

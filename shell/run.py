@@ -3,7 +3,7 @@
 This is where `-k` selects claims and where a file without claims is judged: it is an input error, unless
 another file of the run extends it (then it holds shared definitions, and has nothing of its own to check). Which
 files are extended is read from the loaded models (`ModelSpec.base`): no file is read twice.
-Progress goes to stderr, per claim, and only on a terminal.
+Progress goes to stderr, per claim and per entry proved inside it, and only on a terminal.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ def run_files(
     from derive_check.scan import select_claims
     from derive_check.verify.results import FileResult
     from derive_check.verify.run.cache import Keys, file_keys
-    from derive_check.verify.run.load import failed_result, load
+    from derive_check.verify.run.load import failed_result
     from derive_check.verify.run.replay import cached_result
 
-    loaded = {f: load(f) for f in files}  # each file is parsed once; the model goes on to the cache and a worker
-    bases = {Path(m.base).resolve() for m in loaded.values() if not isinstance(m, FileResult) and m.base}
-    models: dict[Path, ModelSpec | FileResult] = {}
-    for f, model in loaded.items():
+    loaded = [(f, m) for f in files for m in _models(f)]  # each file is parsed once; a .py file gives one per pair
+    bases = {Path(m.base).resolve() for _, m in loaded if not isinstance(m, FileResult) and m.base}
+    models: list[tuple[Path, ModelSpec | FileResult]] = []
+    for f, model in loaded:
         if not isinstance(model, FileResult) and not model.claims:
             if f.resolve() in bases:
                 continue  # shared definitions for `extends`: nothing of its own to check
@@ -49,21 +49,24 @@ def run_files(
             if chosen is None:
                 continue
             model = chosen
-        models[f] = model
-    known: dict[Path, FileResult | None] = {f: m for f, m in models.items() if isinstance(m, FileResult)}
-    keys: dict[Path, Keys] = {}
+        models.append((f, model))
+    known: dict[int, FileResult | None] = {k: m for k, (_, m) in enumerate(models) if isinstance(m, FileResult)}
+    keys: dict[int, Keys] = {}
     if cache:
-        for f, spec in models.items():
+        for k, (f, spec) in enumerate(models):
             if not isinstance(spec, FileResult):
-                keys[f] = file_keys(spec, settings.budget, settings.typeset, settings.randomized)
-                known[f] = cached_result(spec, f, keys[f], settings.typeset, cache)
-    if all(known.get(f) for f in models):  # everything answered from the cache: SymPy is never imported
-        return [r for r in (known[f] for f in models) if r is not None]
+                keys[k] = file_keys(spec, settings.budget, settings.typeset, settings.randomized)
+                known[k] = cached_result(spec, f, keys[k], settings.typeset, cache)
+    if all(known.get(k) for k in range(len(models))):  # everything answered from the cache: SymPy is never imported
+        return _located(models, known)
 
     import derive_check.verify.run.engine  # noqa: F401 - imported before forking: workers start without importing
     from derive_check.verify.run.workers import check_in_workers
 
-    todo = [(f, m, keys.get(f)) for f, m in models.items() if not known.get(f) and not isinstance(m, FileResult)]
+    todo = [
+        (f, m, keys.get(k)) for k, (f, m) in enumerate(models) if not known.get(k) and not isinstance(m, FileResult)
+    ]
+    numbers = [k for k, (_, m) in enumerate(models) if not known.get(k) and not isinstance(m, FileResult)]
     if not err.is_terminal:
         checked = check_in_workers(todo, settings, jobs)
     else:
@@ -78,6 +81,33 @@ def run_files(
                 bar.update(task, description=escape(f"{path.name}: {name}"))
                 bar.advance(task)
 
-            checked = check_in_workers(todo, settings, jobs, claim=started)
-    fresh = dict(zip([f for f, _, _ in todo], checked, strict=True))
-    return [r for r in (known.get(f) or fresh[f] for f in models) if r is not None]
+            def proving(path: Path, name: str, proved: int, total: int) -> None:  # a worker sends ~10 a second
+                bar.update(task, description=escape(f"{path.name}: {name} (entry {proved}/{total})"), refresh=True)
+
+            checked = check_in_workers(todo, settings, jobs, claim=started, entries=proving)
+    known.update(zip(numbers, checked, strict=True))
+    return _located(models, known)
+
+
+def _models(path: Path) -> list[ModelSpec | FileResult]:
+    """The models of one file (one per declared pair for a Python file; a pair that cannot be read is its own
+    error result), or its error result."""
+    from derive_check.verify.run.load import load_all
+
+    found = load_all(path)
+    return found if isinstance(found, list) else [found]
+
+
+def _located(
+    models: list[tuple[Path, ModelSpec | FileResult]], known: dict[int, FileResult | None]
+) -> list[FileResult]:
+    """The results in order; a model read from code has its probes taken out and its slips located."""
+    from derive_check.verify.results import FileResult
+    from derive_check.verify.run.code import located
+
+    out = []
+    for k, (_, model) in enumerate(models):
+        result = known.get(k)
+        if result is not None:
+            out.append(located(result, model) if not isinstance(model, FileResult) else result)
+    return out

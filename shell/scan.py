@@ -1,7 +1,8 @@
 """Which files and which claims a run checks: directory scanning, `exclude`, and `-k`.
 
-A directory is searched for derivation files only: a `*.derive.toml`, or a `.toml` whose top level has a
-`[forward]` table or an `extends` key (what every derivation file has). `pyproject.toml`, lock files and other
+A directory is searched for derivation files only: a `*.derive.toml`, a `.toml` whose top level has a
+`[forward]` table or an `extends` key (what every derivation file has), or a `.py` file with a
+`# derive-check:` shape declaration (code mode, `derive.code`). `pyproject.toml`, lock files and other
 tools' TOML are passed over, so `derive-check .` works in a repository. A file named on the command line is
 always checked, whatever its name. A `.toml` in a scanned folder that is not valid TOML is checked (so its
 syntax error is reported) when its text has a `[forward]` table or an `extends =` line, and passed over
@@ -47,7 +48,7 @@ def collect(paths: Sequence[Path], exclude: Sequence[str] = (), project: Path | 
 
                 found = sorted(
                     p
-                    for p in path.rglob("*.toml")
+                    for p in (*path.rglob("*.toml"), *path.rglob("*.py"))
                     if p.is_file() and p.resolve().is_relative_to(root) and not left_out(p) and is_derivation(p)
                 )
                 if not found:
@@ -78,9 +79,11 @@ def excluded(relative: Path, patterns: Sequence[str]) -> bool:
 
 
 def is_derivation(path: Path) -> bool:
-    """Whether a .toml file found in a folder is a derivation file (see the module)."""
+    """Whether a .toml or .py file found in a folder is a derivation file (see the module)."""
     if path.name == "pyproject.toml":
         return False
+    if path.suffix == ".py":
+        return _declares_pairs(path)
     if path.name.endswith(".derive.toml"):
         return True
     try:
@@ -94,6 +97,17 @@ def is_derivation(path: Path) -> bool:
     except (tomllib.TOMLDecodeError, RecursionError, MemoryError):
         return bool(re.search(r"^\s*(\[forward\]|extends\s*=)", text, re.MULTILINE))
     return "forward" in data or "extends" in data
+
+
+def _declares_pairs(path: Path) -> bool:
+    """A Python file with a `# derive-check:` shape declaration (code mode); other .py files are passed over."""
+    try:
+        if path.stat().st_size > MAX_SCAN_BYTES:
+            return False
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return bool(re.search(r"^\s*(#\s*)?derive-check:", text, re.MULTILINE))
 
 
 class SelectionError(ValueError):
@@ -170,9 +184,11 @@ def select_claims(spec: ModelSpec, keep: Callable[[str], bool]) -> ModelSpec | N
     """The model with only the claims `keep` accepts, and the earlier claims they use (a claim built on dz needs
     dz checked first); None when no claim is chosen."""
     by_name = {c.name: c for c in spec.claims}
-    chosen = {c.name for c in spec.claims if keep(c.name)}
+    probes = {c for p in spec.code.probes for c in p.claims} if spec.code is not None else set()
+    chosen = {c.name for c in spec.claims if keep(c.name) and c.name not in probes}  # probes are never chosen
     if not chosen:
         return None
+    chosen |= probes  # a chosen gradient keeps the probes that locate its slip
     todo = list(chosen)
     while todo:
         claim = by_name[todo.pop()]

@@ -22,7 +22,7 @@ FLOORS = [
     {"derive_check.derive.printing"},
     {"derive_check.derive.lang"},
     {"derive_check.derive.model"},
-    {"derive_check.derive.exact", "derive_check.derive.index"},
+    {"derive_check.derive.exact", "derive_check.derive.index", "derive_check.derive.code"},  # code: read into a model
     {"derive_check.verify"},  # the result types reports read
     {"derive_check.verify.decide", "derive_check.verify.witness"},
     {"derive_check.verify.check"},

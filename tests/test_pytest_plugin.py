@@ -135,8 +135,9 @@ def test_a_file_that_cannot_be_read_is_one_failing_item(examples: pytest.Pyteste
     (examples.path / "bad.derive.toml").write_text("[sizes]\nN = = 2\n")  # the default glob: *.derive.toml
     result = examples.runpytest("--derive-check", "-ra")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*/bad.derive.toml:2: error: malformed TOML*", "    N = = 2"])
-    assert "FAILED bad.derive.toml::(file) - bad.derive.toml:2: error: malformed TOML: Invalid value" in result.outlines
+    result.stdout.fnmatch_lines(["*/bad.derive.toml:2:5: error: malformed TOML*", "    N = = 2"])
+    failed = "FAILED bad.derive.toml::(file) - bad.derive.toml:2:5: error: malformed TOML: Invalid value"
+    assert failed in result.outlines
 
 
 PROBE = """
@@ -225,3 +226,14 @@ def test_the_pre_commit_hook_runs_the_installed_command() -> None:
     hooks = (ROOT / ".pre-commit-hooks.yaml").read_text()
     assert "- id: derive-check" in hooks and "entry: derive-check" in hooks and "language: python" in hooks
     assert 'derive-check = "derive_check.cli:entry"' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_python_files_of_pairs_are_collected_one_test_per_returned_gradient(pytester: pytest.Pytester) -> None:
+    """Code mode under the plugin: `pair:gradient` items, the probes left out, a slip failing with its line."""
+    shutil.copy(EXAMPLES / "code" / "functions_buggy.py", pytester.path / "functions.py")
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\nderive_check = true\nderive_check_files = ["functions.py"]')
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4, failed=3)
+    assert "FAILED functions.py::LinearFunction:grad_bias - REFUTED: grad_bias[0] differs" in "\n".join(result.outlines)
+    assert not any("probe_" in line for line in result.outlines)
+    result.stdout.fnmatch_lines(["*functions.py:29: LinearFunction:grad_bias*"])

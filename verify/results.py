@@ -100,6 +100,7 @@ class ClaimResult:
     general: GeneralProof | None = None  # only for claims proved (or probable) at the stated sizes
     witness: str = ""  # what the independent numeric witness checked for a passing claim
     read_as: str = ""  # for a claim written in LaTeX: the reading taken, as a formula of the language
+    departs: str = ""  # for a backward read from code: the statement where its value first departs from the truth
 
     @property
     def scope(self) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from derive_check.derive.errors import InputError, Location, ShapeError, did_you_mean
 from derive_check.derive.lang.formula import parse_formula
 from derive_check.derive.model.claims import ClaimSpec, check_names, parse_claims
+from derive_check.derive.model.code_info import CodeInfo
 from derive_check.derive.model.declarations import (
     Decl,
     parse_decl,
@@ -84,6 +85,7 @@ class ModelSpec:
     note: str = ""
     notes: tuple[str, ...] = ()  # what `extends` changed: overridden sizes and claims
     base: str = ""  # the file this one extends (its path as read), if any
+    code: CodeInfo | None = None  # set when the model was read from a forward/backward pair of code
 
     def dims(self, decl: Decl) -> tuple[int, ...]:
         """The concrete shape of a declaration at this file's sizes."""
@@ -93,7 +95,7 @@ class ModelSpec:
 def load_file(path: Path, depth: int = 0) -> ModelSpec:
     """Read and validate a derivation file (and the files it extends), raising InputError on any problem."""
     name = str(path)
-    text = _read(path, name)
+    text = read_source(path, name)
     data = read_toml(name, text)
     base = data.get("extends")
     if base is None:
@@ -105,13 +107,14 @@ def load_file(path: Path, depth: int = 0) -> ModelSpec:
     return extend(load_file(parent_path, depth + 1), name, text, data)
 
 
-def _read(path: Path, name: str) -> str:
+def read_source(path: Path, name: str) -> str:
+    """The text of a derivation or code file: a regular file, at most MAX_FILE_BYTES, UTF-8."""
     try:
         regular = path.is_file()
     except (OSError, ValueError) as exc:  # a name too long, a NUL byte, a symlink loop
         raise InputError(f"cannot open this path: {exc}", Location(name[:300])) from None
     if not regular:
-        raise InputError("not a regular file (derivation files are .toml text files)", Location(name[:300]))
+        raise InputError("not a regular file (derivation files are .toml or .py text files)", Location(name[:300]))
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)

@@ -46,6 +46,9 @@ def general_proof(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[s
 
 
 def _prove(spec: ModelSpec, claim: ClaimSpec, tree: Node, earlier: dict[str, Node]) -> GeneralProof:
+    if spec.code is not None and spec.code.unrolled:  # the model is the code only at these sizes
+        at = ", ".join(f"{n} = {spec.sizes[n]}" for n in spec.code.unrolled if n in spec.sizes)
+        raise NotGeneral(f"the code has a loop or writes entries at positions, so it is read at these sizes ({at})")
     if claim.of is not None or claim.labels:
         raise NotGeneral("only gradients of the loss are in the index calculus (not Jacobians or label cases)")
     if not (claim.wrt_index or claim.index_vars):

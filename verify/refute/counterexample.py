@@ -23,6 +23,7 @@ from derive_check.verify.witness.crosscheck import claim_trees
 
 POINTS = 4
 LEGIBLE_POINTS = 2
+WIDER = (4, 8, 16)  # spreads tried when inputs in [-2, 2] show no difference
 ENTRIES_PER_POINT = 24
 
 
@@ -44,6 +45,9 @@ def find_counterexample(
     best = _search(net, entries, order, rng, [2] * POINTS + [1] * LEGIBLE_POINTS, strict=False)
     if best is None:  # nothing with other formulas' undefined atoms left out: points where every atom is defined
         best = _search(net, entries, order, rng, [2] * POINTS, strict=True)
+    for spread in WIDER:  # a difference only beyond a threshold (a clip at 3): inputs up to 4, 8, 16 apart
+        if best is None:
+            best = _search(net, entries, order, rng, [spread] * POINTS, strict=False)
     if best is None:
         return None
     _, point, entry, t, c = best

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from derive_check.derive.errors import InputError, Location
-from derive_check.derive.model.spec import ModelSpec, load_file
+from derive_check.derive.model.spec import ModelSpec, load_file, read_source
 from derive_check.derive.ops.dims import value
 from derive_check.verify.results import FileResult
 
@@ -22,13 +22,35 @@ MAX_ENTRIES = 6000
 
 def load(path: Path) -> ModelSpec | FileResult:
     """The file parsed once into its resolved model (within the work limit), or the file's error result."""
+    found = load_all(path)
+    return found[0] if isinstance(found, list) else found  # a derivation file: one model
+
+
+def load_all(path: Path) -> list[ModelSpec | FileResult] | FileResult:
+    """Every model of a file: one for a derivation file, one per declared pair for a Python file (code mode); a
+    pair that cannot be read is its own error result, beside the other pairs."""
     started = time.perf_counter()
     try:
-        spec = load_file(path)
-        check_work(spec)
+        if path.suffix == ".py":
+            from derive_check.derive.code.lower import load_code
+
+            specs = load_code(path, read_source(path, str(path)))
+        else:
+            specs = [(path.stem, load_file(path))]
     except InputError as exc:
         return failed_result(path, exc.render(), started)
-    return spec
+    except RecursionError:
+        return failed_result(path, f"{path}:1:1: error: the code is nested too deeply to read", started)
+    found: list[ModelSpec | FileResult] = []
+    for name, spec in specs:
+        try:
+            if isinstance(spec, InputError):
+                raise spec
+            check_work(spec)
+            found.append(spec)
+        except InputError as exc:
+            found.append(failed_result(path, exc.render(), started, name))
+    return found
 
 
 def check_work(spec: ModelSpec) -> None:
@@ -44,6 +66,6 @@ def check_work(spec: ModelSpec) -> None:
         )
 
 
-def failed_result(path: Path, message: str, started: float) -> FileResult:
+def failed_result(path: Path, message: str, started: float, title: str = "") -> FileResult:
     """A file's result that is only an error (it could not be read, built or checked)."""
-    return FileResult(file=str(path), title=path.stem, error=message, seconds=time.perf_counter() - started)
+    return FileResult(file=str(path), title=title or path.stem, error=message, seconds=time.perf_counter() - started)
