@@ -36,7 +36,7 @@ def run_files(
     from derive_check.verify.run.load import failed_result
     from derive_check.verify.run.replay import cached_result
 
-    loaded = [(f, m) for f in files for m in _models(f)]  # each file is parsed once; a .py file gives one per pair
+    loaded = [(_where(f, m), m) for f in files for m in _models(f)]  # each file parsed once; a .py: one per pair
     bases = {Path(m.base).resolve() for _, m in loaded if not isinstance(m, FileResult) and m.base}
     models: list[tuple[Path, ModelSpec | FileResult]] = []
     for f, model in loaded:
@@ -96,6 +96,13 @@ def _models(path: Path) -> list[ModelSpec | FileResult]:
 
     found = load_all(path)
     return found if isinstance(found, list) else [found]
+
+
+def _where(path: Path, model: ModelSpec | FileResult) -> Path:
+    """The file a model's lines are in: the Python file for a pair a derivation file names with [code]."""
+    from derive_check.verify.results import FileResult
+
+    return Path(model.file) if not isinstance(model, FileResult) and model.code is not None else path
 
 
 def _located(

@@ -371,3 +371,30 @@ def test_k_that_matches_only_probes_selects_nothing() -> None:
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2 and "no claim matches -k 'probe_dxhat'" in done.stderr
+
+
+def test_a_derivation_file_can_name_the_pair_and_hold_its_shapes(tmp_path: Path) -> None:
+    """[code] names the file and the functions; [inputs] the shapes: the same proof, the lines of the code file."""
+    layers = (CODE / "layers.py").read_text().replace("# derive-check:", "# shapes:")
+    (tmp_path / "layers.py").write_text(layers)
+    (tmp_path / "functions.py").write_text((CODE / "functions_buggy.py").read_text().replace("# derive-check:", "#"))
+    (tmp_path / "affine.toml").write_text(
+        'title = "affine, named"\n[code]\nfile = "layers.py"\nforward = "affine_forward"\n'
+        'backward = "affine_backward"\n[sizes]\nN = 3\n[inputs]\nx = "N x D"\nw = "D x M"\nb = "M"\n'
+    )
+    (tmp_path / "linear.toml").write_text(
+        '[code]\nfile = "functions.py"\nforward = "LinearFunction"\n[inputs]\ninput = "N x D"\nweight = "M x D"\n'
+        'bias = "M"\n'
+    )
+    report = check(tmp_path / "affine.toml", tmp_path / "linear.toml")
+    found = {(str(t), str(c["claim"])): (c["verdict"], c["sizes"], c["line"]) for t, c in claims(report)}
+    assert found[("affine, named", "dw")] == ("PROVED", "all", 20)
+    assert found[("LinearFunction (torch.autograd.Function)", "grad_bias")][0] == "REFUTED"
+    files = {Path(str(f["file"])).name for f in report["files"]}  # type: ignore[index, union-attr]
+    assert files == {"layers.py", "functions.py"}  # findings point into the code, at its lines
+    bad = tmp_path / "outside.toml"
+    bad.write_text('[code]\nfile = "../layers.py"\nforward = "affine_forward"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "derive_check", str(bad), "--no-cache"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "'file' must name a .py file in this file's folder or below it" in done.stdout

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from derive_check.derive.code.declare import Declared
+from derive_check.derive.code.declare import Declarations, Declared
 from derive_check.derive.code.declare import read as read_declarations
 from derive_check.derive.code.interpret import Reader
 from derive_check.derive.code.pairs import Pair, read_module
@@ -61,9 +61,10 @@ def lower(
     modules: dict[str, str],
     constants: dict[str, ast.Constant],
     pair: Pair,
+    given: Declarations | None = None,
 ) -> ModelSpec:
-    """One pair as a resolved model."""
-    declared = read_declarations(file, lines, pair.declarations)
+    """One pair as a resolved model (`given`: its declarations, from a derivation file's [code] table)."""
+    declared = given or read_declarations(file, lines, pair.declarations)
     sizes = declared.sized()
     torch = pair.kind == "torch Function"
     params = [a.arg for a in pair.forward.args.args][1 if torch else 0 :]

@@ -94,16 +94,20 @@ class ModelSpec:
 
 def load_file(path: Path, depth: int = 0) -> ModelSpec:
     """Read and validate a derivation file (and the files it extends), raising InputError on any problem."""
+    text = read_source(path, str(path))
+    return load_text(path, text, read_toml(str(path), text), depth)
+
+
+def load_text(path: Path, text: str, data: dict[str, Any], depth: int = 0) -> ModelSpec:
+    """Validate a derivation file already read and parsed as TOML (and the files it extends)."""
     name = str(path)
-    text = read_source(path, name)
-    data = read_toml(name, text)
     base = data.get("extends")
     if base is None:
         return parse_spec(name, text, data)
     where = locate(name, text, "", "extends", base if isinstance(base, str) else None)
     if not isinstance(base, str) or depth >= MAX_EXTENDS:
         raise InputError(f"'extends' must name one other derivation file (at most {MAX_EXTENDS} deep)", where)
-    parent_path = _inside(path, base, where)
+    parent_path = inside(path, base, where)
     return extend(load_file(parent_path, depth + 1), name, text, data)
 
 
@@ -128,17 +132,18 @@ def read_source(path: Path, name: str) -> str:
         raise InputError(f"file is not UTF-8 text (byte {exc.start})", Location(name)) from None
 
 
-def _inside(path: Path, base: str, where: Location) -> Path:
-    """The extended file, which must be a .toml file in the extending file's folder or below it."""
+def inside(path: Path, base: str, where: Location, key: str = "extends", suffix: str = ".toml") -> Path:
+    """The file another file names (`extends`, [code] `file`): a `suffix` file in its folder or below it."""
+    rule = f"'{key}' must name a {suffix} file in this file's folder or below it"
     if "\x00" in base or len(base) > 255:
-        raise InputError("'extends' must name a .toml file in this file's folder or below it", where)
+        raise InputError(rule, where)
     try:
         folder = path.parent.resolve()
         target = (folder / base).resolve()
     except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a name too long
-        raise InputError(f"'extends' names a path that cannot be resolved: {exc}", where) from None
-    if Path(base).is_absolute() or not target.is_relative_to(folder) or target.suffix != ".toml":
-        raise InputError(f"'extends' must name a .toml file in this file's folder or below it, got {base!r}", where)
+        raise InputError(f"'{key}' names a path that cannot be resolved: {exc}", where) from None
+    if Path(base).is_absolute() or not target.is_relative_to(folder) or target.suffix != suffix:
+        raise InputError(f"{rule}, got {base!r}", where)
     if target == path.resolve():
         raise InputError("a file cannot extend itself", where)
     return path.parent / base

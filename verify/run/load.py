@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from derive_check.derive.errors import InputError, Location
-from derive_check.derive.model.spec import ModelSpec, load_file, read_source
+from derive_check.derive.model.declarations import read_toml
+from derive_check.derive.model.spec import ModelSpec, load_text, read_source
 from derive_check.derive.ops.dims import value
 from derive_check.verify.results import FileResult
 
@@ -36,7 +37,14 @@ def load_all(path: Path) -> list[ModelSpec | FileResult] | FileResult:
 
             specs = load_code(path, read_source(path, str(path)))
         else:
-            specs = [(path.stem, load_file(path))]
+            text = read_source(path, str(path))
+            data = read_toml(str(path), text)
+            if "code" in data:  # a pair of a Python file named by this derivation file
+                from derive_check.derive.code.named import load_named
+
+                specs = [(path.stem, load_named(path, text, data))]
+            else:
+                specs = [(path.stem, load_text(path, text, data))]
     except InputError as exc:
         return failed_result(path, exc.render(), started)
     except RecursionError:
