@@ -82,32 +82,28 @@ def is_derivation(path: Path) -> bool:
     """Whether a .toml or .py file found in a folder is a derivation file (see the module)."""
     if path.name == "pyproject.toml":
         return False
-    if path.suffix == ".py":
-        return _declares_pairs(path)
     if path.name.endswith(".derive.toml"):
         return True
-    try:
-        if path.stat().st_size > MAX_SCAN_BYTES:
-            return False
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    text = _small_text(path)
+    if text is None:
         return False
+    if path.suffix == ".py":  # code mode: a `# derive-check:` shape declaration; other Python files are passed over
+        return bool(re.search(r"^\s*(#\s*)?derive-check:", text, re.MULTILINE))
     try:
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError, MemoryError):
-        return bool(re.search(r"^\s*(\[forward\]|extends\s*=)", text, re.MULTILINE))
-    return "forward" in data or "extends" in data
+        return bool(re.search(r"^\s*(\[forward\]|\[code\]|extends\s*=)", text, re.MULTILINE))
+    return "forward" in data or "extends" in data or "code" in data
 
 
-def _declares_pairs(path: Path) -> bool:
-    """A Python file with a `# derive-check:` shape declaration (code mode); other .py files are passed over."""
+def _small_text(path: Path) -> str | None:
+    """A file's UTF-8 text, or None when it is larger than MAX_SCAN_BYTES or cannot be read."""
     try:
         if path.stat().st_size > MAX_SCAN_BYTES:
-            return False
-        text = path.read_text(encoding="utf-8")
+            return None
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return False
-    return bool(re.search(r"^\s*(#\s*)?derive-check:", text, re.MULTILINE))
+        return None
 
 
 class SelectionError(ValueError):

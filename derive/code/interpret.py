@@ -15,10 +15,11 @@ from collections.abc import Callable
 
 from derive_check.derive.code.aliasing import activation, copied, in_tuples, pure, viewed
 from derive_check.derive.code.control import NOTHING, effect, loop, needs_grad
+from derive_check.derive.code.source import error_at
 from derive_check.derive.code.spelling import TorchSpelling
 from derive_check.derive.code.updates import evaluate, updated
 from derive_check.derive.code.values import Ctx, Emitted, Fresh, Names, Obj, Tup, Value, names_in
-from derive_check.derive.errors import InputError, Location, did_you_mean
+from derive_check.derive.errors import InputError, did_you_mean
 
 MAX_INLINE_DEPTH = 8  # helper calls inside helper calls
 MODULES = ("np", "torch", "F")
@@ -52,12 +53,7 @@ class Reader:
     # -- errors ---------------------------------------------------------------------------------------------
     def error(self, message: str, node: ast.AST) -> InputError:
         """An input error with the caret under `node` in its source line."""
-        line = getattr(node, "lineno", 1)
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        start = getattr(node, "col_offset", 0)
-        same = getattr(node, "end_lineno", line) == line
-        end = getattr(node, "end_col_offset", start + 1) if same else len(text)
-        return InputError(message, Location(self.file, line, None, text, start, max(end or 0, start + 1)))
+        return error_at(self.file, self.lines, node, message)
 
     # -- functions ------------------------------------------------------------------------------------------
     def call(self, fn: ast.FunctionDef, env: dict[str, Value]) -> Value:

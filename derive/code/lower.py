@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
 from pathlib import Path
 
 from derive_check.derive.code.declare import Declarations, Declared
@@ -24,10 +23,11 @@ from derive_check.derive.code.declare import read as read_declarations
 from derive_check.derive.code.interpret import Reader
 from derive_check.derive.code.pairs import Pair, read_module
 from derive_check.derive.code.shapes import Shapes
+from derive_check.derive.code.source import error_at
 from derive_check.derive.code.spelling import TorchSpelling
 from derive_check.derive.code.toml_text import Model, spec_of
 from derive_check.derive.code.updates import evaluate
-from derive_check.derive.code.values import Ctx, Names, Obj, Tup, Value, names_in
+from derive_check.derive.code.values import Ctx, Names, Obj, Tup, Value, closure, names_in
 from derive_check.derive.errors import InputError, Location
 from derive_check.derive.model.spec import ModelSpec
 
@@ -76,7 +76,9 @@ def lower(
     missing = [a for a in pair.forward.args.args if a.arg in params and a.arg not in declared.decls]
     if missing:
         arg = missing[0]
-        raise _at(file, lines, arg, f"declare the shape of '{arg.arg}' in a '# derive-check: {arg.arg}: N x D' line")
+        raise error_at(
+            file, lines, arg, f"declare the shape of '{arg.arg}' in a '# derive-check: {arg.arg}: N x D' line"
+        )
     concrete = _positional(pair, helpers)
     labelled = {w for d in declared.decls.values() if "labels" in d.value for w in re.findall(r"[A-Za-z_]\w*", d.value)}
     fixed = {k: v for k, v in sizes.items() if k not in labelled}  # np.arange(N), np.eye(C) need size names
@@ -103,7 +105,7 @@ def lower(
         model_name = names.fresh(up, pair.backward.lineno)
         shape = shapes.of(out.expr)
         if shape is None:
-            raise _at(file, lines, pair.backward, f"the shape of the forward's output for '{up}' is not known")
+            raise error_at(file, lines, pair.backward, f"the shape of the forward's output for '{up}' is not known")
         shapes.declare(model_name, shape)
         upstream.append((model_name, shape))
         back[up] = Obj(ast.Name(model_name, ast.Load()))
@@ -183,11 +185,11 @@ def _outputs(file: str, lines: list[str], pair: Pair, returned: Value, count: in
     if count < 1 or len(items) != want:
         shown = f"{len(items)} value(s)"
         need = f"{count} output(s)" + ("" if torch else " and the cache")
-        raise _at(file, lines, pair.forward, f"{pair.forward.name} returns {shown}; its backward takes {need}")
+        raise error_at(file, lines, pair.forward, f"{pair.forward.name} returns {shown}; its backward takes {need}")
     outputs = items[:count]
     for item in outputs:
         if not isinstance(item, Obj):
-            raise _at(file, lines, pair.forward, f"{pair.forward.name}'s outputs must be arrays")
+            raise error_at(file, lines, pair.forward, f"{pair.forward.name}'s outputs must be arrays")
     return [o for o in outputs if isinstance(o, Obj)], (None if torch else items[-1])
 
 
@@ -196,30 +198,17 @@ def _loss_function(
     params: list[str], shapes: Shapes, declared: dict[str, Declared], concrete: bool,
 ) -> ModelSpec:  # fmt: skip
     if not isinstance(returned, Tup) or len(returned.items) < 2 or not isinstance(returned.items[0], Obj):
-        raise _at(file, lines, pair.forward, f"{pair.forward.name} must return (loss, gradient, ...)")
+        raise error_at(file, lines, pair.forward, f"{pair.forward.name} must return (loss, gradient, ...)")
     loss_obj = returned.items[0]
     model = Model(
         file=file, lines=lines, pair=pair, sizes=reader.sizes, declared=declared, shapes=shapes, concrete=concrete
     )
     model.loss = ast.unparse(loss_obj.expr)
-    reach = _reachable(names_in(loss_obj.expr), reader)
+    reach = closure(names_in(loss_obj.expr), reader.emitted)
     for k, line in enumerate(reader.emitted):
         if line.name not in reach:
             reader.emitted[k] = type(line)(line.name, line.expr, line.line, line.var, "backward")
     return _finish(model, reader, Tup(returned.items[1:]), (env,), params, False)
-
-
-def _reachable(start: Iterable[str], reader: Reader) -> set[str]:
-    by_name = {e.name: e for e in reader.emitted}
-    seen: set[str] = set()
-    todo = list(start)
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in by_name:
-            continue
-        seen.add(name)
-        todo.extend(names_in(by_name[name].expr))
-    return seen
 
 
 def _finish(
@@ -229,7 +218,7 @@ def _finish(
     items = list(grads.items) if isinstance(grads, Tup) else [grads]
     spelled = _returned_names(pair)
     if torch and len(items) != len(params):
-        raise _at(
+        raise error_at(
             file,
             lines,
             pair.backward or pair.forward,
@@ -240,7 +229,7 @@ def _finish(
         meant = _stripped(spelling, params)
         if meant is not None and meant != target:
             fn = pair.backward or pair.forward
-            raise _at(
+            raise error_at(
                 file, lines, fn.body[-1],
                 f"returns {spelling} in place {k + 1}, where the gradient of {target} belongs: a caller (and torch's "
                 f"autograd) takes the gradients in the order of the inputs ({', '.join(params)})",
@@ -250,12 +239,12 @@ def _finish(
         if item is None or target is None:
             continue
         if not isinstance(item, Obj):
-            raise _at(file, lines, pair.backward or pair.forward, "a returned gradient must be an array or None")
+            raise error_at(file, lines, pair.backward or pair.forward, "a returned gradient must be an array or None")
         if spelling:  # `dx = dout` binds dx without a new value: the line that bound it is the claim's line
             item.line = max(item.line, reader.bound.get(spelling, 0))
         claims.append((spelling if spelling and spelling.isidentifier() else f"d{target}", target, item))
     if not claims:
-        raise _at(file, lines, pair.backward or pair.forward, "the backward returns no gradient to check")
+        raise error_at(file, lines, pair.backward or pair.forward, "the backward returns no gradient to check")
     model.params = [t for _, t, _ in claims]
     probes = _probes(reader, scopes, {id(o) for _, _, o in claims}, set(model.params))
     return spec_of(model, reader, claims, probes)
@@ -314,11 +303,3 @@ def _probes(
             targets.append(next(iter(inner)))
         found.append((var, targets, value))
     return found
-
-
-def _at(file: str, lines: list[str], node: ast.AST, message: str) -> InputError:
-    line = getattr(node, "lineno", 1)
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    start = getattr(node, "col_offset", 0)
-    end = getattr(node, "end_col_offset", len(text)) if getattr(node, "end_lineno", line) == line else len(text)
-    return InputError(message, Location(file, line, None, text, start, max(end or 0, start + 1)))

@@ -18,6 +18,7 @@ import builtins
 from dataclasses import dataclass, field
 
 from derive_check.derive.code.declare import comments, docstring_lines
+from derive_check.derive.code.source import error_at
 from derive_check.derive.code.values import RESERVED
 from derive_check.derive.errors import InputError, Location
 
@@ -99,9 +100,9 @@ def _module_level(file: str, lines: list[str], tree: ast.Module) -> None:
 
     def bound(name: str, node: ast.AST) -> None:
         if name in seen:
-            raise _refused(file, lines, node, f"'{name}' is bound twice at module level (first at line {seen[name]})")
+            raise error_at(file, lines, node, f"'{name}' is bound twice at module level (first at line {seen[name]})")
         if name in SHADOWED or name in ALLOWED_MODULES.values():
-            raise _refused(file, lines, node, f"a module-level '{name}' shadows the builtin or module of that name")
+            raise error_at(file, lines, node, f"a module-level '{name}' shadows the builtin or module of that name")
         seen[name] = getattr(node, "lineno", 0)
 
     for node in tree.body:
@@ -114,7 +115,7 @@ def _module_level(file: str, lines: list[str], tree: ast.Module) -> None:
                 if isinstance(inner, ast.FunctionDef):
                     _decorators(file, lines, inner)
                 elif not _docstring(inner) and not isinstance(inner, ast.Pass):
-                    raise _refused(file, lines, inner, "a class body statement other than a def is not read")
+                    raise error_at(file, lines, inner, "a class body statement other than a def is not read")
             continue
         if _docstring(node) or _main_block(node):
             continue
@@ -122,7 +123,7 @@ def _module_level(file: str, lines: list[str], tree: ast.Module) -> None:
         if constant and isinstance(node, ast.Assign) and _literal(node.value):
             bound(node.targets[0].id, node)  # type: ignore[attr-defined]
             continue
-        raise _refused(
+        raise error_at(
             file,
             lines,
             node,
@@ -133,7 +134,7 @@ def _module_level(file: str, lines: list[str], tree: ast.Module) -> None:
 def _decorators(file: str, lines: list[str], node: ast.FunctionDef | ast.ClassDef) -> None:
     for decorator in node.decorator_list:
         if not (isinstance(decorator, ast.Name) and decorator.id == "staticmethod"):
-            raise _refused(file, lines, decorator, "a decorator is not read (it could replace the function)")
+            raise error_at(file, lines, decorator, "a decorator is not read (it could replace the function)")
 
 
 def _docstring(node: ast.stmt) -> bool:
@@ -151,14 +152,6 @@ def _literal(node: ast.expr) -> bool:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return _literal(node.operand)
     return isinstance(node, ast.Tuple | ast.List) and all(_literal(e) for e in node.elts)
-
-
-def _refused(file: str, lines: list[str], node: ast.AST, message: str) -> InputError:
-    line = getattr(node, "lineno", 1)
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    start = getattr(node, "col_offset", 0)
-    end = getattr(node, "end_col_offset", len(text)) if getattr(node, "end_lineno", line) == line else len(text)
-    return InputError(message, Location(file, line, None, text, start, max(end or 0, start + 1)))
 
 
 def _docs(file: str, node: ast.AST) -> list[tuple[int, int, str]]:
@@ -211,7 +204,7 @@ def _imports(file: str, lines: list[str], tree: ast.Module) -> dict[str, str]:
                     or (module == "torch.autograd" and alias.name != "Function")
                     or (alias.asname or alias.name) in RESERVED
                 ):
-                    raise _refused(
+                    raise error_at(
                         file, lines, node,
                         f"'from {module} import {alias.name}' is not read: import the module (import numpy as np) "
                         f"and write its name in full, so that every call is one the reader knows",

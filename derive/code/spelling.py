@@ -13,7 +13,8 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from derive_check.derive.errors import InputError, Location
+from derive_check.derive.code.source import error_at
+from derive_check.derive.errors import InputError
 
 # torch.NAME(...) / F.NAME(...) -> the formula language's function of the same meaning
 FUNCTIONS = {
@@ -45,11 +46,7 @@ class TorchSpelling(ast.NodeTransformer):
         self.torch_file = "torch" in modules.values()
 
     def _error(self, message: str, node: ast.AST) -> InputError:
-        line = getattr(node, "lineno", 1)
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        start = getattr(node, "col_offset", 0)
-        end = getattr(node, "end_col_offset", start + 1) if getattr(node, "end_lineno", line) == line else len(text)
-        return InputError(message, Location(self.file, line, None, text, start, end or start + 1))
+        return error_at(self.file, self.lines, node, message)
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         """A module alias (`numpy`, `th`) as its canonical name."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from derive_check.derive.code.pairs import Pair
-from derive_check.derive.code.values import Obj, names_in, substitute
+from derive_check.derive.code.values import Obj, closure, names_in, substitute
 from derive_check.derive.errors import InputError, Location
 from derive_check.derive.model.code_info import CodeInfo, Probe
 from derive_check.derive.model.spec import ModelSpec, parse_spec
@@ -58,7 +58,7 @@ def spec_of(
     inlined = _inline(reader)
     readings = [(n, t, o) for n, targets, o in probes for t in targets]
     formulas = [(n, t, substitute(o.expr, inlined), o) for n, t, o in claims + readings]
-    kept = _closure(set().union(*(names_in(f) for _, _, f, _ in formulas)), reader)
+    kept = closure(set().union(*(names_in(f) for _, _, f, _ in formulas)), reader.emitted)
     backward = [e for e in reader.emitted if e.part == "backward" and e.name in kept]
     in_use = set(model.sizes) | set(model.declared) | {u for u, _ in model.upstream} | {"L"}
     in_use |= {e.name for e in forward + backward}
@@ -155,23 +155,10 @@ def _inline(reader: Reader) -> dict[str, ast.expr]:
     return done
 
 
-def _closure(kept: set[str], reader: Reader) -> set[str]:
-    by_name = {e.name: e for e in reader.emitted}
-    seen: set[str] = set()
-    todo = list(kept)
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in by_name:
-            continue
-        seen.add(name)
-        todo.extend(names_in(by_name[name].expr))
-    return seen
-
-
 def _chain(reader: Reader, expr: ast.expr) -> tuple[int, ...]:
     """The source lines of the backward statements a returned value reads (before inlining), in order."""
     by_name = {e.name: e for e in reader.emitted if e.part == "backward"}
-    return tuple(sorted({by_name[n].line for n in _closure(names_in(expr), reader) if n in by_name}))
+    return tuple(sorted({by_name[n].line for n in closure(names_in(expr), reader.emitted) if n in by_name}))
 
 
 def _line(file: str, lines: list[str], number: int) -> Location:

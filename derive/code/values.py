@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import copy
 import keyword
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -92,6 +93,20 @@ class Names:
 def names_in(expr: ast.expr) -> set[str]:
     """The names an expression reads."""
     return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+
+
+def closure(start: Iterable[str], emitted: Sequence[Emitted]) -> set[str]:
+    """The emitted lines `start` names, and every line they read, transitively."""
+    by_name = {e.name: e for e in emitted}
+    seen: set[str] = set()
+    todo = list(start)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in by_name:
+            continue
+        seen.add(name)
+        todo.extend(names_in(by_name[name].expr))
+    return seen
 
 
 def substitute(expr: ast.expr, values: dict[str, ast.expr]) -> ast.expr:
