@@ -13,7 +13,8 @@ Each form is an exact identity at every value, so the proof is about the code as
 - `np.add.at(a, y, v)` for a label vector y is a + onehot(y).T @ v: repeated labels add up, as numpy's add.at does.
 Checks come first: a mask must have the array's shape and v must be one number (numpy needs v shaped like the
 selection); `np.arange(N)` must count the array's rows and y hold one label per row. `a[y] op= v` with a label
-vector y is refused: numpy writes a repeated label's row once, so the update would depend on the labels.
+vector y is read as numpy runs it: a repeated label's row is written once, the last write winning
+(`_label_rows`).
 Any other index is an input error: an update the reader cannot state exactly is never approximated.
 """
 
@@ -67,12 +68,7 @@ def updated(
         _check_rows(reader, old, index.elts[0], index.elts[1], value, node)
         return _labels(reader, old, index.elts[1], op, value, node)
     if reader.classes(index) is not None:
-        labels, written = ast.unparse(index), "=" if op is None else _SYMBOL[type(op)] + "="
-        raise reader.error(
-            f"{labels} is a label vector: numpy writes a[{labels}] {written} v once per class however often the "
-            f"class occurs (a repeated label is not added up); accumulate with np.add.at(a, {labels}, v)",
-            node,
-        )
+        return _label_rows(reader, old, index, op, value, node)
     if _is_compare(index):
         if op is None and _zero(value):
             return _sub("{a} * (1 - {c})", a=old, c=index)
@@ -112,6 +108,37 @@ def added_at(reader: Reading, old: ast.expr, index: ast.expr, value: ast.expr, n
     if classes is None:
         raise reader.error("np.add.at(a, y, v) is read for a label vector y (y: N, labels C)", node)
     return _sub("{a} + np.eye(" + str(classes) + ")[" + ast.unparse(index) + "].T @ {v}", a=old, v=value)
+
+
+def _label_rows(
+    reader: Reading, old: ast.expr, labels: ast.expr, op: ast.operator | None, value: ast.expr, node: ast.AST
+) -> ast.expr:
+    """numpy's `a[y] op= v` for a label vector y: row y[n] of a gets v[n], the last n winning for a repeated label
+    (numpy assigns in order; `+=` reads a[y] first, so a repeat is added once, not twice). With E_n = np.eye(C)[y][n]
+    the one-hot row of y[n], the rows last written are L_n = E_n (1 - E_m) for every later m, and the result is
+    a (1 - hit) + Σ L_n v[n] for `=` (hit: the classes y holds), a ± Σ L_n v[n] for `+=`/`-=`. The sum runs over
+    the stated rows: the pair is then read at the stated sizes only."""
+    classes, rows, shape = reader.classes(labels), reader.shape_of(labels), reader.shape_of(old)
+    size = str(rows[0]) if rows else ""
+    count = evaluate(reader.sizes, _parse(size)) if size else None
+    if classes is None or count is None or shape is None or not 1 <= len(shape) <= 2 or str(shape[0]) != str(classes):
+        raise reader.error("a[y] updates are read for a label vector y and an array with one row per class", node)
+    reader.unrolled.add(size)
+    y = ast.unparse(labels)
+    one = [f"np.eye({classes})[{y}][{n}]" for n in range(count)]
+    per_row = reader.shape_of(value) not in ((), shape[1:])
+    wide = len(shape) == 2
+    terms = []
+    for n in range(count):
+        last = " * ".join([one[n], *(f"(1 - {one[m]})" for m in range(n + 1, count))])
+        part = f"({ast.unparse(value)})[{n}]" if per_row else f"({ast.unparse(value)})"
+        row = f"({ast.unparse(old)}[0] * 0 + {part})[None, :]" if wide else part
+        terms.append(f"({last})" + ("[:, None]" if wide else "") + f" * {row}")
+    total = " + ".join(terms)
+    if op is None:
+        missed = " * ".join(f"(1 - {e})" for e in one)
+        return _parse(f"({ast.unparse(old)}) * ({missed})" + ("[:, None]" if wide else "") + f" + {total}")
+    return _parse(f"({ast.unparse(old)}) {_SYMBOL[type(op)]} ({total})")
 
 
 def _labels(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 from collections.abc import Sequence
 
@@ -11,7 +13,7 @@ import sympy as sp
 from derive_check.derive.budget import check
 from derive_check.derive.exact.backend import NotNumeric, NumericBackend
 from derive_check.derive.exact.evaluate import evaluate
-from derive_check.derive.exact.network import Network, numeric_forward
+from derive_check.derive.exact.network import Network, numeric_forward, one_hot_groups
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.source import formula_location
 from derive_check.verify.check.entries import Entry
@@ -24,6 +26,7 @@ from derive_check.verify.witness.crosscheck import claim_trees
 POINTS = 4
 LEGIBLE_POINTS = 2
 WIDER = (4, 8, 16)  # spreads tried when inputs in [-2, 2] show no difference
+MAX_LABELINGS = 256  # label assignments tried one by one when random ones show no difference
 ENTRIES_PER_POINT = 24
 
 
@@ -48,6 +51,10 @@ def find_counterexample(
     for spread in WIDER:  # a difference only beyond a threshold (a clip at 3): inputs up to 4, 8, 16 apart
         if best is None:
             best = _search(net, entries, order, rng, [spread] * POINTS, strict=False)
+    for labels in _label_assignments(net) if best is None else []:  # a difference at some labels only (repeats)
+        best = _search(net, entries, order, rng, [2, 2], strict=False, labels=labels)
+        if best is not None:
+            break
     if best is None:
         return None
     _, point, entry, t, c = best
@@ -59,8 +66,30 @@ def find_counterexample(
 Found = tuple[tuple[float, ...], Point, Entry, sp.Expr, sp.Expr]  # (legibility, point, entry, true, claimed)
 
 
+def _label_assignments(net: Network) -> list[dict[str, list[int]]]:
+    """Every assignment of classes to the one-hot groups, when there are at most MAX_LABELINGS of them."""
+    groups = [(d.name, one_hot_groups(net.symbols[d.name], d.dims)) for d in net.spec.inputs.values() if d.onehot]
+    choices = [range(len(group)) for _, found in groups for group in found]
+    if not choices or math.prod(len(c) for c in choices) > MAX_LABELINGS:
+        return []
+    out = []
+    for picked in itertools.product(*choices):
+        assignment, k = {}, 0
+        for name, found in groups:
+            assignment[name] = list(picked[k : k + len(found)])
+            k += len(found)
+        out.append(assignment)
+    return out
+
+
 def _search(
-    net: Network, entries: Sequence[Entry], order: list[int], rng: random.Random, spreads: list[int], strict: bool
+    net: Network,
+    entries: Sequence[Entry],
+    order: list[int],
+    rng: random.Random,
+    spreads: list[int],
+    strict: bool,
+    labels: dict[str, list[int]] | None = None,
 ) -> Found | None:
     """The most legible difference over one draw per spread; a draw with inputs in [-1, 1] (spread 1) only makes
     an already found difference legible, it never searches for one."""
@@ -70,7 +99,7 @@ def _search(
         if spread == 1 and best is None:
             break
         try:
-            point = draw_point(net, rng, spread=spread, strict=strict)
+            point = draw_point(net, rng, spread=spread, strict=strict, labels=labels)
         except NoPoint:
             break
         for k in order:

@@ -70,25 +70,36 @@ def exact_decimal(value: sp.Expr) -> str:
     return f"{float(q):.{digits}f}"
 
 
-def draw_point(net: Network, rng: random.Random, tries: int = 200, spread: int = 2, strict: bool = False) -> Point:
+def draw_point(
+    net: Network,
+    rng: random.Random,
+    tries: int = 200,
+    spread: int = 2,
+    strict: bool = False,
+    labels: dict[str, list[int]] | None = None,
+) -> Point:
     """A random point whose pre-activations are all at least MARGIN away from zero, inputs in [-spread, spread].
-    `strict`: every atom must be defined there, also those made by claims and readings after the model."""
+    `strict`: every atom must be defined there, also those made by claims and readings after the model.
+    `labels`: the class of each one-hot group, by input (drawn at random where not given)."""
     for _ in range(tries):
         check()  # a safe point for the time budget
-        point = _attempt(net, rng, spread, strict)
+        point = _attempt(net, rng, spread, strict, labels or {})
         if point is not None:
             return point
     raise NoPoint(f"no point with every pre-activation at least {MARGIN} from a kink in {tries} tries")
 
 
-def _attempt(net: Network, rng: random.Random, spread: int = 2, strict: bool = False) -> Point | None:
+def _attempt(
+    net: Network, rng: random.Random, spread: int = 2, strict: bool = False, labels: dict[str, list[int]] | None = None
+) -> Point | None:
     values: dict[sp.Basic, sp.Expr] = {}
     onehot = {d.name for d in net.spec.inputs.values() if d.onehot}
     classes: dict[str, list[int]] = {}
     for name, arr in net.symbols.items():
         if name in onehot:  # one class per group, the groups the normal form reduces by
             groups = one_hot_groups(arr, net.spec.inputs[name].dims)
-            classes[name] = [rng.randrange(len(group)) for group in groups]
+            given = (labels or {}).get(name)
+            classes[name] = list(given) if given else [rng.randrange(len(group)) for group in groups]
             for group, hot in zip(groups, classes[name], strict=True):
                 for c, s in enumerate(group):
                     values[s] = sp.Integer(int(c == hot))
