@@ -402,3 +402,14 @@ def test_a_derivation_file_can_name_the_pair_and_hold_its_shapes(tmp_path: Path)
         [sys.executable, "-m", "derive_check", str(bad), "--no-cache"], capture_output=True, text=True
     )
     assert done.returncode == 2 and "'file' must name a .py file in this file's folder or below it" in done.stdout
+
+
+def test_a_docstring_line_declares_the_shapes(tmp_path: Path) -> None:
+    path = tmp_path / "scale.py"
+    path.write_text(
+        'import numpy as np\n\n\ndef scale_forward(x, w):\n    """Scale columns.\n\n    derive-check: x: N x D, w: D\n'
+        '    """\n    out = x * w\n    return out, (x, w)\n\n\ndef scale_backward(dout, cache):\n    x, w = cache\n'
+        "    return dout * w, np.sum(dout * x, axis=0)\n"
+    )
+    found = {str(c["claim"]): (c["verdict"], c["sizes"]) for _, c in claims(check(path))}
+    assert found == {"dx": ("PROVED", "all"), "dw": ("PROVED", "all")}

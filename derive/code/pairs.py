@@ -85,7 +85,8 @@ def read_module(file: str, text: str) -> CodeFile:
         back = found.backward
         own = [m for m in marks if previous_end < m[0] <= (node.end_lineno or 0)]
         own += [m for m in marks if back is not None and back.lineno <= m[0] <= (back.end_lineno or 0) and m not in own]
-        docs = [d for fn in (node, found.forward, found.backward) if fn is not None for d in _docs(file, fn)]
+        places = list({id(fn): fn for fn in (node, found.forward, found.backward) if fn is not None}.values())
+        docs = [d for fn in places for d in _docs(file, fn)]
         if own or docs:
             pairs.append(Pair(found.name, found.kind, found.forward, found.backward, own + docs, _first_line(node)))
     return CodeFile(pairs, functions, modules, constants)
