@@ -1,9 +1,10 @@
 """The usual slips in hand-written backward passes: each backward here is wrong on the line marked `# slip`.
 
 `derive-check examples/code/layers_buggy.py` refutes every one with a counterexample and names the line where the
-backward's value first departs from the true adjoint. Some slips pass a numeric gradient check at most points: the ReLU mask on `out >= 0` (right wherever every input is
-positive), the clip that forgets its upper bound (right below 3), the embedding that adds a repeated id once (right
-wherever the ids differ) and the SVM's correct-class count (right wherever one margin per row is positive).
+backward's value first departs from the true adjoint. Some slips pass a numeric gradient check at most points: the
+ReLU mask on `out >= 0` (right wherever every input is positive), the clip that forgets its upper bound (right
+below 3), the embedding that adds a repeated id once (right wherever the ids differ) and the SVM's correct-class
+count (right wherever one margin per row is positive).
 """
 
 import numpy as np
