@@ -186,10 +186,10 @@ def truth(text: str, p: Program, pairs: list[str], sizes: dict[str, int], seeds:
             rng = np.random.default_rng(seed)
             shapes = [tuple(sizes[d.strip()] for d in decl.split(":")[1].split(" x ")) for decl in p.decls]
             args = [rng.normal(size=s) for s in shapes]
-            out, cache = forward(*args)  # type: ignore[operator]
+            out, cache = forward(*[a.copy() for a in args])  # type: ignore[operator]
             dout = rng.normal(size=np.shape(out))
             try:
-                grads = backward(dout, cache)  # type: ignore[operator]
+                grads = backward(dout.copy(), cache)  # the backward may update dout in place (aliasing styles)
             except ValueError:  # shapes that do not fit: numpy refuses the backward
                 ok = False
                 break

@@ -345,6 +345,23 @@ LIES = {  # files an adversarial review made derive-check pass although numpy ru
     "np_mm.py": "only calls of the language's functions",  # x.mm(w) in a numpy file does not run
     "np_size.py": "only calls of the language's functions",  # numpy's x.size is not a method
     "manysizes2.py": "at most 16 size names",  # was a StopIteration crash (exit 3)
+    # a second round
+    "npsig.py": "numpy has no np.sigmoid",  # the language's sigmoid under numpy's name: AttributeError when run
+    "ctxscalar.py": "is also held by ctx",  # ctx.alpha = alpha; alpha += 1.0 (a Python float: ctx keeps 1 less)
+    "bool1.py": "holds bool values",  # g = x > 0; g[x > 0] = 0.5 stores True
+    "int1.py": "holds int values",  # g = (x > 0) * 1; g[...] = 0.5 stores 0
+    "defarg.py": "a default value or annotation that runs code on import",
+    "annot.py": "a default value or annotation that runs code on import",
+    "hookbase.py": "class bases are read only as names",
+    "hookcls.py": "this class body statement is not read",  # __init_subclass__ run by a later class
+    "thook.py": "this class body statement is not read",
+    "inbc.py": "numpy refuses this in-place update",  # db += dout with db smaller than dout
+    "viewN.py": "shares memory",  # dx[N - 1], dx[x.shape[0] - 1], dx[k], dx[np.newaxis] are views too
+    "viewshape.py": "shares memory",
+    "viewk.py": "shares memory",
+    "viewnewax.py": "shares memory",
+    "tcontig.py": "shares memory",  # torch's .contiguous() and .detach() return the same memory
+    "tdetach.py": "shares memory",
 }
 
 
@@ -359,6 +376,17 @@ def test_code_numpy_runs_otherwise_is_refused_not_proved(name: str) -> None:
     )
     assert done.returncode == 2, done.stdout + done.stderr
     assert LIES[name] in done.stdout and "Traceback" not in done.stderr
+
+
+def test_the_backward_reads_the_module_constant_not_the_forwards_local_and_torch_sums_broadcast_gradients() -> None:
+    """A forward's local `SCALE = 3.0` is not the backward's SCALE (the module's 2.0): refuted, as running it shows;
+    torch sums a gradient returned at the broadcast shape (grad_output for a bias) to the input's shape: proved."""
+    found = claims(check(ROOT / "tests" / "data" / "code_lies" / "constrebind.py"))
+    assert {c["verdict"] for _, c in found} == {"REFUTED"}
+    summed = {
+        str(c["claim"]): c["verdict"] for _, c in claims(check(ROOT / "tests" / "data" / "code_lies" / "tsumto.py"))
+    }
+    assert set(summed.values()) == {"PROVED"} and len(summed) == 2
 
 
 def test_numpy_indexing_of_a_reduction_is_not_read_as_torch_values() -> None:

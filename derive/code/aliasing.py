@@ -15,40 +15,89 @@ from derive_check.derive.code.values import Ctx, Obj, Reading, Tup, Value, names
 MODULES = ("np", "torch", "F")
 COPIES = ("copy", "clone")
 ACTIVATIONS = ("tanh", "exp", "sigmoid", "relu", "softplus", "sqrt", "log", "abs")
-VIEW_METHODS = ("transpose", "reshape", "view", "swapaxes", "squeeze", "ravel", "t", "unsqueeze", "narrow", "expand")
+VIEW_METHODS = (
+    "transpose",
+    "reshape",
+    "view",
+    "swapaxes",
+    "squeeze",
+    "ravel",
+    "t",
+    "unsqueeze",
+    "narrow",
+    "expand",
+    "contiguous",
+    "detach",
+    "float",
+    "double",
+    "to",
+    "type_as",
+    "view_as",
+    "expand_as",
+    "asarray",
+    "asanyarray",
+    "broadcast_to",
+    "atleast_1d",
+    "atleast_2d",
+    "expand_dims",
+    "moveaxis",
+    "squeeze",
+)  # fmt: skip  (views, or the array itself where nothing changes: torch's .float() of a float tensor is self)
 PURE_CALLS = ("len", "isinstance", "np.all", "np.any", "np.allclose", "np.isclose", "np.isfinite", "np.shape")
 
 
-def viewed(node: ast.expr, env: dict[str, Value]) -> Obj | None:
+def viewed(node: ast.expr, env: dict[str, Value], arrays: set[str]) -> Obj | None:
     """The object a numpy (or torch) view expression shares memory with: basic slicing `x[:, 1:]`, `x.T`,
     `x.reshape(...)`, `np.transpose(x)`, chained (`x[:, 1:].T`); None for an expression that makes a new array."""
     if isinstance(node, ast.Name):
         held = env.get(node.id)
         return held if isinstance(held, Obj) else None
-    if isinstance(node, ast.Subscript) and _basic(node.slice, env):
-        return viewed(node.value, env)
+    if isinstance(node, ast.Subscript) and _basic(node.slice, env, arrays):
+        return viewed(node.value, env, arrays)
     if isinstance(node, ast.Attribute) and node.attr in ("T", "mT", "real"):
-        return viewed(node.value, env)
+        return viewed(node.value, env, arrays)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         owner = node.func.value
         if isinstance(owner, ast.Name) and owner.id in MODULES:
-            return viewed(node.args[0], env) if node.func.attr in VIEW_METHODS and node.args else None
-        return viewed(owner, env) if node.func.attr in VIEW_METHODS else None
+            return viewed(node.args[0], env, arrays) if node.func.attr in VIEW_METHODS and node.args else None
+        return viewed(owner, env, arrays) if node.func.attr in VIEW_METHODS else None
     return None
 
 
-def _basic(index: ast.expr, env: dict[str, Value]) -> bool:
-    """Basic indexing (slices, numbers, None, a loop's index): numpy returns a view; an array or a mask as an
-    index (advanced indexing) makes a copy."""
+def _basic(index: ast.expr, env: dict[str, Value], arrays: set[str]) -> bool:
+    """Whether an index may be basic (numpy then returns a view): anything but a clearly advanced index, an array
+    (a name holding one, a list, a call such as np.arange) or a comparison (a mask), which copies. Erring
+    toward a view only refuses more in-place updates, never fewer."""
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     for part in parts:
         if isinstance(part, ast.Slice):
             continue
-        for name in names_in(part):
+        if isinstance(part, ast.List | ast.Compare) or (isinstance(part, ast.Call) and not _shape_call(part)):
+            return False
+        for name in _index_names(part):
             held = env.get(name)
-            if not (isinstance(held, Obj) and isinstance(held.expr, ast.Constant)):
-                return False  # an array (or anything but a number) as an index
+            if isinstance(held, Obj) and names_in(held.expr) & arrays:
+                return False  # an array as an index
     return True
+
+
+def _shape_call(node: ast.Call) -> bool:
+    """`len(x)` or torch's `x.size(k)`: a number from a shape."""
+    func = node.func
+    return (isinstance(func, ast.Name) and func.id == "len") or (
+        isinstance(func, ast.Attribute) and func.attr == "size"
+    )
+
+
+def _index_names(node: ast.AST) -> set[str]:
+    """The names an index reads as values: not an array whose shape it only asks (`x.shape[0] - 1`, `len(x)`)."""
+    if isinstance(node, ast.Attribute) and node.attr == "shape":
+        return set()
+    if isinstance(node, ast.Call) and _shape_call(node):
+        return set()
+    if isinstance(node, ast.Name):
+        return {node.id}
+    return set().union(*(_index_names(child) for child in ast.iter_child_nodes(node)))
 
 
 def pure(reader: Reading, stmt: ast.Assert) -> None:
@@ -72,18 +121,19 @@ def activation(expr: ast.expr) -> bool:
 
 
 def in_tuples(obj: Obj, env: dict[str, Value]) -> list[str]:
+    """The names whose tuple or ctx holds `obj` (at any depth): other holders of the same object."""
     found = []
     for name, value in env.items():
         stack: list[Value] = [value]
         while stack:
             item = stack.pop()
-            if isinstance(item, Tup):
-                if any(i is obj for i in item.items):
-                    found.append(name)
-                    break
-                stack.extend(item.items)
-            elif isinstance(item, Ctx):
-                stack.extend([*item.attrs.values(), *([item.saved] if item.saved else [])])
+            inside = list(item.items) if isinstance(item, Tup) else []
+            if isinstance(item, Ctx):
+                inside = [*item.attrs.values(), *([item.saved] if item.saved else [])]
+            if any(i is obj for i in inside):
+                found.append(name)
+                break
+            stack.extend(inside)
     return found
 
 

@@ -38,7 +38,7 @@ class _Formula(ast.NodeTransformer):
         raise self.reader.error(f"{kind} is used here as an array", node)
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id in MODULES:
+        if node.id in MODULES or getattr(node, "language", False):  # a module, or torch's sigmoid read as ours
             return node
         return self._array(self.reader.lookup(node.id, self.env, node), node)
 
@@ -77,6 +77,9 @@ class _Formula(ast.NodeTransformer):
             return self._array(self.reader.value(node, self.env), node)
         if isinstance(func, ast.Attribute) and func.attr in ("copy", "clone") and not node.args:
             return self.visit(func.value)  # type: ignore[no-any-return]
+        if isinstance(func, ast.Attribute) and func.attr == "astype":  # its argument is a dtype, not a variable
+            node.func = self.visit(func)
+            return node
         self.generic_visit(node)
         return node
 

@@ -15,10 +15,11 @@ from collections.abc import Callable
 
 from derive_check.derive.code.aliasing import activation, copied, in_tuples, pure, viewed
 from derive_check.derive.code.control import NOTHING, effect, loop, needs_grad
+from derive_check.derive.code.dtypes import dtype
 from derive_check.derive.code.source import error_at
 from derive_check.derive.code.spelling import TorchSpelling
 from derive_check.derive.code.updates import evaluate, updated
-from derive_check.derive.code.values import Ctx, Emitted, Fresh, Names, Obj, Tup, Value, names_in
+from derive_check.derive.code.values import Ctx, Emitted, Fresh, Names, Obj, Tup, Value, module_values, names_in
 from derive_check.derive.errors import InputError, did_you_mean
 
 MAX_INLINE_DEPTH = 8  # helper calls inside helper calls
@@ -40,6 +41,7 @@ class Reader:
         spelling: TorchSpelling,
     ) -> None:
         self.file, self.lines, self.names, self.helpers = file, lines, names, helpers
+        self.constants: dict[str, ast.Constant] = {}  # the module's number constants (helpers see them too)
         self.shape_of, self.classes, self.sizes, self.spelling = shape_of, classes, sizes, spelling
         self.emitted: list[Emitted] = []
         self.arrays: set[str] = set()
@@ -177,6 +179,15 @@ class Reader:
         self.replace(obj, new, stmt.target.id, stmt)
         self.bound[stmt.target.id] = stmt.lineno
 
+    def name_dtype(self, name: str) -> str:
+        """A model name's dtype: labels and sizes int, other inputs float, a line its formula's."""
+        line = next((e for e in self.emitted if e.name == name), None)
+        if line is not None:
+            return dtype(line.expr, self.name_dtype)
+        if name in self.sizes or self.classes(ast.Name(name, ast.Load())) is not None:
+            return "int"
+        return "float" if name in self.arrays else "unknown"
+
     def unshared(self, obj: Obj, name: str, node: ast.AST) -> None:
         """Refuse an in-place update of an array that shares memory with another (a view, or viewed)."""
         if obj.shared:
@@ -187,7 +198,18 @@ class Reader:
             )
 
     def replace(self, obj: Obj, expr: ast.expr, var: str, stmt: ast.stmt) -> None:
-        """An object's value changed in place: every holder sees the new value."""
+        """An object's value changed in place: every holder sees the new value. numpy keeps the array's shape and
+        dtype in place, so an update that would change either is refused (`+=` broadcasting up; a float stored
+        into a bool or int array, `derive.code.dtypes`)."""
+        kind = dtype(obj.expr, self.name_dtype)
+        if kind != "float":
+            raise self.error(
+                f"'{var}' holds {kind} values: numpy keeps an array's dtype when it is updated in place (0.5 stored "
+                f"into a bool array is True); make it a float array first (e.g. `{var} = ({var}) * 1.0`)",
+                stmt,
+            )
+        if self.shape_of(expr) != self.shape_of(obj.expr):
+            raise self.error(f"numpy refuses this in-place update: the result's shape is not '{var}''s", stmt)
         obj.expr = self.emit(var, expr, stmt) if names_in(expr) & self.arrays else expr
         obj.line = stmt.lineno
 
@@ -250,7 +272,7 @@ class Reader:
             source = copied(node)
             if source is not None:
                 return Fresh(self.expression(source, env), copy=True)
-        base = viewed(node, env)
+        base = viewed(node, env, self.arrays)
         return Fresh(self.expression(node, env), view_of=base)
 
     def inline(self, fn: ast.FunctionDef, call: ast.Call, env: dict[str, Value]) -> Value:
@@ -261,6 +283,7 @@ class Reader:
         if self.depth >= MAX_INLINE_DEPTH:
             raise self.error(f"helpers call helpers more than {MAX_INLINE_DEPTH} deep", call)
         inner = {p: self.held(self.value(a, env), p, _stmt(call)) for p, a in zip(params, call.args, strict=True)}
+        inner.update(module_values(self.constants, fn, inner))
         self.depth += 1
         try:
             return self.call(fn, inner)

@@ -27,7 +27,7 @@ from derive_check.derive.code.source import error_at
 from derive_check.derive.code.spelling import TorchSpelling
 from derive_check.derive.code.toml_text import Model, spec_of
 from derive_check.derive.code.updates import evaluate
-from derive_check.derive.code.values import Ctx, Names, Obj, Tup, Value, closure, names_in
+from derive_check.derive.code.values import Ctx, Names, Obj, Tup, Value, closure, module_values, names_in
 from derive_check.derive.errors import InputError, Location
 from derive_check.derive.model.spec import ModelSpec
 
@@ -87,9 +87,10 @@ def lower(
     names = Names(set(sizes) | set(params))
     reader = Reader(file, lines, names, helpers, shapes.of, shapes.classes, sizes, TorchSpelling(file, lines, modules))
     shapes.emitted = reader.emitted
+    reader.constants = constants
     reader.arrays |= set(params)
     env: dict[str, Value] = {n: Obj(ast.Name(n, ast.Load())) for n in params}
-    env.update({k: Obj(v) for k, v in constants.items() if k not in env})
+    env.update(module_values(constants, pair.forward, env))
     ctx = Ctx()
     if torch:
         env[pair.forward.args.args[0].arg] = ctx
@@ -99,7 +100,7 @@ def lower(
     ups = [a.arg for a in pair.backward.args.args][1 if torch else 0 :]
     outputs, cache = _outputs(file, lines, pair, returned, len(ups) - (0 if torch else 1))
     reader.part = "backward"
-    back: dict[str, Value] = {k: v for k, v in env.items() if k in constants}
+    back: dict[str, Value] = module_values(constants, pair.backward, {})
     upstream = []
     for up, out in zip(ups, outputs, strict=False):
         model_name = names.fresh(up, pair.backward.lineno)
@@ -242,12 +243,33 @@ def _finish(
             raise error_at(file, lines, pair.backward or pair.forward, "a returned gradient must be an array or None")
         if spelling:  # `dx = dout` binds dx without a new value: the line that bound it is the claim's line
             item.line = max(item.line, reader.bound.get(spelling, 0))
+        if torch:  # torch's autograd sums a gradient shaped like the broadcast input down to the input's shape
+            item = Obj(_summed_to(item.expr, reader.shape_of(item.expr), model.shapes.known.get(target)), item.line)
         claims.append((spelling if spelling and spelling.isidentifier() else f"d{target}", target, item))
     if not claims:
         raise error_at(file, lines, pair.backward or pair.forward, "the backward returns no gradient to check")
     model.params = [t for _, t, _ in claims]
     probes = _probes(reader, scopes, {id(o) for _, _, o in claims}, set(model.params))
     return spec_of(model, reader, claims, probes)
+
+
+def _summed_to(expr: ast.expr, shape: tuple[str | int, ...] | None, to: tuple[str | int, ...] | None) -> ast.expr:
+    """The gradient summed over the axes the input was broadcast along (torch's sum_to), or as it is."""
+    if shape is None or to is None or shape == to or len(to) > len(shape):
+        return expr
+    text = ast.unparse(expr)
+    if not to:
+        return ast.parse(f"np.sum({text})", mode="eval").body
+    lead = len(shape) - len(to)
+    if any(a != b and b != 1 for a, b in zip(shape[lead:], to, strict=True)):
+        return expr  # not broadcast-compatible: the shape check says so
+    axes = [k for k in range(lead)] + [
+        lead + k for k, (a, b) in enumerate(zip(shape[lead:], to, strict=True)) if b == 1 and a != 1
+    ]
+    for axis in sorted(axes, reverse=True):
+        keep = ", keepdims=True" if axis >= lead else ""
+        text = f"np.sum({text}, axis={axis}{keep})"
+    return ast.parse(text, mode="eval").body
 
 
 def _returned_names(pair: Pair) -> list[str | None]:

@@ -54,9 +54,10 @@ def load_named(path: Path, text: str, data: dict[str, Any]) -> ModelSpec:
             )
     source = inside(path, str(code["file"]), locate(file, text, "code", "file", str(code["file"])), "file", ".py")
     py = str(source)
-    module = read_module(py, read_source(source, py))
-    lines = read_source(source, py).removeprefix("\ufeff").splitlines()
-    pair = _pair(file, text, module.helpers, ast.parse(read_source(source, py).removeprefix("\ufeff")), code)
+    python = read_source(source.resolve(), py).removeprefix("\ufeff")  # read once, where `inside` resolved it
+    module = read_module(py, python)
+    lines = python.splitlines()
+    pair = _pair(file, text, module.helpers, ast.parse(python), code)
     sizes = read_sizes(file, text, table(data, "sizes", file, text), None)
     decls = {
         str(name): Declared(str(name), str(value), locate(file, text, "inputs", str(name), str(value)))

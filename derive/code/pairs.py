@@ -24,6 +24,7 @@ from derive_check.derive.errors import InputError, Location
 
 ALLOWED_MODULES = {"numpy": "np", "torch": "torch", "torch.nn.functional": "F"}
 SHADOWED = {*dir(builtins), "np", "torch", "F"}  # names a module-level def or constant may not take
+HOOKS = ("__init_subclass__", "__set_name__", "__class_getitem__", "__prepare__")  # run by a later class statement
 QUIET_MODULES = ("__future__", "typing", "torch.autograd", "collections.abc", "dataclasses")
 
 
@@ -108,15 +109,22 @@ def _module_level(file: str, lines: list[str], tree: ast.Module) -> None:
 
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:  # an imported name is bound too: a class named Function would replace it
+                name = (alias.asname or alias.name).split(".")[0]
+                if alias.asname is None and "." in alias.name and seen.get(name) is not None:
+                    continue  # `import torch.nn.functional` binds torch again, to the same module
+                if name in seen:
+                    raise error_at(file, lines, node, f"'{name}' is bound twice at module level")
+                seen[name] = node.lineno
             continue
         if isinstance(node, ast.FunctionDef | ast.ClassDef):
             bound(node.name, node)
-            _decorators(file, lines, node)
+            _inert(file, lines, node)
             for inner in node.body if isinstance(node, ast.ClassDef) else []:
-                if isinstance(inner, ast.FunctionDef):
-                    _decorators(file, lines, inner)
+                if isinstance(inner, ast.FunctionDef) and inner.name not in HOOKS:
+                    _inert(file, lines, inner)
                 elif not _docstring(inner) and not isinstance(inner, ast.Pass):
-                    raise error_at(file, lines, inner, "a class body statement other than a def is not read")
+                    raise error_at(file, lines, inner, "this class body statement is not read (it runs on import)")
             continue
         if _docstring(node) or _main_block(node):
             continue
@@ -132,10 +140,30 @@ def _module_level(file: str, lines: list[str], tree: ast.Module) -> None:
         )
 
 
-def _decorators(file: str, lines: list[str], node: ast.FunctionDef | ast.ClassDef) -> None:
+def _inert(file: str, lines: list[str], node: ast.FunctionDef | ast.ClassDef) -> None:
+    """Refuse what a `def` or `class` statement runs when the module is imported: decorators (but staticmethod),
+    default values and annotations that are not plain names or literals, class bases that are not names, class
+    keywords (a metaclass)."""
     for decorator in node.decorator_list:
         if not (isinstance(decorator, ast.Name) and decorator.id == "staticmethod"):
             raise error_at(file, lines, decorator, "a decorator is not read (it could replace the function)")
+    if isinstance(node, ast.ClassDef):
+        spots: list[ast.expr] = [*node.bases, *(k.value for k in node.keywords)]
+        if node.keywords or any(not _plain(b) for b in node.bases):
+            raise error_at(file, lines, spots[0] if spots else node, "class bases are read only as names (Function)")
+        return
+    args = node.args
+    runs = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+    runs += [a.annotation for a in [*args.posonlyargs, *args.args, *args.kwonlyargs] if a.annotation is not None]
+    runs += [node.returns] if node.returns is not None else []
+    for spot in runs:
+        if not (_plain(spot) or _literal(spot)):
+            raise error_at(file, lines, spot, "a default value or annotation that runs code on import is not read")
+
+
+def _plain(node: ast.expr) -> bool:
+    """A name or a dotted name (`Function`, `torch.autograd.Function`, `np.ndarray`)."""
+    return isinstance(node, ast.Name) or (isinstance(node, ast.Attribute) and _plain(node.value))
 
 
 def _docstring(node: ast.stmt) -> bool:

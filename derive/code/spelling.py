@@ -29,7 +29,9 @@ ELEMENTWISE_METHODS = {
     "exp": "np.exp", "log": "np.log", "tanh": "np.tanh", "sqrt": "np.sqrt", "abs": "np.abs", "sign": "np.sign",
     "sigmoid": "sigmoid", "relu": "relu", "square": "np.square", "log1p": "np.log1p", "reciprocal": "np.reciprocal",
 }  # fmt: skip
-REDUCTIONS = ("sum", "mean", "max", "min")
+REDUCTIONS = ("sum", "mean", "max", "min", "var", "std")
+NOT_NUMPY = ("sigmoid", "relu", "softmax", "softplus", "leaky_relu", "identity")  # language names numpy lacks or
+# means otherwise (np.identity(n) is the identity matrix)
 DTYPE_ONLY = ("float", "double", "type_as", "contiguous", "detach", "to")
 KEYWORDS = {"dim": "axis", "keepdim": "keepdims"}
 MATMUL = ("mm", "matmul")
@@ -75,6 +77,12 @@ class TorchSpelling(ast.NodeTransformer):
         func = node.func
         if not isinstance(func, ast.Attribute):
             return node
+        if isinstance(func.value, ast.Name) and func.value.id == "np" and func.attr in NOT_NUMPY:
+            raise self._error(
+                f"numpy has no np.{func.attr} (the formula language's {func.attr} is not numpy's): define it in this "
+                f"file, e.g. def {func.attr}(x): ...",
+                node,
+            )
         if not self.torch_file:  # numpy: only x.sum(0) for x.sum(axis=0), which numpy means too
             module = isinstance(func.value, ast.Name) and func.value.id in ("np", *self.TORCH)
             return node if module else self._positional_axis(node, func.attr)
@@ -166,8 +174,14 @@ def _false(node: ast.expr) -> bool:
 
 
 def _name(dotted: str) -> ast.expr:
+    """A function of the formula language as a tree; a bare name (torch's sigmoid read as the language's) is
+    marked, so the reader does not look it up as a variable."""
     module, _, name = dotted.rpartition(".")
-    return ast.Attribute(ast.Name(module, ast.Load()), name, ast.Load()) if module else ast.Name(name, ast.Load())
+    if module:
+        return ast.Attribute(ast.Name(module, ast.Load()), name, ast.Load())
+    bare = ast.Name(name, ast.Load())
+    bare.language = True  # type: ignore[attr-defined]
+    return bare
 
 
 def _at(new: ast.expr, old: ast.expr) -> ast.expr:

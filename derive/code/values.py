@@ -95,6 +95,14 @@ def names_in(expr: ast.expr) -> set[str]:
     return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
 
 
+def module_values(constants: dict[str, ast.Constant], fn: ast.FunctionDef, local: dict[str, Value]) -> dict[str, Value]:
+    """The module's number constants as a function sees them: fresh objects, without the names the function
+    binds itself (Python makes those local throughout the function, so reading one first is an error)."""
+    bound = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {a.arg for a in fn.args.args}
+    return {k: Obj(copy.deepcopy(v)) for k, v in constants.items() if k not in bound and k not in local}
+
+
 def closure(start: Iterable[str], emitted: Sequence[Emitted]) -> set[str]:
     """The emitted lines `start` names, and every line they read, transitively."""
     by_name = {e.name: e for e in emitted}
