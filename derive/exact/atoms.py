@@ -164,18 +164,20 @@ class Atoms(ExpForm):
         return found
 
     def mask(self, z: sp.Expr, name: Label | str) -> sp.Symbol:
-        """The mask symbol of pre-activation `z`, created on first use."""
+        """The mask symbol of pre-activation `z`, created on first use. Masks are found by `positive_part(key)`:
+        [c z > 0] = [z > 0] for c > 0, so relu(2 x) and an indicator (x > 0) test one 0/1 function."""
         key = self.key(z)
-        mask = self.mask_by_preactivation.get(key)
-        earlier = next((s for s, k in self.indicators.items() if k == key), None) if mask is None else None
+        found = positive_part(key)
+        mask = self.mask_by_preactivation.get(found)
+        earlier = next((s for s, k in self.indicators.items() if k == found), None) if mask is None else None
         if earlier is not None:  # an indicator [z > 0] met before relu(z): the same 0/1 function, one symbol
             del self.indicators[earlier]
             mask = earlier
-            self.mask_by_preactivation[key] = mask
+            self.mask_by_preactivation[found] = mask
             self.masks[mask] = key
         if mask is None:
             mask = self.fresh(name)
-            self.mask_by_preactivation[key] = mask
+            self.mask_by_preactivation[found] = mask
             self.masks[mask] = key
         return mask
 
@@ -303,3 +305,14 @@ class Atoms(ExpForm):
         if found is None:
             found = self._partials[key] = sp.diff(expr, atom)
         return found
+
+
+def positive_part(key: sp.Expr) -> sp.Expr:
+    """`key` without a positive constant factor (2x -> x, 2x + 4 -> x + 2): the same sign everywhere."""
+    if key.is_Mul:
+        coefficient, rest = key.as_coeff_Mul()
+        return rest if coefficient.is_positive else key
+    if key.is_Add:
+        content, primitive = key.primitive()
+        return primitive if content.is_positive else key
+    return key

@@ -163,13 +163,19 @@ class SymbolicBackend(Indicators):
         return as_expr(np.asarray(value).item())
 
     def relu(self, x: Array) -> Array:
-        """Element-wise relu(z) = mask(z) * z."""
+        """Element-wise relu(z) = mask(z) * z; relu(z) = z itself where z >= 0 at every value by structure (a
+        positive multiple of a relu output, an exp): a second mask would be the first one again, and the normal
+        form, which treats masks as free 0/1 symbols, could not know it."""
         count = self._relu_calls.get(self.context, 0)
         self._relu_calls[self.context] = count + 1
         tag = self.context if count == 0 else f"{self.context}_{count + 1}"
         out = np.empty(x.shape, dtype=object)
         for index in np.ndindex(x.shape):
             z = x[index]
+            coefficient, rest = sp.sympify(z).as_coeff_Mul()
+            if coefficient.is_positive and self._nonnegative(rest):
+                out[index] = z
+                continue
             out[index] = self.atoms.mask(z, Label("mask", tag, index)) * z
         return out
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
+from derive_check.derive.exact.atoms import positive_part
 from derive_check.derive.ops.spec import OpDomainError
 
 if TYPE_CHECKING:
@@ -67,13 +68,11 @@ class Indicators:
         leaky = self._leaky_mask(v)
         if leaky is not None:  # a leaky ReLU output: positive exactly when its pre-activation is
             return leaky
-        key = atoms.key(v)
-        content, primitive = key.primitive() if key.is_Add else (sp.Integer(1), key)
-        if content.is_positive and content != 1:  # [2 z > 0] = [z > 0]: a positive factor spread over a sum
-            key = primitive
+        key = positive_part(atoms.key(v))  # [2 z > 0] = [z > 0]: a positive factor, also spread over a sum
         if key in atoms.mask_by_preactivation:
             return atoms.mask_by_preactivation[key]
-        if (-key in atoms.mask_by_preactivation or key.could_extract_minus_sign()) and self._nonzero_ae(key):
+        negated = positive_part(-key) in atoms.mask_by_preactivation
+        if (negated or key.could_extract_minus_sign()) and self._nonzero_ae(key):
             return 1 - self._indicator(-key)  # [-z > 0] = 1 - [z > 0] except where z = 0, a null set
         cases = self._cases(key)
         if cases is not None:
@@ -116,6 +115,9 @@ class Indicators:
         """Whether v >= 0 at every value by structure: a relu output, or positive wherever defined."""
         while v in self.atoms.definition:
             v = self.atoms.definition[v]
+        coefficient, rest = v.as_coeff_Mul()
+        if coefficient.is_positive and coefficient != 1:  # c * relu(z) with c > 0, through the lines naming it
+            return self._nonnegative(rest)
         return self._relu_mask(v) is not None or self._positive(v)
 
     def _nonzero_ae(self, key: sp.Expr) -> bool:
