@@ -200,15 +200,15 @@ def test_a_file_is_read_once_per_run(capsys: pytest.CaptureFixture[str], tmp_pat
     import derive_check.verify.run.load as loading
 
     log = tmp_path / "reads.log"
-    original = loading.load_file
+    original = loading.read_source
 
-    def counted(path: Path, depth: int = 0) -> object:
+    def counted(path: Path, name: str) -> str:
         with log.open("a") as out:
             out.write(f"{path}\n")
-        return original(path, depth)
+        return original(path, name)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loading, "load_file", counted)
+        patch.setattr(loading, "read_source", counted)
         code = main([str(EXAMPLES / "two_layer.toml"), str(EXAMPLES / "two_layer_wrong.toml"), "--jobs", "2"])
     capsys.readouterr()
     assert code == 1

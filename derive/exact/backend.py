@@ -172,7 +172,7 @@ class SymbolicBackend(Indicators):
         out = np.empty(x.shape, dtype=object)
         for index in np.ndindex(x.shape):
             z = x[index]
-            coefficient, rest = sp.sympify(z).as_coeff_Mul()
+            coefficient, rest = z.as_coeff_Mul() if isinstance(z, sp.Expr) else (sp.Integer(0), z)
             if coefficient.is_positive and self._nonnegative(rest):
                 out[index] = z
                 continue
