@@ -16,9 +16,7 @@ from collections.abc import Callable
 ORDER = ("bool", "int", "float")
 FLOAT_CALLS = {
     "exp", "log", "tanh", "sqrt", "sigmoid", "softmax", "softplus", "relu", "leaky_relu", "mean", "var", "std",
-    "log1p", "expm1", "reciprocal", "eye", "ones", "zeros", "dot", "matmul", "outer", "square",
-    "where", "maximum", "minimum", "clip", "abs", "sum", "max", "min", "concatenate", "hstack", "zeros_like",
-    "ones_like", "transpose", "power", "sign", "copy",
+    "log1p", "expm1", "reciprocal", "eye", "ones", "zeros",
 }  # fmt: skip
 KEEP = {"sum", "max", "min", "maximum", "minimum", "clip", "abs", "zeros_like", "ones_like", "transpose", "copy",
         "concatenate", "hstack", "where", "dot", "matmul", "outer", "square", "power", "sign"}  # fmt: skip

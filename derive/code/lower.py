@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from derive_check.derive.code.declare import Declarations, Declared
@@ -208,7 +209,7 @@ def _loss_function(
     reach = closure(names_in(loss_obj.expr), reader.emitted)
     for k, line in enumerate(reader.emitted):
         if line.name not in reach:
-            reader.emitted[k] = type(line)(line.name, line.expr, line.line, line.var, "backward")
+            reader.emitted[k] = replace(line, part="backward")
     return _finish(model, reader, Tup(returned.items[1:]), (env,), params, False)
 
 
