@@ -1,14 +1,17 @@
-"""Exact path, randomized path, naive SymPy and a cold torch gradcheck, on one size ladder, in one run.
+"""derive-check, its fixed-size engines, naive SymPy and a cold torch gradcheck, on one size ladder, in one run.
 
     python benchmarks/ladder.py [--limit 120] [--plot benchmarks/ladder.png]
 
 For each size (N, D, H, C) of the canonical two-layer file it times, each as a fresh
-process: `derive-check` (exact), `derive-check --randomized`, the naive
+process: `derive-check` (the all-sizes proof first, the stated sizes as its cross-check),
+`derive-check --stated-only` (the fixed-size exact normal form alone: the path of claims
+not proved for all sizes), `derive-check --stated-only --randomized`, the naive
 `sympy.simplify(diff(L) - claim)` on every parameter entry, and, when torch is
 installed, a cold process that builds the network in torch, runs
 `torch.autograd.gradcheck` on the loss and compares the claimed formulas with
 autograd. A method that exceeds the limit at one size is not run at larger ones.
-Peak memory is the process tree's maximum resident set (wait4). Prints a table
+Peak memory is the process tree's maximum resident set (wait4). Prints a table, the
+growth exponent of each method (least-squares slope of log time against log entries)
 and saves a log-log plot of time against checked entries (matplotlib, if installed).
 This is a benchmark: nothing here asserts a time.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -28,8 +32,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LADDER = [(2, 3, 4, 5), (4, 6, 8, 10), (8, 16, 16, 10), (16, 32, 32, 10), (32, 32, 32, 10)]
-METHODS = ("exact", "randomized", "naive", "torch")
+LADDER = [(2, 3, 4, 5), (4, 6, 8, 10), (8, 16, 16, 10), (16, 32, 32, 10), (32, 64, 64, 10)]
+METHODS = ("exact", "stated", "randomized", "naive", "torch")
+DERIVE_CHECK = ("exact", "stated", "randomized")  # the methods whose output is derive-check's JSON
+NAMES = {
+    "exact": "derive-check",
+    "stated": "fixed-size exact (--stated-only)",
+    "randomized": "fixed-size randomized",
+    "naive": "naive SymPy",
+    "torch": "torch gradcheck",
+}
 
 
 @dataclass
@@ -79,7 +91,8 @@ def commands(path: Path, limit: float) -> dict[str, list[str]]:
     cli = [sys.executable, "-m", "derive_check", str(path), "--no-cache", "--budget", str(limit), "--format", "json"]
     return {
         "exact": cli,
-        "randomized": [*cli, "--randomized"],
+        "stated": [*cli, "--stated-only"],
+        "randomized": [*cli, "--stated-only", "--randomized"],
         "naive": [sys.executable, str(ROOT / "benchmarks" / "naive_run.py"), str(path)],
         "torch": [sys.executable, str(ROOT / "benchmarks" / "torch_check.py"), str(path)],
     }
@@ -87,7 +100,7 @@ def commands(path: Path, limit: float) -> dict[str, list[str]]:
 
 def summary(method: str, run: Run) -> tuple[int, str]:
     """(checked entries, verdict words) from a run's output."""
-    if method in ("exact", "randomized"):
+    if method in DERIVE_CHECK:
         try:
             record = json.loads(run.output[run.output.index("{") :])
         except ValueError:
@@ -138,6 +151,7 @@ def main() -> None:
                     points[method].append((entries, run.seconds))
             rows.append((sizes, entries, row))
     print_table(rows, args.limit)
+    growth(points)
     if not has_torch:
         print("torch is not installed: the gradcheck column is empty (pip install torch==2.13.0)")
     plot(points, cut, args.plot)
@@ -150,18 +164,32 @@ def cell(run: Run | None, limit: float) -> str:
     return f"{run.seconds:.2f}" if run.finished else f">{limit:g}"
 
 
+def crosschecks(run: Run) -> str:
+    """How many claims each cross-check confirmed, from derive-check's JSON ("6 normal form", "4 modular, 2 ...")."""
+    try:
+        record = json.loads(run.output[run.output.index("{") :])
+    except ValueError:
+        return "-"
+    counts: dict[str, int] = {}
+    for claim in (c for f in record["files"] for c in f["claims"]):
+        kind = claim.get("crosscheck") or "none"
+        counts[kind] = counts.get(kind, 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+
+
 def print_table(rows: list[tuple[tuple[int, ...], int, dict[str, Run | None]]], limit: float) -> None:
     """The ladder as a Markdown table."""
     print(
-        "\n| N, D, H, C | entries | exact s | exact verdicts | exact peak MB | randomized s | naive s | "
-        "torch gradcheck s | naive / exact | torch / exact |"
+        "\n| N, D, H, C | entries | derive-check s | verdicts | cross-check | peak MB | fixed-size exact s | "
+        "fixed-size peak MB | randomized s | naive s | torch gradcheck s | fixed-size / derive-check | "
+        "torch / derive-check |"
     )
-    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for sizes, entries, row in rows:
-        exact = row["exact"]
+        exact, stated = row["exact"], row["stated"]
         verdicts = summary("exact", exact)[1] if exact else "-"
         ratios = []
-        for other in ("naive", "torch"):
+        for other in ("stated", "torch"):
             run = row[other]
             if exact is None or run is None or not exact.finished:
                 ratios.append("-")
@@ -169,10 +197,26 @@ def print_table(rows: list[tuple[tuple[int, ...], int, dict[str, Run | None]]], 
                 ratios.append(f"{run.seconds / exact.seconds:.1f}x" + ("" if run.finished else " (at least)"))
         print(
             f"| {', '.join(map(str, sizes))} | {entries} | {cell(exact, limit)} | {verdicts} | "
-            f"{f'{exact.peak_mb:.0f}' if exact and exact.finished else '-'} | {cell(row['randomized'], limit)} | "
-            f"{cell(row['naive'], limit)} | "
+            f"{crosschecks(exact) if exact and exact.finished else '-'} | {peak(exact)} | {cell(stated, limit)} | "
+            f"{peak(stated)} | {cell(row['randomized'], limit)} | {cell(row['naive'], limit)} | "
             f"{cell(row['torch'], limit)} | {ratios[0]} | {ratios[1]} |"
         )
+
+
+def peak(run: Run | None) -> str:
+    """Peak memory in MB of a finished run, else '-'."""
+    return f"{run.peak_mb:.0f}" if run and run.finished else "-"
+
+
+def growth(points: dict[str, list[tuple[int, float]]]) -> None:
+    """The least-squares slope of log(seconds) against log(entries) for each method with three or more sizes."""
+    for method, values in points.items():
+        if len(values) >= 3:
+            xs = [math.log(e) for e, _ in values]
+            ys = [math.log(t) for _, t in values]
+            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+            print(f"growth exponent, {method}: time ~ entries^{slope:.2f} over {len(values)} sizes")
 
 
 def plot(points: dict[str, list[tuple[int, float]]], cut: dict[str, tuple[int, float]], target: Path) -> None:
@@ -187,7 +231,7 @@ def plot(points: dict[str, list[tuple[int, float]]], cut: dict[str, tuple[int, f
         return
     figure, axes = plt.subplots(figsize=(6, 4))
     for method, values in points.items():
-        line = axes.loglog(*zip(*values, strict=True), marker="o", label=method) if values else None
+        line = axes.loglog(*zip(*values, strict=True), marker="o", label=NAMES[method]) if values else None
         if method in cut:
             color = line[0].get_color() if line else None
             axes.loglog(
@@ -196,7 +240,7 @@ def plot(points: dict[str, list[tuple[int, float]]], cut: dict[str, tuple[int, f
                 markersize=10,
                 color=color,
                 linestyle="none",
-                label=None if line else f"{method} (stopped)",
+                label=None if line else f"{NAMES[method]} (stopped)",
             )
     axes.set_xlabel("checked entries")
     axes.set_ylabel("seconds (fresh process)")

@@ -169,6 +169,7 @@ def _claim(claim: ClaimResult) -> dict[str, Any]:
         "reading": claim.reading,
         "sizes": claim.scope,
         "witness": claim.witness,
+        "crosscheck": claim.crosscheck,
         "read_as": claim.read_as,
         "departs": claim.departs,
         "general": (

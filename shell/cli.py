@@ -13,15 +13,11 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from derive_check.config import ConfigError, read_config
 from derive_check.run import run_files
 from derive_check.scan import SelectionError, claim_filter, collect
 from derive_check.verify.run.workers import Settings
-
-if TYPE_CHECKING:
-    pass
 
 EXIT_PROVED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -74,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="for sizes where normal forms are too costly: evaluate at independent random points mod 2^61-1 "
         "instead; a claim that passes is PROBABLE (never PROVED) with its Schwartz-Zippel error bound",
+    )
+    parser.add_argument(
+        "--stated-only",
+        action="store_true",
+        help="decide at the stated sizes only, by the fixed-size engine: no proof for all sizes is tried "
+        "(by default it is tried first, and the stated sizes are its cross-check)",
     )
     parser.add_argument(
         "--jobs",
@@ -191,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from derive_check.verify.run.cache import ProofCache
 
         cache = ProofCache.open(cache_dir / "proofs.sqlite")
-    settings = Settings(args.budget, typeset, cache.path if cache else None, args.randomized)
+    settings = Settings(args.budget, typeset, cache.path if cache else None, args.randomized, args.stated_only)
     results = run_files(files, settings, Console(stderr=True), args.jobs, cache, keep)
     if not results:
         print(f"derive-check: error: no claim matches -k {args.select!r}", file=sys.stderr)

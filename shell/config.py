@@ -32,6 +32,7 @@ SETTINGS: dict[str, Setting] = {
     "budget": Setting("budget", "number"),
     "jobs": Setting("jobs", "integer"),
     "randomized": Setting("randomized", "boolean"),
+    "stated-only": Setting("stated_only", "boolean"),
     "format": Setting("format", "choice:text|json|annotations|sarif"),
     "no-timings": Setting("no_timings", "boolean"),
     "verbose": Setting("verbose", "boolean"),

@@ -55,7 +55,7 @@ def run_files(
     if cache:
         for k, (f, spec) in enumerate(models):
             if not isinstance(spec, FileResult):
-                keys[k] = file_keys(spec, settings.budget, settings.typeset, settings.randomized)
+                keys[k] = file_keys(spec, settings.budget, settings.typeset, settings.randomized, settings.stated_only)
                 known[k] = cached_result(spec, f, keys[k], settings.typeset, cache)
     if all(known.get(k) for k in range(len(models))):  # everything answered from the cache: SymPy is never imported
         return _located(models, known)

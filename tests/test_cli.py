@@ -114,7 +114,7 @@ BAD_FILES = {
     "binary junk": (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", r"not UTF-8 text"),
     "unknown forward name": (two_layer({}).replace("relu(X @ W1", "relu(Q @ W1"), r"unknown name 'Q'"),
     "undeclared size": (two_layer({}).replace('"D x H"', '"D x K"'), r"'K' in shape 'D x K' is not a declared size"),
-    "huge size": (two_layer({}).replace("N = 2", "N = 100000"), r"size must be an integer from 1 to 32"),
+    "huge size": (two_layer({}).replace("N = 2", "N = 100000"), r"size must be an integer from 1 to 64"),
     "non-scalar loss": (two_layer({}).replace('L = "-sum(Y * log(P))', 'L = "-(Y * log(P))'), r"must be a scalar"),
     "forward shape error": (two_layer({}).replace("h1 @ W2", "h1 @ W1"), r"'@' contracts H with D"),
     "claim of nothing": (two_layer({"dfoo": "P"}), r"'foo' is not declared"),

@@ -290,14 +290,14 @@ def test_running_out_of_time_after_the_verdict_costs_only_the_extras(monkeypatch
     """A refutation or a SHAPE ERROR stays what it is when the diagnosis search runs out of the claim's budget,
     and a PROVED stays PROVED when the proof for all sizes does: only the reading and the stronger theorem are lost
     (a claim found wrong used to become UNDECIDED when its diagnosis ran out of time)."""
-    import derive_check.verify.run.engine as engine
+    import derive_check.verify.run.explain as explain
     from derive_check.derive.budget import BudgetExceeded
 
     def out_of_time(*args: object, **kwargs: object) -> None:
         raise BudgetExceeded("the budget ran out")
 
-    monkeypatch.setattr(engine, "diagnose", out_of_time)
-    monkeypatch.setattr(engine, "general_proof", out_of_time)
+    monkeypatch.setattr(explain, "diagnose", out_of_time)
+    monkeypatch.setattr(explain, "general_proof", out_of_time)
     text = two_layer({"dW2": "h1.T @ (P - Y) / N + 2 * reg * W2", "db2": "sum(P - Y, axis=0)", "dW1": "W1.T"})
     dW2, db2, dW1 = check_text(text)
     assert dW2.verdict is Verdict.PROVED and dW2.general is not None and not dW2.general.proved

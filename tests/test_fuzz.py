@@ -182,13 +182,13 @@ def test_hostile_sizes_are_refused_before_any_work(tmp_path: Path) -> None:
     path = tmp_path / "f.toml"
     path.write_text(
         two_layer({})
-        .replace("N = 2", "N = 32")
-        .replace("D = 3", "D = 32")
-        .replace("H = 4", "H = 32")
-        .replace("C = 5", "C = 32")
+        .replace("N = 2", "N = 64")
+        .replace("D = 3", "D = 64")
+        .replace("H = 4", "H = 64")
+        .replace("C = 5", "C = 64")
     )
     result = check_path(path)
-    assert "the limit is 6000" in result.error
+    assert "the limit is 12000" in result.error
 
 
 def test_a_claim_that_only_uses_the_guard_is_impossible_to_write(tmp_path: Path) -> None:

@@ -49,8 +49,18 @@ def test_squared_discrete_symbols_make_the_bound_inapplicable(residual: sp.Expr)
 def test_randomized_mode_gives_probable_for_true_claims_and_refutes_false_ones(tmp_path: Path) -> None:
     path = tmp_path / "f.toml"
     path.write_text(two_layer({"dW2": "h1.T @ (P - Y) / N + 2 * reg * W2", "db2": "sum(P - Y, axis=0)"}))
-    good, bad = check_path(path, randomized=True).claims
+    good, bad = check_path(path, randomized=True, stated_only=True).claims
     assert good.verdict is Verdict.PROBABLE and "P(wrong) <= 2^-" in good.message
+    assert bad.verdict is Verdict.REFUTED and bad.counterexample is not None
+
+
+def test_randomized_mode_still_proves_what_the_index_engine_proves_for_all_sizes(tmp_path: Path) -> None:
+    # the theorem for every size is exact; --randomized only chooses the cheap cross-check at the stated sizes
+    path = tmp_path / "f.toml"
+    path.write_text(two_layer({"dW2": "h1.T @ (P - Y) / N + 2 * reg * W2", "db2": "sum(P - Y, axis=0)"}))
+    good, bad = check_path(path, randomized=True).claims
+    assert good.verdict is Verdict.PROVED and good.scope == "all" and good.crosscheck == "modular"
+    assert "0 mod 2^61-1 at 3 random points" in good.message
     assert bad.verdict is Verdict.REFUTED and bad.counterexample is not None
 
 
@@ -58,12 +68,12 @@ def test_randomized_results_are_never_served_to_an_exact_run(tmp_path: Path) -> 
     cache = ProofCache(tmp_path / "c.sqlite")
     path = tmp_path / "f.toml"
     path.write_text(two_layer({"dscores": "(P - Y) / N"}))
-    assert check_path(path, cache=cache, randomized=True).claims[0].verdict is Verdict.PROBABLE
-    assert check_path(path, cache=cache).claims[0].verdict is Verdict.PROVED
+    assert check_path(path, cache=cache, randomized=True, stated_only=True).claims[0].verdict is Verdict.PROBABLE
+    assert check_path(path, cache=cache, stated_only=True).claims[0].verdict is Verdict.PROVED
 
 
 def test_the_cli_passes_probable_claims_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main([str(EXAMPLES / "two_layer.toml"), "--randomized", "--no-cache", "--format", "json"])
+    code = main([str(EXAMPLES / "two_layer.toml"), "--randomized", "--stated-only", "--no-cache", "--format", "json"])
     record = json.loads(capsys.readouterr().out)
     verdicts = {c["claim"]: c["verdict"] for f in record["files"] for c in f["claims"]}
     assert code == 0 and set(verdicts.values()) == {"PROBABLE"} and len(verdicts) == 6

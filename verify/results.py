@@ -98,6 +98,7 @@ class ClaimResult:
     statement: str = ""  # LaTeX: the claim as an equation (only when typesetting was asked for)
     worked: WorkedEntry | None = None
     general: GeneralProof | None = None  # only for claims proved (or probable) at the stated sizes
+    crosscheck: str = ""  # PROVED for all sizes: what checked the stated sizes, "normal form" or "modular" (mod p)
     witness: str = ""  # what the independent numeric witness checked for a passing claim
     read_as: str = ""  # for a claim written in LaTeX: the reading taken, as a formula of the language
     departs: str = ""  # for a backward read from code: the statement where its value first departs from the truth

@@ -4,7 +4,7 @@ Five kinds, one table:
 
 - **line atoms** — one per entry of each forward quantity (`scores[0,1]`), with
   its definition in terms of earlier atoms. The loss stays small, and the
-  chain rule runs through definitions, each step a plain `sympy.diff`.
+  chain rule runs through definitions, each step a structural partial derivative (`partial`).
   Before the equality test they are expanded away (`expand`), so nothing is
   assumed about them.
 - **exp atoms** — `exp(u)` as a symbol with its argument recorded, in a normal form: exp(a + b - c) is
@@ -35,6 +35,7 @@ import sympy as sp
 
 from derive_check.derive.budget import check
 from derive_check.derive.exact.exp_form import ExpForm
+from derive_check.derive.exact.partial import accumulate, expanded, partial
 from derive_check.derive.exact.walk import substitute
 from derive_check.derive.printing.symbols import Label
 
@@ -84,7 +85,7 @@ class Atoms(ExpForm):
     _call_by_key: dict[tuple[str, tuple[int, ...], tuple[sp.Expr, ...]], sp.Symbol] = field(default_factory=dict)
     used_names: set[str] = field(default_factory=set)
     created: list[sp.Symbol] = field(default_factory=list)  # every invented symbol, oldest first
-    _full: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    _full: dict[sp.Basic, sp.Expr] = field(default_factory=dict)
     _polynomial: dict[sp.Symbol, bool] = field(default_factory=dict)
     _shallow: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
     _opened: dict[sp.Basic, sp.Basic] | None = None
@@ -133,7 +134,7 @@ class Atoms(ExpForm):
         """
         while u in self.definition:
             u = self.definition[u]
-        return sp.expand(u)
+        return expanded(u)
 
     def call(self, name: str, partial: tuple[int, ...], args: tuple[sp.Expr, ...], label: Label | str) -> sp.Symbol:
         """The atom for a declared function's (partial derivative's) value at `args`."""
@@ -191,9 +192,20 @@ class Atoms(ExpForm):
         return symbol
 
     def expand(self, expr: sp.Expr) -> sp.Expr:
-        """`expr` with every line atom replaced by its full definition (exp atoms and masks stay)."""
-        inner = expr.free_symbols & self.definition.keys()
-        return expr.xreplace({a: self._expanded(a) for a in inner}) if inner else expr
+        """`expr` with every line atom replaced by its full definition (exp atoms and masks stay): one walk over
+        the DAG, each shared sub-expression opened once (`_full` remembers every node opened, across calls)."""
+        found = self._full.get(expr)
+        if found is not None:
+            return found
+        if expr in self.definition:
+            result = self.expand(self.definition[expr])
+        elif not expr.args:
+            result = expr
+        else:
+            args = tuple(self.expand(a) for a in expr.args)
+            result = expr.func(*args) if any(x is not y for x, y in zip(args, expr.args, strict=True)) else expr
+        self._full[expr] = result
+        return result
 
     def shallow(self, expr: sp.Expr) -> sp.Expr:
         """`expr` with only the line atoms that are not polynomials (softmax outputs, logs) expanded.
@@ -226,12 +238,6 @@ class Atoms(ExpForm):
             self._polynomial[atom] = found
         return found
 
-    def _expanded(self, atom: sp.Symbol) -> sp.Expr:
-        found = self._full.get(atom)
-        if found is None:
-            found = self._full[atom] = self.expand(self.definition[atom])
-        return found
-
     def total_diff(self, expr: sp.Expr, x: sp.Symbol, memo: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
         """d expr/dx through every atom: ∂expr/∂x + Σ_a ∂expr/∂a · da/dx (memo caches da/dx)."""
         check()  # a safe point for the time budget
@@ -257,30 +263,27 @@ class Atoms(ExpForm):
         """
         if self.calls:
             return None
-        adjoint: dict[sp.Symbol, sp.Expr] = {}
-        self._accumulate(expr, sp.Integer(1), adjoint)
+        parts: dict[sp.Symbol, list[sp.Expr]] = {}  # contributions, summed once when all are in
+        self._accumulate(expr, sp.Integer(1), parts)
         for atom in reversed(self.created):
             check()  # a safe point for the time budget
-            weight = adjoint.get(atom)
-            if weight is None or weight == 0:
+            found = parts.get(atom)
+            if not found:
+                continue
+            weight = parts[atom] = [sp.Add(*found)]  # every contribution comes from a newer atom: all in
+            if weight[0] == 0:
                 continue
             if atom in self.definition:
-                self._accumulate(self.definition[atom], weight, adjoint)
+                self._accumulate(self.definition[atom], weight[0], parts)
             elif atom in self.exp_argument:
-                self._accumulate(self.exp_argument[atom], weight * atom, adjoint)
+                self._accumulate(self.exp_argument[atom], weight[0] * atom, parts)
             elif atom in self.smooth:
-                self._accumulate(self.smooth[atom][1], weight * self.slope_of(atom), adjoint)
-        return adjoint
+                self._accumulate(self.smooth[atom][1], weight[0] * self.slope_of(atom), parts)
+        adjoint = {symbol: sp.Add(*terms) for symbol, terms in parts.items()}
+        return {symbol: total for symbol, total in adjoint.items() if total != 0}
 
-    def _accumulate(self, expr: sp.Expr, weight: sp.Expr, adjoint: dict[sp.Symbol, sp.Expr]) -> None:
-        partials: dict[sp.Symbol, list[sp.Expr]] = {}
-        for term in sp.Add.make_args(expr):  # term by term: a large sum (the loss) is never re-walked whole
-            for symbol in term.free_symbols:
-                partials.setdefault(symbol, []).append(self._partial(term, symbol))
-        for symbol, parts in partials.items():
-            partial = sp.Add(*parts)
-            if partial != 0:
-                adjoint[symbol] = adjoint.get(symbol, sp.Integer(0)) + weight * partial
+    def _accumulate(self, expr: sp.Expr, weight: sp.Expr, parts: dict[sp.Symbol, list[sp.Expr]]) -> None:
+        accumulate(expr, weight, parts)  # one walk for every symbol of `expr` (`derive.exact.partial`)
 
     def _atom_diff(self, atom: sp.Symbol, x: sp.Symbol, memo: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
         if atom in self.definition:
@@ -303,7 +306,7 @@ class Atoms(ExpForm):
         key = (expr, atom)
         found = self._partials.get(key)
         if found is None:
-            found = self._partials[key] = sp.diff(expr, atom)
+            found = self._partials[key] = partial(expr, atom)
         return found
 
 

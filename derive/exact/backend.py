@@ -205,6 +205,19 @@ class SymbolicBackend(Indicators):
         """Element-wise indicator [x > 0], resolved to masks where the pre-activation is known."""
         return _elementwise(self._indicator, x)
 
+    def total(self, x: Array, axis: int | None, keepdims: bool = False) -> Array:
+        """The sum over `axis` (every axis if None), each entry one `sp.Add` of its terms: numpy's pairwise
+        `+` would re-flatten the growing sum at every step (quadratic in the number of terms)."""
+        x = np.asarray(x, dtype=object)
+        if axis is None:
+            out = np.asarray(sp.Add(*x.flat), dtype=object)
+            return out.reshape((1,) * x.ndim) if keepdims else out
+        moved = np.moveaxis(x, axis, -1)
+        out = np.empty(moved.shape[:-1], dtype=object)
+        for index in np.ndindex(out.shape):
+            out[index] = sp.Add(*moved[index])
+        return np.expand_dims(out, axis) if keepdims else out
+
 
 class NotNumeric(ValueError):
     """A declared (generic) function has no float value: the oracle cannot run on this model."""
@@ -257,3 +270,7 @@ class NumericBackend:
     def scalar_function(self, name: str, x: Array) -> Array:
         """Generic functions have no numbers: the oracle is not available."""
         raise NotNumeric(f"'{name}' is a generic function")
+
+    def total(self, x: Array, axis: int | None, keepdims: bool = False) -> Array:
+        """numpy's sum."""
+        return np.asarray(np.sum(x, axis=axis, keepdims=keepdims))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import sympy as sp
 
 from derive_check.derive.exact.functions import Log
+from derive_check.derive.exact.partial import expanded
 from derive_check.derive.printing.symbols import Label
 
 
@@ -41,7 +42,7 @@ class ExpForm:
         v = u
         while v in self.definition:
             v = self.definition[v]
-        v = sp.expand(v)
+        v = expanded(v)
         if v == 0:
             return sp.Integer(1)
         terms = sp.Add.make_args(v)

@@ -19,7 +19,7 @@ from derive_check.derive.ops.dims import value as dim_value
 from derive_check.derive.source import formula_location, locate
 from derive_check.derive.tree import Node
 
-MAX_SIZE = 32
+MAX_SIZE = 64
 MAX_DIM = 4 * MAX_SIZE  # a dimension with arithmetic (4*H of an LSTM's stacked gates) may exceed one size
 FUNCTION_KINDS = ("elementwise", "scalar")
 

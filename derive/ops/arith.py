@@ -85,7 +85,12 @@ def _matmul(be: Backend, xs: list[Array], opts: Options) -> Array:
         raise OpShapeError(
             f"'@' inner dimensions differ: {fmt(a)} @ {fmt(b)} (expected {a.shape[-1]} rows on the right)"
         )
-    return np.asarray(a @ b, dtype=be.dtype)
+    if be.dtype is not object or a.ndim > 2 or b.ndim > 2:  # floats: numpy's own product
+        return np.asarray(a @ b, dtype=be.dtype)
+    left, right = (a if a.ndim == 2 else a[None, :]), (b if b.ndim == 2 else b[:, None])
+    out = be.total(left[:, :, None] * right[None, :, :], 1)  # one sum per entry (`Backend.total`)
+    out = out[0] if a.ndim == 1 else out
+    return np.asarray(out[..., 0] if b.ndim == 1 else out, dtype=be.dtype)
 
 
 def matmul_shape(args: list[Shape], node: Apply, env: Mapping[str, Shape]) -> Shape:

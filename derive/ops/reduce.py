@@ -49,7 +49,7 @@ def _reduce(mean: bool) -> Callable[[Backend, list[Array], Options], Array]:
     def evaluate(be: Backend, xs: list[Array], opts: Options) -> Array:
         x = xs[0]
         axis = _axis(x, opts)
-        total = np.asarray(np.sum(x, axis=axis, keepdims=bool(opts.get("keepdims"))), dtype=be.dtype)
+        total = np.asarray(be.total(x, axis, bool(opts.get("keepdims"))), dtype=be.dtype)
         if mean:
             count = x.size if axis is None else x.shape[axis]
             total = np.asarray(total / be.const(Fraction(count)), dtype=be.dtype)

@@ -69,7 +69,7 @@ def _softmax(be: Backend, xs: list[Array], opts: Options) -> Array:
     if x.ndim == 0 or not -x.ndim <= int(axis) < x.ndim:
         raise OpShapeError(f"softmax over axis={axis} is out of range for shape {fmt(x)}")
     e = be.exp(x)
-    return np.asarray(e / np.sum(e, axis=int(axis), keepdims=True), dtype=be.dtype)
+    return np.asarray(e / be.total(e, int(axis) % x.ndim, keepdims=True), dtype=be.dtype)
 
 
 def _softmax_witness(w: WitnessArith, node: Apply, xs: list[Any]) -> Any:

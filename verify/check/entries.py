@@ -60,16 +60,23 @@ class Derivatives:
     gradients: dict[sp.Expr, dict[sp.Symbol, sp.Expr] | None] = field(default_factory=dict)
     cuts: dict[str, Cut] = field(default_factory=dict)
     canon: Canon | None = None
+    bound: set[str] = field(default_factory=set)  # targets whose cut the canon transports
 
     def cut(self, target: str) -> Cut:
-        """The network cut at forward quantity `target` (built once), its symbols bound for transport."""
+        """The network cut at forward quantity `target` (built once)."""
         found = self.cuts.get(target)
         if found is None:
             found = self.cuts[target] = cut_network(self.net, target)
-            if self.canon is None:
-                self.canon = Canon(self.net.backend.atoms)
-            self.canon.bind(found, self.net)
         return found
+
+    def canonical(self, target: str) -> Canon:
+        """The canonical atoms, with `target`'s cut bound for transport (bound once: it expands the target)."""
+        if self.canon is None:
+            self.canon = Canon(self.net.backend.atoms)
+        if target not in self.bound:
+            self.bound.add(target)
+            self.canon.bind(self.cut(target), self.net)
+        return self.canon
 
     def of(self, expr: sp.Expr, x: sp.Expr) -> sp.Expr:
         """d expr / d x by the chain rule through the network's atoms (one reverse pass per expression)."""
@@ -97,20 +104,28 @@ def assignments(claim: ClaimSpec, sizes: dict[str, int]) -> Iterator[dict[str, i
 
 
 def claim_entries(
-    net: Network, derivatives: Derivatives, claim: ClaimSpec, tree: Node, env: dict[str, Array]
+    net: Network,
+    derivatives: Derivatives,
+    claim: ClaimSpec,
+    tree: Node,
+    env: dict[str, Array],
+    transport: bool = True,
+    known: Array | None = None,
 ) -> list[Entry]:
-    """The comparisons deciding `tree` as the claim's formula (raises ShapeMismatch, ShapeError, InputError)."""
+    """The comparisons deciding `tree` as the claim's formula (raises ShapeMismatch, ShapeError, InputError); for a
+    forward quantity, `transport=False` leaves both sides over the cut's atoms (see `transport_map`); `known`:
+    the formula's value already computed (a claim without index variables, bound for the claims after it)."""
     out: list[Entry] = []
     where = formula_location(claim.where, claim.text)
     forward = claim.target in {line.name for line in net.spec.forward}
     for chosen in assignments(claim, net.spec.sizes):
         local = {**env, **{k: net.backend.const(Fraction(v)) for k, v in chosen.items()}}
         fixed = _bound_labels(net, claim, chosen)
-        claimed = np.asarray(evaluate(tree, local, net.backend, where), dtype=object)
+        value = known if known is not None and not chosen else evaluate(tree, local, net.backend, where)
+        claimed = np.asarray(value, dtype=object)
         truth = _truth(net, derivatives, claim, local, where)
-        if forward:  # both sides over the canonical atoms the cut's derivative is transported to
-            canon = derivatives.canon
-            assert canon is not None
+        if forward and transport:  # both sides over the canonical atoms the cut's derivative is transported to
+            canon = derivatives.canonical(claim.target)
             truth = np.vectorize(canon, otypes=[object])(truth) if truth.size else truth
             claimed = np.vectorize(canon, otypes=[object])(claimed) if claimed.size else claimed
         if claimed.shape != truth.shape:
@@ -131,6 +146,13 @@ def claim_entries(
                 )
             )
     return out
+
+
+def transport_map(net: Network, derivatives: Derivatives, target: str) -> dict[sp.Symbol, sp.Expr]:
+    """The cut's free symbols of forward quantity `target`, each with the entry of the network it stands for."""
+    cut = derivatives.cut(target)
+    values = np.asarray(net.values[target], dtype=object)
+    return {cut.symbols[index]: as_expr(values[index]) for index in np.ndindex(values.shape)}
 
 
 def _bound_labels(net: Network, claim: ClaimSpec, chosen: dict[str, int]) -> dict[sp.Basic, sp.Expr]:

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import sympy as sp
+
 from derive_check.derive.exact.network import Network
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.ops.spec import Array, Shape, shape_text
 from derive_check.derive.tree import Node
-from derive_check.verify.check.entries import Derivatives, Entry, claim_entries
+from derive_check.verify.check.entries import Derivatives, Entry, claim_entries, transport_map
 from derive_check.verify.decide.equality import Equality
+from derive_check.verify.decide.modular_point import Point
 
 
 @dataclass
@@ -25,10 +28,12 @@ class Session:
     eq: Equality
     env: dict[str, Array]
     randomized: bool = False  # opt-in: random-point evaluation with a stated bound instead of the normal form
+    stated_only: bool = False  # opt-in: no proof for all sizes, the fixed-size engine alone
     trees: dict[str, Node] = field(default_factory=dict)  # earlier claims' formulas, for the general proofs
     checked: dict[str, list[Entry]] = field(default_factory=dict)  # each claim's entries, as the engine compared them
     entries_proved: Callable[[str, int, int], None] | None = None  # progress: (claim, entries proved, total)
     derivatives: Derivatives = field(init=False)
+    points: list[Point] = field(default_factory=list)  # the modular cross-check's random points, made once
 
     shapes: dict[str, Shape] = field(init=False)
 
@@ -55,6 +60,14 @@ class Session:
         told = self.entries_proved
         return (lambda proved, total: told(claim.name, proved, total)) if told else None
 
-    def entries(self, claim: ClaimSpec, tree: Node) -> list[Entry]:
-        """The comparisons deciding `tree` read as `claim`'s formula."""
-        return claim_entries(self.net, self.derivatives, claim, tree, self.env)
+    def entries(self, claim: ClaimSpec, tree: Node, transport: bool = True, bound: bool = False) -> list[Entry]:
+        """The comparisons deciding `tree` read as `claim`'s formula (`transport`: see `claim_entries`; `bound`:
+        the environment is as `bind` left it, so the claim's own bound value may be reused)."""
+        known = self.env.get(claim.name) if bound and self.trees.get(claim.name) is tree else None
+        return claim_entries(self.net, self.derivatives, claim, tree, self.env, transport, known)
+
+    def transport(self, claim: ClaimSpec) -> dict[sp.Symbol, sp.Expr] | None:
+        """For a claim about a forward quantity, its cut's free symbols with their values; else None."""
+        if claim.target not in {line.name for line in self.net.spec.forward}:
+            return None
+        return transport_map(self.net, self.derivatives, claim.target)

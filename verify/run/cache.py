@@ -93,7 +93,9 @@ class Keys:
     claims: dict[str, str]
 
 
-def file_keys(spec: ModelSpec, budget: float, typeset: bool, randomized: bool = False) -> Keys:
+def file_keys(
+    spec: ModelSpec, budget: float, typeset: bool, randomized: bool = False, stated_only: bool = False
+) -> Keys:
     """The cache key of every claim, in order: the model, the whole resolved claim, the keys of the claims it
     uses (so an edit of dz re-checks dW1 = X.T @ dz), and the options that change a verdict."""
     base = model_key(spec)
@@ -103,7 +105,7 @@ def file_keys(spec: ModelSpec, budget: float, typeset: bool, randomized: bool = 
         for tree in (claim.expr, claim.of, *claim.wrt_index):
             if tree is not None:
                 used |= refs(tree) & keys.keys()
-        fields_ = [base, canonical(claim), [keys[u] for u in sorted(used)], budget, typeset, randomized]
+        fields_ = [base, canonical(claim), [keys[u] for u in sorted(used)], budget, typeset, randomized, stated_only]
         keys[claim.name] = _digest(fields_)
     return Keys(shapes="shapes:" + base, claims=keys)
 

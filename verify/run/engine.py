@@ -17,34 +17,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import sympy as sp
 
 from derive_check.derive.budget import BudgetExceeded, time_budget
 from derive_check.derive.errors import InputError, ShapeError
 from derive_check.derive.exact.network import build_network, shape_findings
 from derive_check.derive.model.claims import ClaimSpec
-from derive_check.derive.model.shapes import infer, resolve_products
 from derive_check.derive.model.spec import Line, ModelSpec
-from derive_check.derive.ops.spec import SymbolicShapeError
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Node
 from derive_check.verify.check.binding import Binding, bind
-from derive_check.verify.check.entries import Entry, IndexOutOfRange, ShapeMismatch
+from derive_check.verify.check.entries import IndexOutOfRange, ShapeMismatch
 from derive_check.verify.check.session import Session
-from derive_check.verify.decide.claim_proof import general_proof
 from derive_check.verify.decide.equality import Equality
 from derive_check.verify.decide.randomized import RandomizedZero, randomized_or_none
-from derive_check.verify.diagnose.rewrites import vocabulary_of
-from derive_check.verify.diagnose.search import Diagnosis, diagnose
+from derive_check.verify.diagnose.search import Diagnosis
 from derive_check.verify.refute.counterexample import find_counterexample
 from derive_check.verify.results import ClaimResult, Counterexample, FileResult, GeneralProof, Verdict
 from derive_check.verify.run.cache import Keys, ProofCache, file_keys
+from derive_check.verify.run.explain import RAN_OUT, diagnosis_of, general_of
 from derive_check.verify.run.load import failed_result, load
 from derive_check.verify.run.replay import assemble
-from derive_check.verify.run.upstream import upstream
+from derive_check.verify.run.stated import NORMAL_FORM, cross_check
 
 DEFAULT_BUDGET = 10.0
+GENERAL_SHARE = 0.3  # of a claim's budget for the all-sizes proof, tried first; the rest if it runs out
 BUILD_BUDGET = 60.0
 
 
@@ -55,6 +52,7 @@ class _Outcome:
     claim: ClaimSpec
     started: float
     loss: str = "L"
+    budget: float = DEFAULT_BUDGET
 
     def done(
         self,
@@ -103,12 +101,15 @@ def check_path(
     typeset: bool = False,
     cache: ProofCache | None = None,
     randomized: bool = False,
+    stated_only: bool = False,
 ) -> FileResult:
     """Load, build and check one derivation file; input errors become the file's error."""
     loaded = load(path)
     if isinstance(loaded, FileResult):
         return loaded
-    return check_model(loaded, path, budget, progress, build_budget, typeset, cache, randomized)
+    return check_model(
+        loaded, path, budget, progress, build_budget, typeset, cache, randomized, stated_only=stated_only
+    )
 
 
 def check_model(
@@ -122,12 +123,13 @@ def check_model(
     randomized: bool = False,
     keys: Keys | None = None,
     entries: Callable[[str, int, int], None] | None = None,
+    stated_only: bool = False,
 ) -> FileResult:
     """Build and check one resolved model (what `load` returns): every claim, in order (`keys`: its cache keys,
     if the caller has computed them already; `entries(claim, proved, total)`: progress inside a claim)."""
     started = time.perf_counter()
     if cache and keys is None:
-        keys = file_keys(spec, budget, typeset, randomized)
+        keys = file_keys(spec, budget, typeset, randomized, stated_only)
     try:
         with time_budget(build_budget):
             net = build_network(spec)
@@ -138,7 +140,7 @@ def check_model(
         return failed_result(path, f"{path}: error: building the model {why}; use smaller sizes", started)
     except Exception as exc:  # last resort, as in check_claim
         return failed_result(path, f"{path}: error: {INTERNAL}: {type(exc).__name__}: {exc}"[:400], started)
-    session = Session(net, Equality(net), dict(net.values), randomized, entries_proved=entries)
+    session = Session(net, Equality(net), dict(net.values), randomized, entries_proved=entries, stated_only=stated_only)
     results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
     if cache and keys:
         cache.put_all(keys.shapes, results)
@@ -183,13 +185,13 @@ def check_claim(
 
 
 def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: bool, binding: Binding) -> ClaimResult:
-    out = _Outcome(claim, time.perf_counter(), session.net.spec.loss)
+    out = _Outcome(claim, time.perf_counter(), session.net.spec.loss, budget)
     if binding.problem is not None or binding.tree is None:
         verdict, message, detail = binding.problem or (Verdict.ERROR, "formula could not be resolved", "")
         reading = None
         if verdict is Verdict.SHAPE_ERROR and binding.tree is not None and explain:  # shapes that never fit
             with contextlib.suppress(BudgetExceeded), time_budget(budget):
-                reading = _diagnosis(session, binding.tree, None, lambda c: session.entries(claim, c), claim)
+                reading = diagnosis_of(session, binding.tree, None, lambda c: session.entries(claim, c), claim)
         return out.done(verdict, message, detail=detail, diagnosis=reading)
     try:
         with time_budget(budget):
@@ -208,15 +210,16 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
     eq, net = session.eq, session.net
     entries_of = functools.partial(session.entries, claim)
     symbolic = session.gradient_mismatch(claim)
+    transport = session.transport(claim)  # for a forward quantity: the first look stays over the cut's atoms
     try:
-        entries = session.checked[claim.name] = entries_of(tree)
+        entries = entries_of(tree, transport=transport is None, bound=True)
         if symbolic:
             raise ShapeMismatch(symbolic)
     except ShapeError as exc:
-        reading = _diagnosis(session, tree, None, entries_of, claim) if explain else None
+        reading = diagnosis_of(session, tree, None, entries_of, claim) if explain else None
         return out.done(Verdict.SHAPE_ERROR, exc.message, detail=exc.render(), diagnosis=reading)
     except ShapeMismatch as exc:
-        reading = _diagnosis(session, tree, None, entries_of, claim) if explain else None
+        reading = diagnosis_of(session, tree, None, entries_of, claim) if explain else None
         return out.done(Verdict.SHAPE_ERROR, str(exc), diagnosis=reading)
     except InputError as exc:
         return out.done(Verdict.ERROR, exc.message, detail=exc.render())
@@ -228,33 +231,51 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
             "the claim checks nothing: no index assignment satisfies its condition (a claim that checks "
             "nothing is never a pass)",
         )
+    general = _first_general(session, claim, tree, out.budget)  # the strongest theorem first
+    if general.proved:
+        confirmed = cross_check(session, claim, tree, entries, transport)
+        if confirmed is not None:  # the theorem for all sizes, and an independent look at the stated sizes
+            done = out.done(Verdict.PROVED, confirmed.words, entries=len(entries))
+            return replace(done, general=general, crosscheck=confirmed.kind)
+    if transport is not None:  # both sides over the canonical atoms, for the exact path
+        entries = entries_of(tree, bound=True)
+    session.checked[claim.name] = entries
     residuals = eq.residuals([e.truth for e in entries], [e.claimed for e in entries])
     eq.rng.seed(zlib.crc32(claim.name.encode()))  # the decision depends on this claim only, not on how long
     first = eq.first_nonzero(residuals)  # earlier claims' diagnosis searches (stopped by a clock) happened to run
-    if first is None and session.randomized:
+    if first is None and session.randomized and not general.proved:
         outcome = _randomized(session, residuals)
         if isinstance(outcome, RandomizedZero):
             done = out.done(Verdict.PROBABLE, outcome.words(), entries=len(entries))
-            return replace(done, general=_general(session, claim, tree))
+            return replace(done, general=_retried(session, claim, tree, general))
         first = outcome
     if first is None:
         with eq.telling(session.progress(claim)):  # progress: how many entries are proved so far
             proved = eq.proves([e.truth for e in entries], [e.claimed for e in entries], residuals)
         if proved:
-            done = out.done(Verdict.PROVED, "every entry's residual normalises to 0", entries=len(entries))
-            return replace(done, general=_general(session, claim, tree))
+            done = out.done(Verdict.PROVED, NORMAL_FORM, entries=len(entries))
+            kind = "normal form" if general.proved else ""  # without the all-sizes proof, it is the proof itself
+            return replace(done, general=_retried(session, claim, tree, general), crosscheck=kind)
         if not net.label_rows:  # with labels, the random ones may have missed the assignment that differs
             why = "no counterexample at random points, but the normal form is not zero (an identity between "
             return out.done(Verdict.UNDECIDED, why + "exponentials may be needed)", entries=len(entries))
         first = 0
     found = find_counterexample(net, claim, entries, residuals, first, random.Random(first))
-    diagnosis = _diagnosis(session, tree, entries, entries_of, claim) if explain else None
+    diagnosis = diagnosis_of(session, tree, entries, entries_of, claim) if explain else None
     if found is None:
         return out.done(
             Verdict.UNDECIDED,
             "the residual is not identically zero, but no real point shows a difference",
             entries=len(entries),
             diagnosis=diagnosis,
+        )
+    if general.proved:  # an exact counterexample against a proof for all sizes: one of the engines is wrong
+        return out.done(
+            Verdict.INCONSISTENT,
+            f"the proof for all sizes and the stated sizes disagree: {found.entry} differs from the true "
+            f"derivative at a real point; {INTERNAL}",
+            entries=len(entries),
+            counterexample=found,
         )
     return out.done(
         Verdict.REFUTED,
@@ -265,60 +286,18 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
     )
 
 
-def _general(session: Session, claim: ClaimSpec, tree: Node) -> GeneralProof:
-    """The proof for all sizes (`verify.decide.general`), given the earlier claims' formulas; the verdict at the
-    stated sizes is already decided, so running out of time here costs only the stronger theorem."""
-    earlier = {k: v for k, v in session.trees.items() if k != claim.name}
-    try:
-        return general_proof(session.net.spec, claim, tree, earlier)
-    except BudgetExceeded:
-        return GeneralProof(False, "not proved for all sizes: the claim's time budget ran out first")
+def _first_general(session: Session, claim: ClaimSpec, tree: Node, budget: float) -> GeneralProof:
+    """The all-sizes proof, tried before any fixed-size work with a share of the claim's budget (or not at all,
+    with --stated-only)."""
+    if session.stated_only:
+        return GeneralProof(False, "not attempted for all sizes (--stated-only)")
+    return general_of(session, claim, tree, budget * GENERAL_SHARE)
 
 
-def _diagnosis(
-    session: Session,
-    tree: Node,
-    entries: list[Entry] | None,
-    entries_of: Callable[[Node], list[Entry]],
-    claim: ClaimSpec,
-) -> Diagnosis | None:
-    """A proved reading of a formula already found wrong, or None; running out of time loses only the reading,
-    never the verdict (a SHAPE ERROR or a refutation stays what it is)."""
-    scalars = [n for n, a in session.net.symbols.items() if np.ndim(a) == 0]
-
-    def fitting(candidate: Node) -> list[Entry]:  # a correction must have the gradient's shape for every size
-        mismatch = _symbolic_mismatch(session, claim, candidate)
-        if mismatch:
-            raise ShapeMismatch(mismatch)
-        return entries_of(candidate)
-
-    try:
-        reading = upstream(session, claim, tree) if entries is not None else None
-        return reading or diagnose(
-            session.eq,
-            vocabulary_of(session.net.spec),
-            tree,
-            entries,
-            fitting,
-            scalars,
-            claim.target,
-            lambda candidate: _general(session, claim, candidate).proved,
-        )
-    except BudgetExceeded:
-        return None
-
-
-def _symbolic_mismatch(session: Session, claim: ClaimSpec, candidate: Node) -> str:
-    """Why a candidate's symbolic shape is not the gradient's, or '' (plain gradients of the loss only)."""
-    if claim.of is not None or claim.wrt_index or claim.index_vars:
-        return ""
-    expected = session.shapes.get(claim.target, ())
-    expected = tuple(reversed(expected)) if claim.layout == "numerator" else expected
-    try:
-        shape = infer(resolve_products(candidate, session.shapes), session.shapes)
-    except SymbolicShapeError as exc:
-        return str(exc)
-    return "" if shape == expected else f"shape {shape} for all sizes, not {expected}"
+def _retried(session: Session, claim: ClaimSpec, tree: Node, general: GeneralProof) -> GeneralProof:
+    """The first attempt at the all-sizes proof, or a second one with the rest of the budget if the first ran
+    out of its share (the verdict at the stated sizes is decided by now)."""
+    return general_of(session, claim, tree) if general.summary == RAN_OUT and not session.stated_only else general
 
 
 def _randomized(session: Session, residuals: list[sp.Expr]) -> RandomizedZero | int | None:

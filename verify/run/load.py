@@ -18,7 +18,7 @@ from derive_check.derive.model.spec import ModelSpec, load_text, read_source
 from derive_check.derive.ops.dims import value
 from derive_check.verify.results import FileResult
 
-MAX_ENTRIES = 6000
+MAX_ENTRIES = 12_000
 
 
 def load(path: Path) -> ModelSpec | FileResult:

@@ -37,6 +37,7 @@ class Settings:
     typeset: bool = False
     cache_path: Path | None = None
     randomized: bool = False
+    stated_only: bool = False  # no proof for all sizes: the fixed-size engine alone
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ def _work(send: Connection, path: Path, spec: ModelSpec, keys: Keys | None, sett
         typeset=settings.typeset,
         cache=cache,
         randomized=settings.randomized,
+        stated_only=settings.stated_only,
         keys=keys,
         entries=_Throttled(send) if entries else None,
     )

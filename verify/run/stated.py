@@ -1,0 +1,84 @@
+"""The stated sizes, once a claim is proved for all sizes: a cross-check whose cost follows the sizes.
+
+The index-notation proof (`verify.decide.claim_proof`) already covers the stated sizes; what they add is a
+second opinion from an engine that shares nothing with it. Where the exact normal form is cheap it is that
+second opinion, the design card's own method: at small stated sizes (a model of at most EXACT_MODEL_ENTRIES
+entries in all its quantities, as the canonical file and the seeds are) and for claims of at most EXACT_ENTRIES
+entries. The rule reads only the sizes, so which cross-check runs never depends on the machine's speed; a time
+slice only guards against a pathological claim. Elsewhere every entry is evaluated exactly modulo a 61-bit
+prime at random points of the mask/label variety (`verify.decide.modular_point`), on the unexpanded DAGs:
+seconds become milliseconds. The report says which cross-check ran.
+
+Neither cross-check decides on its own account: when one does not confirm, the engine decides the claim at
+the stated sizes exactly, as it does for claims not proved for all sizes, and a real counterexample there
+against an all-sizes proof is reported as INCONSISTENT (a bug in derive-check).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from derive_check.derive.budget import BudgetExceeded, time_budget
+from derive_check.derive.model.claims import ClaimSpec
+from derive_check.derive.tree import Node
+from derive_check.verify.check.entries import Entry
+from derive_check.verify.check.session import Session
+from derive_check.verify.decide.modular_point import modular_cross_check, points
+
+EXACT_MODEL_ENTRIES = 250  # larger models (all inputs, parameters and forward quantities) get the modular one
+EXACT_ENTRIES = 64  # and so do claims with more entries
+EXACT_SLICE = 5.0  # a guard: seconds the exact cross-check may take before the modular one runs instead
+NORMAL_FORM = "every entry's residual normalises to 0"
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """Which cross-check confirmed the stated sizes ("normal form" or "modular") and what it found, in words."""
+
+    kind: str
+    words: str
+
+
+def cross_check(
+    session: Session, claim: ClaimSpec, tree: Node, raw: list[Entry], transport: dict[sp.Symbol, sp.Expr] | None
+) -> CrossCheck | None:
+    """How the stated sizes confirmed the all-sizes proof of `claim`, or None if they did not (`raw`: its entries,
+    over the cut's atoms when `transport` is given)."""
+    if not session.randomized and len(raw) <= EXACT_ENTRIES and model_entries(session) <= EXACT_MODEL_ENTRIES:
+        try:
+            with time_budget(EXACT_SLICE) as attempt:
+                entries = raw if transport is None else session.entries(claim, tree, bound=True)
+                if not _normal_form_zero(session, claim, entries):
+                    return None
+                session.checked[claim.name] = entries
+                return CrossCheck("normal form", NORMAL_FORM)
+        except BudgetExceeded as exc:
+            if exc.owner != attempt:
+                raise
+    if not session.points:
+        session.points = points(session.net.backend.atoms, session.net.label_rows)
+    found = modular_cross_check(session.points, [(e.truth, e.claimed) for e in raw], transport)
+    return CrossCheck("modular", found.words) if found.agreed else None
+
+
+def model_entries(session: Session) -> int:
+    """How many entries the model's inputs, parameters and forward quantities hold at the stated sizes."""
+    net = session.net
+    return sum(int(np.size(v)) for v in {**net.symbols, **net.values}.values())
+
+
+def _normal_form_zero(session: Session, claim: ClaimSpec, entries: Sequence[Entry]) -> bool:
+    """Whether every entry's residual normalises to 0 (the engine's exact path, without the search that follows)."""
+    eq = session.eq
+    truth, claimed = [e.truth for e in entries], [e.claimed for e in entries]
+    residuals = eq.residuals(truth, claimed)
+    eq.rng.seed(zlib.crc32(claim.name.encode()))
+    if eq.first_nonzero(residuals) is not None:
+        return False
+    with eq.telling(session.progress(claim)):
+        return bool(eq.proves(truth, claimed, residuals))
