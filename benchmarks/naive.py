@@ -54,6 +54,10 @@ class NaiveBackend:
 
         return self._map(indicator, x)
 
+    def total(self, x: Any, axis: int | None, keepdims: bool = False) -> Any:
+        """numpy's sum, as a plain SymPy user would write it."""
+        return np.asarray(np.sum(x, axis=axis, keepdims=keepdims), dtype=object)
+
 
 def naive_pairs(spec: ModelSpec) -> list[tuple[str, sp.Expr, sp.Expr]]:
     """(entry, true derivative, claimed entry) for every claim on a parameter, built the plain way."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from benchmarks.ladder import Run, model_file, summary, timed
+from benchmarks.ladder import Run, crosschecks, model_file, summary, timed
 from derive_check.derive.model.spec import load_file
 
 
@@ -28,4 +28,11 @@ def test_a_finished_run_keeps_its_output_and_memory() -> None:
 def test_exact_results_are_counted_from_the_json_record() -> None:
     record = '{"files": [{"claims": [{"verdict": "PROVED", "entries": 10}, {"verdict": "PROBABLE", "entries": 5}]}]}'
     assert summary("exact", Run(1.0, 50.0, True, "log line\n" + record)) == (15, "1 PROBABLE, 1 PROVED")
+    # the CLI's last line, "N passed, N failed", follows the JSON (stderr and stdout share the file)
+    assert summary("stated", Run(1.0, 50.0, True, record + "\n2 passed, 0 failed\n")) == (15, "1 PROBABLE, 1 PROVED")
+
+
+def test_the_cross_checks_are_counted_from_the_json_record() -> None:
+    record = '{"files": [{"claims": [{"crosscheck": "modular"}, {"crosscheck": "modular"}, {"crosscheck": ""}]}]}'
+    assert crosschecks(Run(1.0, 50.0, True, record + "\n3 passed, 0 failed\n")) == "2 modular, 1 none"
     assert summary("exact", Run(1.0, 50.0, False, "")) == (0, "no output")

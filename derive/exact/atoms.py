@@ -198,6 +198,7 @@ class Atoms(ExpForm):
         if found is not None:
             return found
         if expr in self.definition:
+            check()  # a safe point for the time budget, once per line atom opened
             result = self.expand(self.definition[expr])
         elif not expr.args:
             result = expr
@@ -254,8 +255,10 @@ class Atoms(ExpForm):
                 result += self._partial(expr, atom) * inner
         return result
 
-    def gradient(self, expr: sp.Expr) -> dict[sp.Symbol, sp.Expr] | None:
-        """d expr / d s for every symbol s at once, by reverse accumulation over the atoms (None if it cannot).
+    def gradient(self, expr: sp.Expr, wanted: frozenset[sp.Basic] | None = None) -> dict[sp.Symbol, sp.Expr] | None:
+        """d expr / d s at once for every symbol s (every one in `wanted`, if given; the derivative with respect to
+        any other symbol is then not computed, so the caller must not read it), by reverse accumulation over the
+        atoms (None if it cannot).
 
         Atoms are created after what they depend on, so newest-first is a topological order. One pass
         replaces one forward pass per parameter entry. Declared-function atoms create their higher partials
@@ -263,8 +266,13 @@ class Atoms(ExpForm):
         """
         if self.calls:
             return None
+        chained = (self.definition, self.exp_argument, self.smooth)  # atoms the chain rule runs through
+
+        def keep(symbol: sp.Basic) -> bool:
+            return wanted is None or symbol in wanted or any(symbol in table for table in chained)
+
         parts: dict[sp.Symbol, list[sp.Expr]] = {}  # contributions, summed once when all are in
-        self._accumulate(expr, sp.Integer(1), parts)
+        accumulate(expr, sp.Integer(1), parts, keep)  # one walk per expression (`derive.exact.partial`)
         for atom in reversed(self.created):
             check()  # a safe point for the time budget
             found = parts.get(atom)
@@ -274,16 +282,13 @@ class Atoms(ExpForm):
             if weight[0] == 0:
                 continue
             if atom in self.definition:
-                self._accumulate(self.definition[atom], weight[0], parts)
+                accumulate(self.definition[atom], weight[0], parts, keep)
             elif atom in self.exp_argument:
-                self._accumulate(self.exp_argument[atom], weight[0] * atom, parts)
+                accumulate(self.exp_argument[atom], weight[0] * atom, parts, keep)
             elif atom in self.smooth:
-                self._accumulate(self.smooth[atom][1], weight[0] * self.slope_of(atom), parts)
+                accumulate(self.smooth[atom][1], weight[0] * self.slope_of(atom), parts, keep)
         adjoint = {symbol: sp.Add(*terms) for symbol, terms in parts.items()}
         return {symbol: total for symbol, total in adjoint.items() if total != 0}
-
-    def _accumulate(self, expr: sp.Expr, weight: sp.Expr, parts: dict[sp.Symbol, list[sp.Expr]]) -> None:
-        accumulate(expr, weight, parts)  # one walk for every symbol of `expr` (`derive.exact.partial`)
 
     def _atom_diff(self, atom: sp.Symbol, x: sp.Symbol, memo: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
         if atom in self.definition:

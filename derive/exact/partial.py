@@ -17,6 +17,8 @@ symbol are recognised by `free_symbols`, which SymPy caches per node.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sympy as sp
 
 ZERO = sp.Integer(0)
@@ -48,28 +50,36 @@ def partial(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     return sp.diff(expr, symbol)
 
 
-def accumulate(expr: sp.Expr, seed: sp.Expr, out: dict[sp.Symbol, list[sp.Expr]]) -> None:
-    """Add seed · ∂expr/∂s to `out[s]` for every symbol s of `expr`, in one walk (reverse mode inside one
-    expression): a sum passes the seed to each term, a product passes seed · (the other factors) to each
-    factor, a constant power passes seed · e · b^(e−1) to its base. Other nodes use `partial` per symbol."""
+def accumulate(
+    expr: sp.Expr,
+    seed: sp.Expr,
+    out: dict[sp.Symbol, list[sp.Expr]],
+    keep: Callable[[sp.Basic], bool] | None = None,
+) -> None:
+    """Add seed · ∂expr/∂s to `out[s]` for every symbol s of `expr` (those `keep` accepts, if given), in one walk
+    (reverse mode inside one expression): a sum passes the seed to each term, a product passes seed · (the other
+    factors) to each factor, a constant power passes seed · e · b^(e−1) to its base. Other nodes use `partial`
+    per symbol. A factor that is a symbol `keep` rejects is skipped before its seed is built."""
     if expr.is_Symbol:
-        out.setdefault(expr, []).append(seed)
+        if keep is None or keep(expr):
+            out.setdefault(expr, []).append(seed)
     elif expr.is_Atom:
         return
     elif expr.is_Add:
         for term in expr.args:
-            accumulate(term, seed, out)
+            accumulate(term, seed, out, keep)
     elif expr.is_Mul:
         factors = expr.args
         for k, factor in enumerate(factors):
-            if not factor.is_number:
-                accumulate(factor, sp.Mul(seed, *factors[:k], *factors[k + 1 :]), out)
+            if not factor.is_number and not (factor.is_Symbol and keep is not None and not keep(factor)):
+                accumulate(factor, sp.Mul(seed, *factors[:k], *factors[k + 1 :]), out, keep)
     elif expr.is_Pow and expr.exp.is_number:
         base, exponent = expr.args
-        accumulate(base, sp.Mul(seed, exponent, sp.Pow(base, exponent - 1)), out)
+        accumulate(base, sp.Mul(seed, exponent, sp.Pow(base, exponent - 1)), out, keep)
     else:
         for symbol in expr.free_symbols:
-            out.setdefault(symbol, []).append(seed * partial(expr, symbol))
+            if keep is None or keep(symbol):
+                out.setdefault(symbol, []).append(seed * partial(expr, symbol))
 
 
 def expanded(expr: sp.Expr) -> sp.Expr:

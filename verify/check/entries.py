@@ -57,7 +57,8 @@ class Derivatives:
 
     net: Network
     cache: dict[tuple[sp.Expr, sp.Expr], sp.Expr] = field(default_factory=dict)
-    gradients: dict[sp.Expr, dict[sp.Symbol, sp.Expr] | None] = field(default_factory=dict)
+    gradients: dict[sp.Expr, tuple[dict[sp.Symbol, sp.Expr] | None, frozenset[sp.Basic]]] = field(default_factory=dict)
+    _wanted: tuple[int, frozenset[sp.Basic]] | None = None  # (cuts counted, the symbols)
     cuts: dict[str, Cut] = field(default_factory=dict)
     canon: Canon | None = None
     bound: set[str] = field(default_factory=set)  # targets whose cut the canon transports
@@ -78,13 +79,26 @@ class Derivatives:
             self.canon.bind(self.cut(target), self.net)
         return self.canon
 
+    def wanted(self) -> frozenset[sp.Basic]:
+        """The entries of every input or parameter a claim of the file differentiates against, and the free symbols
+        of every cut: the symbols whose adjoints a reverse pass keeps (`of` runs it again for any other one)."""
+        if self._wanted is None or self._wanted[0] != len(self.cuts):  # a new cut's free symbols are asked for too
+            symbols = self.net.symbols
+            arrays = [symbols[c.target] for c in self.net.spec.claims if c.target in symbols]
+            arrays += [cut.symbols for cut in self.cuts.values()]
+            found = frozenset(s for a in arrays for s in np.ravel(a) if getattr(s, "is_Symbol", False))
+            self._wanted = (len(self.cuts), found)
+        return self._wanted[1]
+
     def of(self, expr: sp.Expr, x: sp.Expr) -> sp.Expr:
         """d expr / d x by the chain rule through the network's atoms (one reverse pass per expression)."""
         if not x.is_Symbol:
             raise ShapeMismatch(f"the quantity differentiated against is the constant {x}")
-        if expr not in self.gradients:
-            self.gradients[expr] = self.net.backend.atoms.gradient(expr)
-        gradient = self.gradients[expr]
+        found = self.gradients.get(expr)
+        if found is None or (found[0] is not None and x not in found[1]):  # x not asked for before: once more
+            wanted = self.wanted() | {x} | (found[1] if found else frozenset())
+            found = self.gradients[expr] = (self.net.backend.atoms.gradient(expr, wanted), wanted)
+        gradient = found[0]
         if gradient is not None:
             return gradient.get(x, sp.Integer(0))
         key = (expr, x)

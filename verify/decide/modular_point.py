@@ -23,7 +23,7 @@ so such claims can fail this check while being true; they then take the exact pa
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
@@ -50,10 +50,15 @@ def points(atoms: Atoms, rows: Sequence[Sequence[sp.Symbol]]) -> list[Point]:
 
 
 def modular_cross_check(
-    at: Sequence[Point], pairs: Sequence[tuple[sp.Expr, sp.Expr]], transport: dict[sp.Symbol, sp.Expr] | None = None
+    at: Sequence[Point],
+    pairs: Sequence[tuple[sp.Expr, sp.Expr]],
+    transport: dict[sp.Symbol, sp.Expr] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ModularCheck:
     """Evaluate truth − claimed of every pair modulo the prime at the points `at`; `transport` gives the free
-    symbols of a network cut their values (entries of the network)."""
+    symbols of a network cut their values (entries of the network); `progress(done, total)` hears how many
+    entries' worth of evaluations are done (all points together, scaled to the number of entries)."""
+    total, done, rounds = len(pairs), 0, max(len(at), 1)
     for point in at:
         point.extra.update(transport or {})
         for truth, claimed in pairs:
@@ -64,10 +69,27 @@ def modular_cross_check(
                 return ModularCheck(False, "a denominator vanished at a random point")
             if difference % PRIME:
                 return ModularCheck(False, "an entry is not zero modulo the prime at a random point")
+            done += 1
+            if progress and done % rounds == 0:
+                progress(done // rounds, total)
     return ModularCheck(
         True,
-        f"cross-check: every entry is 0 mod 2^61-1 at {len(at)} random points of the mask/label variety",
+        f"cross-check: every entry 0 mod 2^61-1 at {len(at)} random points",
     )
+
+
+def first_difference(at: Sequence[Point], pairs: Sequence[tuple[sp.Expr, sp.Expr]]) -> int | None:
+    """The index of the first pair whose sides differ modulo the prime at one of the points, or None. A hint
+    where to look for a real counterexample, never a verdict (atoms the normal form relates are independent here)."""
+    for point in at:
+        for k, (truth, claimed) in enumerate(pairs):
+            check()  # a safe point for the time budget
+            try:
+                if (point.value(truth) - point.value(claimed)) % PRIME:
+                    return k
+            except Singular:
+                break
+    return None
 
 
 class Point:

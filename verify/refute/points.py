@@ -3,7 +3,10 @@
 Inputs and parameters get small rationals, labels a random class per row, and
 every mask the value its pre-activation really has at that point (points
 closer than MARGIN to a ReLU kink are redrawn, so the finite-difference oracle
-is not fooled). exp atoms get exp(argument) to 60 significant digits; every
+is not fooled; so are points where an indicator's argument is 0 to within
+TIE without being 0 around it: a tie of a max, or of two saturated tanh values
+equal at 60 digits, where the claim's value and the derivative's are not
+defined). exp atoms get exp(argument) to 60 significant digits; every
 other quantity is computed exactly from those.
 """
 
@@ -16,12 +19,13 @@ import numpy as np
 import sympy as sp
 
 from derive_check.derive.budget import check
-from derive_check.derive.exact.atoms import as_expr
+from derive_check.derive.exact.atoms import Atoms, as_expr
 from derive_check.derive.exact.cut import CUT_MARK
 from derive_check.derive.exact.network import Network, one_hot_groups
 from derive_check.derive.ops.table import OPS
 
 MARGIN = sp.Rational(1, 8)
+TIE = sp.Rational(1, 10**30)  # an indicator's argument this close to 0 is a jump at the point (60-digit values)
 DENOMINATORS = (1, 2, 4, 5, 10)  # every drawn value is an exact decimal a reader can paste
 DIGITS = 60
 
@@ -132,12 +136,14 @@ def _attempt(
             arg = atoms.expand(atoms.exp_argument[atom]).xreplace(values)
             values[atom] = sp.exp(arg).evalf(DIGITS)
             continue
-        if atom in atoms.indicators:  # an indicator's value is exact; only mask kinks need a margin
+        if atom in atoms.indicators:  # an indicator's value is exact; only a jump the point sits on is refused
             z = atoms.expand(as_expr(atoms.indicators[atom])).xreplace(values)
             if not z.is_finite:
                 if own:
                     return None
                 continue
+            if abs(z) < TIE and not _zero_nearby(net, atoms.indicators[atom], values):
+                return None  # a tie (of a max; of two saturated tanh values): neither side has a value there
             values[atom] = sp.Integer(1 if z > 0 else 0)
             continue
         z = atoms.expand(as_expr(atoms.masks[atom])).xreplace(values)
@@ -145,3 +151,37 @@ def _attempt(
             return None
         values[atom] = sp.Integer(1 if z > 0 else 0)
     return Point(values, classes)
+
+
+def _zero_nearby(net: Network, key: sp.Expr, values: dict[sp.Basic, sp.Expr]) -> bool:
+    """Whether an indicator's argument is 0 for every value of the continuous variables once the masks, free
+    indicators and labels drawn so far are fixed (masks are MARGIN from their kinks, so they stay fixed around the
+    point): then the indicator is constant there and the point is no jump (the correct class's SVM margin, a
+    square root of a ReLU at 0). Otherwise a 0 is a tie at this point only, where no derivative exists."""
+    atoms = net.backend.atoms
+    discrete = atoms.masks.keys() | atoms.indicators.keys() | {y for row in net.label_rows for y in row}
+    fixed = {k: v for k, v in values.items() if k in discrete}
+    return bool(sp.expand(_opened(atoms, atoms.expand(as_expr(key)), fixed, {})) == 0)
+
+
+def _opened(atoms: Atoms, expr: sp.Expr, fixed: dict[sp.Basic, sp.Expr], memo: dict[sp.Basic, sp.Expr]) -> sp.Expr:
+    """`expr` with the discrete symbols fixed and every exp and smooth atom written as the SymPy function of its
+    argument (so sqrt(0) is 0 and tanh(a) - tanh(b) is not)."""
+    found = memo.get(expr)
+    if found is not None:
+        return found
+    if expr in fixed:
+        result = fixed[expr]
+    elif expr in atoms.exp_argument:
+        result = sp.exp(_opened(atoms, atoms.expand(atoms.exp_argument[expr]), fixed, memo))
+    elif expr in atoms.smooth:
+        kind, u = atoms.smooth[expr]
+        exact_value = OPS[kind].exact_value
+        assert exact_value is not None, f"the smooth op {kind} has no exact value"
+        result = exact_value(sp, _opened(atoms, atoms.expand(u), fixed, memo))
+    elif not expr.args:
+        result = expr
+    else:
+        result = expr.func(*(_opened(atoms, a, fixed, memo) for a in expr.args))
+    memo[expr] = result
+    return result

@@ -38,7 +38,7 @@ from derive_check.verify.run.cache import Keys, ProofCache, file_keys
 from derive_check.verify.run.explain import RAN_OUT, diagnosis_of, general_of
 from derive_check.verify.run.load import failed_result, load
 from derive_check.verify.run.replay import assemble
-from derive_check.verify.run.stated import NORMAL_FORM, cross_check
+from derive_check.verify.run.stated import NORMAL_FORM, cross_check, difference_hint, large, smooth_there
 
 DEFAULT_BUDGET = 10.0
 GENERAL_SHARE = 0.3  # of a claim's budget for the all-sizes proof, tried first; the rest if it runs out
@@ -237,6 +237,13 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
         if confirmed is not None:  # the theorem for all sizes, and an independent look at the stated sizes
             done = out.done(Verdict.PROVED, confirmed.words, entries=len(entries))
             return replace(done, general=general, crosscheck=confirmed.kind)
+    if not general.proved and transport is None and large(session):  # a quick look before expanding anything
+        hint = difference_hint(session, entries)
+        found = find_counterexample(net, claim, entries, [], hint, random.Random(hint)) if hint is not None else None
+        if found is not None and smooth_there(found):
+            diagnosis = diagnosis_of(session, tree, entries, entries_of, claim) if explain else None
+            message = f"{found.entry} differs from the true derivative"
+            return out.done(Verdict.REFUTED, message, entries=len(entries), counterexample=found, diagnosis=diagnosis)
     if transport is not None:  # both sides over the canonical atoms, for the exact path
         entries = entries_of(tree, bound=True)
     session.checked[claim.name] = entries

@@ -28,7 +28,8 @@ from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.tree import Node
 from derive_check.verify.check.entries import Entry
 from derive_check.verify.check.session import Session
-from derive_check.verify.decide.modular_point import modular_cross_check, points
+from derive_check.verify.decide.modular_point import first_difference, modular_cross_check, points
+from derive_check.verify.results import Counterexample
 
 EXACT_MODEL_ENTRIES = 250  # larger models (all inputs, parameters and forward quantities) get the modular one
 EXACT_ENTRIES = 64  # and so do claims with more entries
@@ -49,7 +50,7 @@ def cross_check(
 ) -> CrossCheck | None:
     """How the stated sizes confirmed the all-sizes proof of `claim`, or None if they did not (`raw`: its entries,
     over the cut's atoms when `transport` is given)."""
-    if not session.randomized and len(raw) <= EXACT_ENTRIES and model_entries(session) <= EXACT_MODEL_ENTRIES:
+    if not session.randomized and len(raw) <= EXACT_ENTRIES and not large(session):
         try:
             with time_budget(EXACT_SLICE) as attempt:
                 entries = raw if transport is None else session.entries(claim, tree, bound=True)
@@ -62,8 +63,32 @@ def cross_check(
                 raise
     if not session.points:
         session.points = points(session.net.backend.atoms, session.net.label_rows)
-    found = modular_cross_check(session.points, [(e.truth, e.claimed) for e in raw], transport)
+    pairs = [(e.truth, e.claimed) for e in raw]
+    found = modular_cross_check(session.points, pairs, transport, session.progress(claim))
     return CrossCheck("modular", found.words) if found.agreed else None
+
+
+def large(session: Session) -> bool:
+    """Whether the stated sizes are past what the exact normal form handles cheaply (see EXACT_MODEL_ENTRIES)."""
+    return model_entries(session) > EXACT_MODEL_ENTRIES
+
+
+def difference_hint(session: Session, raw: list[Entry]) -> int | None:
+    """An entry that differs modulo the prime at a random point (on the unexpanded DAGs), or None: where to look
+    for a counterexample first at large sizes, before any residual is expanded."""
+    if not session.points:
+        session.points = points(session.net.backend.atoms, session.net.label_rows)
+    return first_difference(session.points, [(e.truth, e.claimed) for e in raw])
+
+
+def smooth_there(found: Counterexample) -> bool:
+    """Whether the float oracle's central difference agrees with the exact true value at a counterexample found
+    from a hint: if not, the point may sit on a kink (a tie of a max, a ReLU at 0), where no derivative exists to
+    be wrong about, and the engine's exact path decides instead."""
+    if found.oracle_value is None:
+        return False
+    true = float(found.true_value)
+    return abs(found.oracle_value - true) <= 1e-5 * max(1.0, abs(true))
 
 
 def model_entries(session: Session) -> int:
