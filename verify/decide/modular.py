@@ -11,7 +11,7 @@ counterexample. A zero value proves nothing; the normal form decides.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import sympy as sp
 
@@ -41,30 +41,33 @@ def random_assignment(
 
 def evaluate_mod(expr: sp.Expr, values: dict[sp.Basic, int], memo: dict[sp.Basic, int] | None = None) -> int:
     """The value of `expr` modulo PRIME; unknown function applications get fresh random residues."""
-    memo = {} if memo is None else memo
-    return _eval(expr, values, memo)
+
+    def leaf(node: sp.Basic) -> int:  # a symbol of `values`, or an opaque application: an independent atom
+        return values[node] if node in values else values.setdefault(node, random.Random(str(node)).randrange(1, PRIME))
+
+    return reduce_mod(expr, {} if memo is None else memo, leaf)
 
 
-def _eval(expr: sp.Basic, values: dict[sp.Basic, int], memo: dict[sp.Basic, int]) -> int:
+def reduce_mod(expr: sp.Basic, memo: dict[sp.Basic, int], leaf: Callable[[sp.Basic], int]) -> int:
+    """`expr` modulo PRIME through sums, products, integer powers and rationals, each shared node once (`memo`);
+    every other node (a symbol, a function application) is worth `leaf(node)`. Singular if a denominator is 0."""
     found = memo.get(expr)
     if found is not None:
         return found
-    if expr in values:
-        result = values[expr]
-    elif expr.is_Rational:
+    if expr.is_Rational:
         result = int(expr.p) * pow(int(expr.q), -1, PRIME) % PRIME
     elif expr.is_Add:
-        result = sum(_eval(a, values, memo) for a in expr.args) % PRIME
+        result = sum(reduce_mod(a, memo, leaf) for a in expr.args) % PRIME
     elif expr.is_Mul:
         result = 1
         for a in expr.args:
-            result = result * _eval(a, values, memo) % PRIME
+            result = result * reduce_mod(a, memo, leaf) % PRIME
     elif expr.is_Pow and expr.exp.is_Integer:
-        base = _eval(expr.base, values, memo)
+        base = reduce_mod(expr.base, memo, leaf)
         if base == 0 and expr.exp < 0:
             raise Singular("a denominator vanished")
         result = pow(base, int(expr.exp), PRIME)
-    else:  # an opaque application (Log(...)) or anything else: an independent atom
-        result = values.setdefault(expr, random.Random(str(expr)).randrange(1, PRIME))
+    else:
+        result = leaf(expr)
     memo[expr] = result
     return result

@@ -30,7 +30,7 @@ import sympy as sp
 
 from derive_check.derive.budget import check
 from derive_check.derive.exact.atoms import Atoms, positive_part
-from derive_check.verify.decide.modular import PRIME, Singular
+from derive_check.verify.decide.modular import PRIME, Singular, reduce_mod
 
 ROUNDS = 3  # random points; masks and labels are drawn afresh at each
 
@@ -108,26 +108,9 @@ class Point:
 
     def value(self, expr: sp.Basic) -> int:
         """`expr` modulo the prime at this point (Singular if a denominator vanishes)."""
-        found = self.memo.get(expr)
-        if found is None:
-            found = self.memo[expr] = self._value(expr)
-        return found
+        return reduce_mod(expr, self.memo, self._leaf)
 
-    def _value(self, expr: sp.Basic) -> int:
-        if expr.is_Rational:
-            return int(expr.p) * pow(int(expr.q), -1, PRIME) % PRIME
-        if expr.is_Add:
-            return sum(self.value(a) for a in expr.args) % PRIME
-        if expr.is_Mul:
-            result = 1
-            for a in expr.args:
-                result = result * self.value(a) % PRIME
-            return result
-        if expr.is_Pow and expr.exp.is_Integer:
-            base = self.value(expr.base)
-            if base == 0 and expr.exp < 0:
-                raise Singular("a denominator vanished")
-            return pow(base, int(expr.exp), PRIME)
+    def _leaf(self, expr: sp.Basic) -> int:
         if expr.is_Symbol:
             return self._symbol(expr)
         return self._oracle(type(expr).__name__, *(self.value(a) for a in expr.args))

@@ -28,7 +28,7 @@ from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.tree import Node
 from derive_check.verify.check.entries import Entry
 from derive_check.verify.check.session import Session
-from derive_check.verify.decide.modular_point import first_difference, modular_cross_check, points
+from derive_check.verify.decide.modular_point import Point, first_difference, modular_cross_check, points
 from derive_check.verify.results import Counterexample
 
 EXACT_MODEL_ENTRIES = 250  # larger models (all inputs, parameters and forward quantities) get the modular one
@@ -61,10 +61,8 @@ def cross_check(
         except BudgetExceeded as exc:
             if exc.owner != attempt:
                 raise
-    if not session.points:
-        session.points = points(session.net.backend.atoms, session.net.label_rows)
     pairs = [(e.truth, e.claimed) for e in raw]
-    found = modular_cross_check(session.points, pairs, transport, session.progress(claim))
+    found = modular_cross_check(_points(session), pairs, transport, session.progress(claim))
     return CrossCheck("modular", found.words) if found.agreed else None
 
 
@@ -76,9 +74,14 @@ def large(session: Session) -> bool:
 def difference_hint(session: Session, raw: list[Entry]) -> int | None:
     """An entry that differs modulo the prime at a random point (on the unexpanded DAGs), or None: where to look
     for a counterexample first at large sizes, before any residual is expanded."""
+    return first_difference(_points(session), [(e.truth, e.claimed) for e in raw])
+
+
+def _points(session: Session) -> list[Point]:
+    """The session's random points for modular evaluation, made on first use and shared by its claims."""
     if not session.points:
         session.points = points(session.net.backend.atoms, session.net.label_rows)
-    return first_difference(session.points, [(e.truth, e.claimed) for e in raw])
+    return session.points
 
 
 def smooth_there(found: Counterexample) -> bool:
