@@ -142,9 +142,9 @@ def _file(result: FileResult) -> str:
     out += [_claim(c) for c in result.claims]
     if result.notes:
         out.append(
-            r"\subsection*{Notes}\begin{itemize}"
+            r"\subsection*{Notes}{\sloppy\begin{itemize}"  # notes quote formulas and names: let lines stretch
             + "".join(r"\item " + tex_text(n) for n in result.notes)
-            + r"\end{itemize}"
+            + r"\end{itemize}\par}"
         )
     return "\n".join(out)
 
@@ -191,9 +191,9 @@ def _claim(claim: ClaimResult) -> str:
         else r"Claim: " + tt(claim.formula)
     )
     if claim.source:
-        out.append(r"\textit{As the source writes it:} " + tex_text(claim.source))
+        out.append(r"{\sloppy\textit{As the source writes it:} " + tex_text(claim.source) + r"\par}")
     if claim.reading:
-        out.append(r"\par\textit{Reading taken:} " + tex_text(claim.reading))
+        out.append(r"\par\textit{" + tex_text(claim.reading_heading.capitalize()) + ":} " + tex_text(claim.reading))
     if claim.read_as:
         out.append(r"\par\textit{LaTeX read as:} " + tt(claim.read_as))
     if claim.departs:

@@ -167,6 +167,7 @@ def _claim(claim: ClaimResult) -> dict[str, Any]:
         "matrix_residual": {"formula": claim.residual, "sizes": claim.residual_scope} if claim.residual else None,
         "source": claim.source,
         "reading": claim.reading,
+        "intent": claim.intent,
         "sizes": claim.scope,
         "witness": claim.witness,
         "crosscheck": claim.crosscheck,

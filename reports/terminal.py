@@ -66,6 +66,8 @@ def render_file(result: FileResult, timings: bool = True, verbose: bool = False)
     for claim in result.claims:
         if claim.read_as:
             details.append(Text(f"{claim.name}: LaTeX read as {claim.read_as}", style="dim"))
+        if claim.intent and claim.verdict is Verdict.PROVED:  # which of several readings (failures say it below)
+            details.append(Text(f"{claim.name}: {claim.reading_heading}: {claim.reading}", style="dim"))
         if claim.verdict.passed and claim.general and not claim.general.proved:
             details.append(Text(f"{claim.name}: at the stated sizes only; {claim.general.summary}", style="dim"))
         if claim.verdict is not Verdict.PROVED:
@@ -86,7 +88,7 @@ def _details(file: str, claim: ClaimResult, verbose: bool = False) -> list[Rende
     if claim.departs:
         lines.append(Text.assemble(("where: ", "bold"), claim.departs))
     if claim.reading:
-        lines.append(Text(f"reading taken: {claim.reading}", style="dim"))
+        lines.append(Text(f"{claim.reading_heading}: {claim.reading}", style="dim"))
     if claim.read_as:
         lines.append(Text(f"LaTeX read as: {claim.read_as}", style="dim"))
     if claim.diagnosis:

@@ -10,13 +10,20 @@ from derive_check.derive.exact.network import build_network
 from derive_check.derive.model.spec import parse_spec
 from derive_check.verify.check.session import Session
 from derive_check.verify.decide.equality import Equality
-from derive_check.verify.results import ClaimResult
-from derive_check.verify.run.engine import check_claim
+from derive_check.verify.results import ClaimResult, FileResult
+from derive_check.verify.run.engine import check_claim, check_path
 from derive_check.verify.witness.crosscheck import crosscheck
 
 pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def seed_results() -> dict[str, FileResult]:
+    """Every seed derivation file, checked once per test process (the seed tests pin its verdicts)."""
+    return {path.name: check_path(path) for path in sorted((EXAMPLES / "seeds").glob("*.toml"))}
+
 
 TWO_LAYER_HEAD = """
 [sizes]

@@ -49,7 +49,7 @@ def test_the_report_has_every_part_a_reader_needs(seed_document: str) -> None:
         "Assumptions",
     ):
         assert part in seed_document, part
-    assert seed_document.count(r"\section{") == 6  # one per seed file
+    assert seed_document.count(r"\section{") == 7  # one per seed file
 
 
 @NEEDS_PDFLATEX

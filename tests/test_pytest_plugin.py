@@ -60,6 +60,7 @@ def test_the_flag_collects_one_test_per_claim_and_declared_shape(examples: pytes
         "sub/column.toml::shape of h",
         "sub/column.toml::dTheta",
         "sub/column.toml::dz",
+        "sub/column.toml::dz_relu_prime",
         *(f"two_layer.toml::{claim}" for claim in RIGHT),
         *(f"two_layer_wrong.toml::{claim}" for claim in WRONG),
     ]

@@ -252,7 +252,16 @@ def test_seed_verdicts_match_the_readme(seed: str, expected: dict[str, bool | No
 def test_judge_all_sizes_on_generic_functions() -> None:
     """Seed 004's proved claims hold at other sizes too (every f, g, L); db1 = δ2ᵀ stays refuted."""
     verdicts = judge_all_sizes(SEEDS / "004_generic_activations.toml")
-    assert verdicts == {"dy_da1": True, "da1": True, "dW1": True, "db1": False, "dW2_what_delta3_must_be": True}
+    assert verdicts == {
+        "dy_da1": True,
+        "da1": True,
+        "dW1": True,
+        "db1": False,
+        "dW2_what_delta3_must_be": True,
+        "dW2_delta3_as_named": False,  # a SHAPE ERROR at every size
+        "db2_delta4_as_named": False,
+        "da1_dW1": True,
+    }
 
 
 def test_the_witness_imports_no_evaluation_code() -> None:

@@ -95,6 +95,7 @@ class ClaimResult:
     residual_scope: str = ""  # where that residual is proved: "all" sizes or the "stated" ones
     residual_latex: str = ""  # the same residual typeset (only when typesetting was asked for)
     reading: str = ""  # which reading of an ambiguous source was encoded
+    intent: str = ""  # of several readings: "likely" (the author's most likely intent) or "alternative"
     statement: str = ""  # LaTeX: the claim as an equation (only when typesetting was asked for)
     worked: WorkedEntry | None = None
     general: GeneralProof | None = None  # only for claims proved (or probable) at the stated sizes
@@ -102,6 +103,12 @@ class ClaimResult:
     witness: str = ""  # what the independent numeric witness checked for a passing claim
     read_as: str = ""  # for a claim written in LaTeX: the reading taken, as a formula of the language
     departs: str = ""  # for a backward read from code: the statement where its value first departs from the truth
+
+    @property
+    def reading_heading(self) -> str:
+        """How reports introduce the reading: of several readings of one formula, which one this is."""
+        kind = {"likely": " (the author's most likely intent)", "alternative": " (another reading)"}
+        return "reading taken" + kind.get(self.intent, "")
 
     @property
     def scope(self) -> str:

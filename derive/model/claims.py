@@ -18,6 +18,7 @@ from derive_check.derive.lang.formula import parse_formula
 from derive_check.derive.model.claim_fields import ClaimText, Condition, check_names, read_condition, read_wrt
 from derive_check.derive.model.labels import resolve_labels
 from derive_check.derive.model.names import Namespace
+from derive_check.derive.model.provenance import read_provenance
 from derive_check.derive.model.ranges import read_index_vars
 from derive_check.derive.source import formula_location, key_location, locate, string_location
 from derive_check.derive.tree import Apply, Node
@@ -27,7 +28,7 @@ LAYOUTS = ("denominator", "numerator")
 VALUE_KINDS = ("size", "input", "param", "gradient", "forward", "claim")  # names a formula may use
 CLAIM_KEYS = {
     "formula", "wrt", "of", "layout", "source", "for", "when", "label", "reading", "latex", "latex_as_written",
-    "latex_note",
+    "latex_note", "intent",
 }  # fmt: skip
 
 
@@ -40,7 +41,10 @@ class ClaimSpec:
     expr: Node | None  # None when the formula did not parse; `error` says why
     text: str
     where: Location
-    source: str = ""
+    source: str = ""  # where the claim is stated, as reports show it
+    place: str = ""  # the place in the source document (a `source` table's `place`)
+    written: tuple[str, ...] = ()  # the document's formulas verbatim (a `source` table's `written`)
+    intent: str = ""  # "" (the only reading), "likely" (the author's most likely intent) or "alternative"
     error: InputError | None = None
     of: Node | None = None  # None: the loss
     of_text: str = ""
@@ -205,11 +209,15 @@ def _read_claim(
     expr = parse_formula(formula, formula_location(where, formula), functions)
     check_names(expr, local, where, formula)
     expr = resolve_labels(expr, names, where, formula)
+    given = read_provenance(entry, at.field)
     return _replace(
         base,
         target=target,
         expr=expr,
-        source=str(entry.get("source", "")),
+        source=given.source,
+        place=given.place,
+        written=given.written,
+        intent=given.intent,
         of=of,
         of_text=of_text,
         wrt_index=wrt_index,

@@ -15,6 +15,7 @@ another cannot redefine the model itself: that is an input error, never silently
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from derive_check.derive.model.declarations import (
 )
 from derive_check.derive.model.labels import may_be_undefined, resolve_labels
 from derive_check.derive.model.names import Namespace
+from derive_check.derive.model.provenance import Provenance, read_notes, read_provenance
 from derive_check.derive.model.shapes import infer
 from derive_check.derive.ops.dims import value as dim_value
 from derive_check.derive.ops.spec import Shape, SymbolicShapeError
@@ -46,9 +48,9 @@ MAX_EXTENDS = 3
 LOSS_NAMES = ("loss", "L")
 TOP_KEYS = {
     "title", "source", "sizes", "inputs", "params", "forward", "claims", "functions", "layout",
-    "extends", "unchecked", "note", "aliases",
+    "extends", "unchecked", "prose", "note", "aliases",
 }  # fmt: skip
-CHILD_KEYS = {"title", "source", "sizes", "claims", "extends", "unchecked", "note", "aliases", "layout"}
+CHILD_KEYS = {"title", "source", "sizes", "claims", "extends", "unchecked", "prose", "note", "aliases", "layout"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Line:
     text: str
     where: Location
     declared: Decl | None = None
+    provenance: Provenance = field(default_factory=Provenance)  # where the source states it (and its shape)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +85,7 @@ class ModelSpec:
     aliases: dict[str, Node] = field(default_factory=dict)
     layout: str = "denominator"
     unchecked: tuple[tuple[str, str], ...] = ()  # (statement, why it cannot be checked)
+    prose: tuple[tuple[str, str], ...] = ()  # (formula of the source document, why it is not a claim)
     note: str = ""
     notes: tuple[str, ...] = ()  # what `extends` changed: overridden sizes and claims
     base: str = ""  # the file this one extends (its path as read), if any
@@ -189,7 +193,8 @@ def extend(parent: ModelSpec, file: str, text: str, data: dict[str, Any]) -> Mod
     layout = str(data.get("layout", parent.layout))
     own = parse_claims(file, text, own_table, names, sizes, parent.functions, layout, aliases, parent.loss)
     claims = tuple(c for c in parent.claims if c.name not in own_table) + tuple(own)
-    unchecked = parent.unchecked + tuple((str(k), str(v)) for k, v in table(data, "unchecked", file, text).items())
+    unchecked = read_notes(data, "unchecked", file, text, parent.unchecked)
+    prose = read_notes(data, "prose", file, text, parent.prose)
     return replace(
         parent,
         file=file,
@@ -202,6 +207,7 @@ def extend(parent: ModelSpec, file: str, text: str, data: dict[str, Any]) -> Mod
         aliases=aliases,
         layout=layout,
         unchecked=unchecked,
+        prose=prose,
         notes=tuple(notes),
         base=parent.file,
     )
@@ -232,7 +238,7 @@ def parse_spec(file: str, text: str, data: dict[str, Any] | None = None) -> Mode
     layout = str(data.get("layout", "denominator"))
     aliases = read_aliases(file, text, table(data, "aliases", file, text), functions)
     claims = parse_claims(file, text, table(data, "claims", file, text), names, sizes, functions, layout, aliases, loss)
-    unchecked = tuple((str(k), str(v)) for k, v in table(data, "unchecked", file, text).items())
+    unchecked = read_notes(data, "unchecked", file, text)
     return ModelSpec(
         file=file,
         title=str(data.get("title", Path(file).stem)),
@@ -250,6 +256,7 @@ def parse_spec(file: str, text: str, data: dict[str, Any] | None = None) -> Mode
         aliases=aliases,
         layout=layout,
         unchecked=unchecked,
+        prose=read_notes(data, "prose", file, text),
         note=str(data.get("note", "")),
     )
 
@@ -271,10 +278,10 @@ def _forward(
         formula = entry.get("formula")
         section, key = ("forward", name) if not isinstance(value, dict) else (f"forward.{name}", "formula")
         where = locate(file, text, section, key, formula if isinstance(formula, str) else None)
-        for extra in sorted(set(entry) - {"formula", "shape"}):
-            hint = did_you_mean(extra, ["formula", "shape"])
+        for extra in sorted(set(entry) - {"formula", "shape", "source"}):
+            hint = did_you_mean(extra, ["formula", "shape", "source"])
             spot = key_location(file, text, f"forward.{name}", extra)
-            raise InputError(f"unknown key '{extra}' of a forward line{hint} (known: formula, shape)", spot)
+            raise InputError(f"unknown key '{extra}' of a forward line{hint} (known: formula, shape, source)", spot)
         if not isinstance(formula, str):
             raise InputError(f"forward line must be a formula string, got {value!r}", where)
         names.declare(name, "forward", where)
@@ -293,7 +300,8 @@ def _forward(
                 span_location(where, formula, exc.node.span),
             ) from None
         _gradient_shapes(expr, gradients, shapes)
-        lines.append(Line(name, expr, formula, where, declared))
+        given = read_provenance(entry, partial(locate, file, text, f"forward.{name}"))
+        lines.append(Line(name, expr, formula, where, declared, given))
     return lines
 
 

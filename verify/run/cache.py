@@ -53,7 +53,10 @@ def _engine_version() -> str:
 ENGINE_VERSION = _engine_version()
 
 
-PRESENTATION = {"where", "span", "source", "reading", "latex_note", "names", "title", "note", "notes", "file", "base"}
+PRESENTATION = {
+    "where", "span", "source", "place", "written", "intent", "reading", "latex_note", "names", "title", "note",
+    "notes", "file", "base", "unchecked", "prose", "provenance",
+}  # fmt: skip
 
 
 def canonical(value: Any) -> Any:
@@ -149,7 +152,14 @@ class ProofCache:
             result = _decode(json.loads(row[0]))
         except (TypeError, ValueError, KeyError):
             return None  # written by another version: check again
-        return replace(result, line=claim.where.line, source=claim.source, reading=claim.reading, seconds=0.0)
+        return replace(
+            result,
+            line=claim.where.line,
+            source=claim.source,
+            reading=claim.reading,
+            intent=claim.intent,
+            seconds=0.0,
+        )
 
     def get_all(self, key: str) -> list[ClaimResult] | None:
         """A stored list of results (the declared-shape findings of a model), or None."""

@@ -83,6 +83,7 @@ class _Outcome:
             derivative=f"d{c.of_text or self.loss}/d{c.target}",
             residual_scope=_scope(diagnosis),
             reading=c.reading,
+            intent=c.intent,
         )
 
 
@@ -167,6 +168,7 @@ def _shape_result(line: Line, words: str) -> ClaimResult:
         verdict=Verdict.SHAPE_ERROR,
         line=line.where.line,
         message=words,
+        source=line.provenance.source,
     )
 
 
