@@ -146,3 +146,46 @@ def test_a_tie_of_saturated_tanh_values_is_no_counterexample() -> None:
     path = Path(__file__).parent / "data" / "ties" / "saturated_max.toml"
     (claim,) = [c for c in check_path(path, budget=3).claims if c.name == "dh_2"]
     assert claim.verdict is not Verdict.REFUTED and claim.verdict is not Verdict.INCONSISTENT
+
+
+def test_the_losss_reverse_pass_runs_once_before_the_first_claim(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Network-level work is charged to the build budget: by the time the first claim starts, the loss's gradient
+    for every differentiated parameter exists, and no claim runs the reverse pass of the loss again."""
+    from derive_check.derive.exact.atoms import Atoms
+
+    events: list[str] = []
+    real = Atoms.gradient
+
+    def spy(self: Atoms, expr: sp.Expr, wanted: frozenset[sp.Basic] | None = None) -> object:
+        events.append("reverse pass")
+        return real(self, expr, wanted)
+
+    monkeypatch.setattr(Atoms, "gradient", spy)
+    path = tmp_path / "m.toml"
+    path.write_text(two_layer(TRUE))
+    result = check_path(path, progress=lambda name: events.append(f"claim {name}"))
+    assert [c.verdict for c in result.claims] == [Verdict.PROVED] * len(TRUE)
+    assert events[0] == "reverse pass", events  # before the first claim
+    after = {
+        events[k]: events[k + 1] if k + 1 < len(events) else "" for k in range(len(events)) if "claim" in events[k]
+    }
+    assert after["claim dW2"] != "reverse pass" and after["claim dW1"] != "reverse pass", events  # parameters: none
+    assert after["claim dscores"] == "reverse pass", events  # a forward quantity: its cut's own loss, once
+
+
+def test_a_reverse_pass_beyond_the_build_budget_is_a_file_error_that_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from derive_check.derive.budget import BudgetExceeded
+    from derive_check.verify.check.entries import Derivatives
+
+    def slow(self: Derivatives) -> None:
+        raise BudgetExceeded("time budget exceeded")
+
+    monkeypatch.setattr(Derivatives, "prepare", slow)
+    path = tmp_path / "m.toml"
+    path.write_text(two_layer(TRUE))
+    result = check_path(path)
+    assert not result.claims and "reverse pass took longer than 60 s (the build budget)" in result.error

@@ -90,6 +90,13 @@ class Derivatives:
             self._wanted = (len(self.cuts), found)
         return self._wanted[1]
 
+    def prepare(self) -> None:
+        """The reverse pass of the loss for every input and parameter a claim differentiates against: network-level
+        work, run once before the claims (under the build budget) so that no claim's budget pays for it."""
+        wanted = self.wanted()
+        if wanted:
+            self.of(as_expr(np.asarray(self.net.loss, dtype=object)[()]), min(wanted, key=str))
+
     def of(self, expr: sp.Expr, x: sp.Expr) -> sp.Expr:
         """d expr / d x by the chain rule through the network's atoms (one reverse pass per expression)."""
         if not x.is_Symbol:

@@ -5,7 +5,13 @@ whole-formula shape fixes) plus two parametric readings: a constant factor,
 recovered modulo a prime by rational reconstruction, and a missing or extra
 multiple of `scalar · parameter` (the L2 term). Candidates are screened by a
 modular fingerprint that shares its memo across candidates, and a candidate
-is reported only when the exact engine PROVES the corrected formula.
+is reported only when the corrected formula is PROVED.
+
+A candidate that passes the screen is proved the way a claim is: by the index engine for every size first
+(milliseconds), confirmed at the stated sizes by exact evaluation modulo a prime at random points, the
+cross-check the engine itself uses at large sizes; only where the index calculus does not reach (masks
+summed per sample, labels, Jacobians) does the fixed-size normal form decide. Either way the reading shown
+is proved exactly; the witness then checks it numerically like any passing claim.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from derive_check.derive.tree import Apply, Const, Node, Ref, walk
 from derive_check.verify.check.entries import Entry, ShapeMismatch
 from derive_check.verify.decide.equality import Equality
 from derive_check.verify.decide.modular import PRIME
+from derive_check.verify.decide.modular_point import Point, modular_cross_check, points
 from derive_check.verify.diagnose.derivatives import jacobian_readings, slope_readings
 from derive_check.verify.diagnose.residual import proved_residual
 from derive_check.verify.diagnose.rewrites import (
@@ -73,6 +80,7 @@ def diagnose(
     name agree, and the reading would otherwise teach a formula that is wrong at every other N."""
     deadline = time.perf_counter() + SEARCH_SECONDS
     sizes = Counter(n.name for n in walk(tree) if isinstance(n, Ref) and n.name in model.sizes)
+    general = _Confirm(eq, for_all_sizes)
     for tried, (words, written) in enumerate(_candidates(eq, tree, evaluate, model, scalars, target)):
         if tried >= MAX_CANDIDATES or time.perf_counter() > deadline:
             return None
@@ -81,12 +89,12 @@ def diagnose(
             checks = evaluate(candidate)
         except (ShapeMismatch, InputError, ValueError, ZeroDivisionError):
             continue
-        if not _proves(eq, checks):
+        if not _proves(eq, checks, candidate, general):
             continue
         reads_a_size = Counter(n.name for n in walk(candidate) if isinstance(n, Ref) and n.name in model.sizes) != sizes
-        if reads_a_size and (for_all_sizes is None or not for_all_sizes(candidate)):  # proved here, not everywhere
+        if reads_a_size and not general.everywhere(candidate):  # proved here, not everywhere
             continue
-        residual, everywhere = _residual(eq, tree, candidate, evaluate, for_all_sizes)
+        residual, everywhere = _residual(eq, tree, candidate, evaluate, general)
         return Diagnosis(_sentence(words, model, scalars), to_text(candidate), residual, everywhere)
     return None
 
@@ -102,14 +110,40 @@ def _sentence(words: str, model: Vocabulary, scalars: list[str]) -> str:
     return words[:1].upper() + words[1:]
 
 
+class _Confirm:
+    """The all-sizes proof of a candidate (remembered: a reading is asked about more than once) and its
+    cross-check at the stated sizes, modulo a prime at random points shared by the whole search."""
+
+    def __init__(self, eq: Equality, for_all_sizes: Callable[[Node], bool] | None) -> None:
+        self.eq, self.for_all_sizes = eq, for_all_sizes
+        self.proved: dict[Node, bool] = {}
+        self.at: list[Point] = []
+
+    def everywhere(self, candidate: Node) -> bool:
+        """Whether the index engine proves the candidate for every size."""
+        if self.for_all_sizes is None:
+            return False
+        if candidate not in self.proved:
+            self.proved[candidate] = self.for_all_sizes(candidate)
+        return self.proved[candidate]
+
+    def confirmed(self, candidate: Node, checks: list[Entry]) -> bool:
+        """Proved for every size, and every entry agrees modulo the prime at the stated sizes."""
+        if not self.everywhere(candidate):
+            return False
+        if not self.at:
+            self.at = points(self.eq.net.backend.atoms, self.eq.net.label_rows)
+        return modular_cross_check(self.at, [(e.truth, e.claimed) for e in checks]).agreed
+
+
 def _residual(
-    eq: Equality, tree: Node, candidate: Node, evaluate: Evaluate, for_all_sizes: Callable[[Node], bool] | None
+    eq: Equality, tree: Node, candidate: Node, evaluate: Evaluate, general: _Confirm
 ) -> tuple[Node | None, bool]:
     """The proved matrix residual of a diagnosed claim and whether it holds for every size; (None, False) when it is
     not proved or the claim's budget runs out (the diagnosis itself stands)."""
     try:
-        residual = proved_residual(tree, candidate, lambda c: _proves(eq, _entries(evaluate, c)))
-        return residual, bool(residual and for_all_sizes and for_all_sizes(Apply("sub", (tree, residual))))
+        residual = proved_residual(tree, candidate, lambda c: _proves(eq, _entries(evaluate, c), c, general))
+        return residual, bool(residual and general.everywhere(Apply("sub", (tree, residual))))
     except BudgetExceeded:
         return None, False
 
@@ -122,13 +156,18 @@ def _entries(evaluate: Evaluate, candidate: Node) -> list[Entry]:
         return []
 
 
-def _proves(eq: Equality, checks: list[Entry]) -> bool:
-    """Whether the exact engine proves every entry equal to the truth (and there is one)."""
+def _proves(eq: Equality, checks: list[Entry], candidate: Node, general: _Confirm) -> bool:
+    """Whether `candidate` (with these entries against the truth, at least one) is proved: for every size and
+    cross-checked (`_Confirm`), or else by the exact engine at the stated sizes."""
     if not checks:
         return False
     residuals = eq.residuals([e.truth for e in checks], [e.claimed for e in checks])
+    if not eq.quick_zero(residuals):
+        return False
+    if general.confirmed(candidate, checks):
+        return True
     truth, claimed = [e.truth for e in checks], [e.claimed for e in checks]
-    return bool(eq.quick_zero(residuals) and eq.proves(truth, claimed, residuals))
+    return bool(eq.proves(truth, claimed, residuals))
 
 
 def _candidates(
