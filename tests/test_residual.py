@@ -53,3 +53,21 @@ def test_a_residual_outside_the_index_calculus_is_proved_at_the_stated_sizes_onl
     db1 = next(c for c in result.claims if c.name == "db1")
     assert db1.verdict is Verdict.REFUTED and db1.residual.startswith("0.5 * sum("), db1.residual
     assert db1.residual_scope == "stated"
+
+
+def test_the_readable_residual_is_not_attempted_when_its_expansion_would_be_large() -> None:
+    """`readable_expr` rewrites the same value for the report; SymPy's expand cannot be interrupted by a budget, so
+    a residual whose expansion has more than MAX_TERMS monomials is shown as it stands (a refutation at a deep
+    fuzzed model spent 112 s here, past its 3 s budget, and lost its verdict)."""
+    import sympy as sp
+
+    from derive_check.derive.exact.atoms import Atoms
+    from derive_check.verify.refute.display import MAX_TERMS, _terms, readable_expr
+
+    xs = sp.symbols("x0:12")
+    big = sp.Add(*xs) ** 4 - sp.Add(*xs[:6]) ** 4  # 12^4 + 6^4 monomials before combining
+    small = (xs[0] + xs[1]) ** 2 - xs[0] ** 2
+    assert _terms(big, {}) > MAX_TERMS >= _terms(small, {}) == 5
+    atoms = Atoms()
+    assert readable_expr(big, atoms, {}) is big  # untouched, not expanded
+    assert readable_expr(small, atoms, {}) == sp.factor_terms(sp.expand(small))  # 2 x0 x1 + x1**2, factored

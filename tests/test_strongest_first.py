@@ -175,9 +175,11 @@ def test_the_losss_reverse_pass_runs_once_before_the_first_claim(
     assert after["claim dscores"] == "reverse pass", events  # a forward quantity: its cut's own loss, once
 
 
-def test_a_reverse_pass_beyond_the_build_budget_is_a_file_error_that_names_it(
+def test_a_reverse_pass_beyond_the_build_budget_is_left_to_the_claims_that_need_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A pass that does not fit in what is left of the build budget is no file error: the claims run it under their
+    own budgets, as before the pass moved (a larger --budget can still rescue a big model)."""
     from derive_check.derive.budget import BudgetExceeded
     from derive_check.verify.check.entries import Derivatives
 
@@ -188,4 +190,4 @@ def test_a_reverse_pass_beyond_the_build_budget_is_a_file_error_that_names_it(
     path = tmp_path / "m.toml"
     path.write_text(two_layer(TRUE))
     result = check_path(path)
-    assert not result.claims and "reverse pass took longer than 60 s (the build budget)" in result.error
+    assert not result.error and [c.verdict for c in result.claims] == [Verdict.PROVED] * len(TRUE)

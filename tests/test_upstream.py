@@ -82,3 +82,22 @@ def test_a_difference_that_needs_inputs_above_one_is_still_found() -> None:
     text = '[sizes]\nD = 6\n[params]\na = "D"\n[forward]\nh = "relu(a - 1.2)"\nL = "sum(h)"\n[claims]\nda = "0 * a"\n'
     [da] = check_text(text)
     assert da.verdict is Verdict.REFUTED
+
+
+def test_an_earlier_claim_not_found_wrong_is_never_named_as_the_one_to_fix() -> None:
+    """ "Fix dz first" asserts that dz is wrong: it needs dz's own verdict to say so. Here dz is wrong, but as if the
+    engine had not decided it (its failure forgotten), so dW, right given dz's truth, must not blame it."""
+    from derive_check.derive.exact.network import build_network
+    from derive_check.derive.model.spec import parse_spec
+    from derive_check.verify.check.session import Session
+    from derive_check.verify.decide.equality import Equality
+    from derive_check.verify.run.engine import check_claim
+
+    spec = parse_spec("m.toml", MODEL.format(dz="2 * (h - T) * (1 - h) / N"))
+    net = build_network(spec)
+    session = Session(net, Equality(net), dict(net.values))
+    dz = check_claim(session, spec.claims[0], 30.0)
+    assert dz.verdict is Verdict.REFUTED and session.failed == {"dz"}
+    session.failed.clear()  # as if dz had come out UNDECIDED
+    dW = check_claim(session, spec.claims[1], 30.0)
+    assert dW.verdict is Verdict.REFUTED and "fix dz first" not in dW.diagnosis

@@ -6,11 +6,13 @@ from here and nothing imports the engine back: the import graph has no circle.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sympy as sp
 
+from derive_check.derive.budget import BudgetExceeded, time_budget
 from derive_check.derive.exact.network import Network
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.ops.spec import Array, Shape, shape_text
@@ -18,6 +20,7 @@ from derive_check.derive.tree import Node
 from derive_check.verify.check.entries import Derivatives, Entry, claim_entries, transport_map
 from derive_check.verify.decide.equality import Equality
 from derive_check.verify.decide.modular_point import Point
+from derive_check.verify.results import ClaimResult, Verdict
 
 
 @dataclass
@@ -34,12 +37,24 @@ class Session:
     entries_proved: Callable[[str, int, int], None] | None = None  # progress: (claim, entries proved, total)
     derivatives: Derivatives = field(init=False)
     points: list[Point] = field(default_factory=list)  # the modular cross-check's random points, made once
+    failed: set[str] = field(default_factory=set)  # earlier claims found wrong (REFUTED or SHAPE ERROR)
 
     shapes: dict[str, Shape] = field(init=False)
 
     def __post_init__(self) -> None:
         self.derivatives = Derivatives(self.net)
         self.shapes = dict(self.net.spec.shapes)
+
+    def prepare(self, seconds: float) -> None:
+        """The loss's reverse pass within `seconds` (`Derivatives.prepare`); what does not fit is left to the first
+        claims that need it, under their own budgets."""
+        with contextlib.suppress(BudgetExceeded), time_budget(max(seconds, 1e-3)):
+            self.derivatives.prepare()
+
+    def note(self, result: ClaimResult) -> None:
+        """Remember a claim found wrong: only such a claim may be named as the one to fix first (`upstream`)."""
+        if result.verdict in (Verdict.REFUTED, Verdict.SHAPE_ERROR):
+            self.failed.add(result.name)
 
     def gradient_mismatch(self, claim: ClaimSpec) -> str:
         """Why the claim's symbolic shape cannot be the gradient's, or '' (plain gradients of the loss only)."""

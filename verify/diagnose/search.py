@@ -7,11 +7,13 @@ multiple of `scalar · parameter` (the L2 term). Candidates are screened by a
 modular fingerprint that shares its memo across candidates, and a candidate
 is reported only when the corrected formula is PROVED.
 
-A candidate that passes the screen is proved the way a claim is: by the index engine for every size first
-(milliseconds), confirmed at the stated sizes by exact evaluation modulo a prime at random points, the
-cross-check the engine itself uses at large sizes; only where the index calculus does not reach (masks
-summed per sample, labels, Jacobians) does the fixed-size normal form decide. Either way the reading shown
-is proved exactly; the witness then checks it numerically like any passing claim.
+A candidate that passes the screen is proved the way a claim at the same sizes is. At large sizes (`modular`:
+past what the normal form handles cheaply) that is the index engine for every size (milliseconds), confirmed at
+the stated sizes by exact evaluation modulo a prime at random points; where the index calculus does not reach
+(masks summed per sample, labels, Jacobians), and at small sizes always, the fixed-size normal form decides.
+The modular cross-check draws each 0/1 mask at random, so it can miss a difference that shows only on a rare
+mask pattern: at small sizes, where the normal form is cheap, it is the normal form that stands behind a reading
+shown as PROVED, as it stands behind a claim. The witness then checks the reading numerically as well.
 """
 
 from __future__ import annotations
@@ -74,13 +76,14 @@ def diagnose(
     scalars: list[str],
     target: str,
     for_all_sizes: Callable[[Node], bool] | None = None,
+    modular: bool = False,
 ) -> Diagnosis | None:
     """The first candidate reading that the exact engine proves, or None. A candidate that reads a size name the
     claim does not (`/ N` for `/ 2`) must also hold for every size (`for_all_sizes`): at N = 2 the number and the
     name agree, and the reading would otherwise teach a formula that is wrong at every other N."""
     deadline = time.perf_counter() + SEARCH_SECONDS
     sizes = Counter(n.name for n in walk(tree) if isinstance(n, Ref) and n.name in model.sizes)
-    general = _Confirm(eq, for_all_sizes)
+    general = _Confirm(eq, for_all_sizes, modular)
     for tried, (words, written) in enumerate(_candidates(eq, tree, evaluate, model, scalars, target)):
         if tried >= MAX_CANDIDATES or time.perf_counter() > deadline:
             return None
@@ -114,8 +117,8 @@ class _Confirm:
     """The all-sizes proof of a candidate (remembered: a reading is asked about more than once) and its
     cross-check at the stated sizes, modulo a prime at random points shared by the whole search."""
 
-    def __init__(self, eq: Equality, for_all_sizes: Callable[[Node], bool] | None) -> None:
-        self.eq, self.for_all_sizes = eq, for_all_sizes
+    def __init__(self, eq: Equality, for_all_sizes: Callable[[Node], bool] | None, modular: bool) -> None:
+        self.eq, self.for_all_sizes, self.modular = eq, for_all_sizes, modular
         self.proved: dict[Node, bool] = {}
         self.at: list[Point] = []
 
@@ -128,8 +131,8 @@ class _Confirm:
         return self.proved[candidate]
 
     def confirmed(self, candidate: Node, checks: list[Entry]) -> bool:
-        """Proved for every size, and every entry agrees modulo the prime at the stated sizes."""
-        if not self.everywhere(candidate):
+        """At large sizes: proved for every size, and every entry agrees modulo the prime at the stated sizes."""
+        if not self.modular or not self.everywhere(candidate):
             return False
         if not self.at:
             self.at = points(self.eq.net.backend.atoms, self.eq.net.label_rows)

@@ -5,6 +5,12 @@ For the report, the residual of one entry is shown at the counterexample's
 labels (Y fixed to its one-hot rows), expanded, with every
 exp(s_ic) / Σ_c exp(s_ic) folded back into the softmax entry that defines it.
 This is a rewriting of the same exact value, never used to decide anything.
+
+SymPy's `expand` and `factor_terms` cannot be interrupted by a time budget (budgets are checked at the engine's
+own safe points), and a deep model's residual can take minutes to expand: the shape of a refutation would then
+cost its verdict. So the rewriting is attempted only when an upper bound on the expanded size is small: the
+number of monomials before like terms combine (sums add their terms' counts, products multiply them, integer
+powers raise them) is at most MAX_TERMS. Otherwise the residual is shown over the network's atoms as it stands.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import sympy as sp
 from derive_check.derive.exact.atoms import Atoms
 
 LIMIT = 600
+MAX_TERMS = 2000  # monomials an expansion may produce before the readable form is not attempted
 
 
 def softmax_folds(atoms: Atoms) -> dict[tuple[sp.Symbol, sp.Expr], sp.Symbol]:
@@ -29,8 +36,14 @@ def softmax_folds(atoms: Atoms) -> dict[tuple[sp.Symbol, sp.Expr], sp.Symbol]:
 
 
 def readable_expr(residual: sp.Expr, atoms: Atoms, fixed: dict[sp.Basic, sp.Expr]) -> sp.Expr:
-    """The residual with `fixed` values substituted and softmax quotients folded back into P."""
-    expr = sp.expand(atoms.expand(residual).xreplace(fixed))
+    """The residual with `fixed` values substituted and softmax quotients folded back into P (the residual as it
+    stands, over the network's atoms, when expanding it could be large: see MAX_TERMS)."""
+    if _terms(residual.xreplace(fixed), {}) > MAX_TERMS:
+        return residual.xreplace(fixed)
+    opened = atoms.expand(residual).xreplace(fixed)
+    if _terms(opened, {}) > MAX_TERMS:
+        return opened
+    expr = sp.expand(opened)
     folds = softmax_folds(atoms)
     return sp.factor_terms(sp.Add(*[_fold(term, folds) for term in sp.Add.make_args(expr)]))
 
@@ -39,6 +52,27 @@ def readable_residual(residual: sp.Expr, atoms: Atoms, fixed: dict[sp.Basic, sp.
     """`readable_expr` as text, shortened if long."""
     text = str(readable_expr(residual, atoms, fixed))
     return text if len(text) <= LIMIT else text[: LIMIT - 30] + f" … ({len(text)} characters in all)"
+
+
+def _terms(expr: sp.Basic, memo: dict[sp.Basic, int]) -> int:
+    """An upper bound on the monomials `sp.expand(expr)` writes before like terms combine (capped: it only has to
+    say whether that exceeds MAX_TERMS)."""
+    found = memo.get(expr)
+    if found is not None:
+        return found
+    cap = MAX_TERMS + 1
+    if expr.is_Add:
+        found = min(cap, sum(_terms(a, memo) for a in expr.args))
+    elif expr.is_Mul:
+        found = 1
+        for a in expr.args:
+            found = min(cap, found * _terms(a, memo))
+    elif expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        found = min(cap, _terms(expr.base, memo) ** min(int(expr.exp), 64))
+    else:
+        found = 1  # an atom, or a function application expand leaves whole at the top
+    memo[expr] = found
+    return found
 
 
 def _fold(term: sp.Expr, folds: dict[tuple[sp.Symbol, sp.Expr], sp.Symbol]) -> sp.Expr:

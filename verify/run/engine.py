@@ -145,12 +145,9 @@ def check_model(
     hits = {c.name: cache.get(keys.claims[c.name], c) for c in spec.claims} if cache and keys else {}
     if any(hits.get(c.name) is None and c.of is None and c.target in net.symbols for c in spec.claims):
         try:  # the loss's reverse pass is the network's work: the build budget pays for it, not the first claim
-            with time_budget(max(build_budget - (time.perf_counter() - started), 1e-3)):
-                session.derivatives.prepare()
-        except (BudgetExceeded, MemoryError, RecursionError) as exc:
-            why = "ran out of memory" if isinstance(exc, MemoryError) else f"took longer than {build_budget:g} s"
-            words = f"building the model and the loss's reverse pass {why} (the build budget); use smaller sizes"
-            return failed_result(path, f"{path}: error: {words}", started)
+            session.prepare(build_budget - (time.perf_counter() - started))
+        except (MemoryError, RecursionError):
+            return failed_result(path, f"{path}: error: the loss's reverse pass ran out of memory", started)
     results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
     if cache and keys:
         cache.put_all(keys.shapes, results)
@@ -161,6 +158,7 @@ def check_model(
         hit = hits.get(claim.name)
         if hit is not None:
             results.append(hit)
+            session.note(hit)
             continue
         result = check_claim(session, claim, budget, binding=binding)
         results.append(result)
@@ -189,10 +187,12 @@ def check_claim(
 ) -> ClaimResult:
     """The verdict on one claim; `explain=False` skips the diagnosis search (for mutation runs)."""
     try:
-        return _check_claim(session, claim, budget, explain, binding or bind(session, claim))
+        result = _check_claim(session, claim, budget, explain, binding or bind(session, claim))
     except Exception as exc:  # last resort: a verdict, never a traceback; the fuzz tests require this is unused
         out = _Outcome(claim, time.perf_counter())
         return out.done(Verdict.ERROR, f"{INTERNAL}: {type(exc).__name__}: {exc}"[:300])
+    session.note(result)
+    return result
 
 
 def _check_claim(session: Session, claim: ClaimSpec, budget: float, explain: bool, binding: Binding) -> ClaimResult:

@@ -3,9 +3,11 @@
 A slip in `dz1` refutes `dW1 = X.T @ dz1` and `db1 = sum(dz1, axis=0)` too. For each earlier plain gradient E
 that the refuted claim names, the claim is checked again with E's value replaced by E's true derivative (the
 entries the engine computed for E). If the exact engine then PROVES the claim, its own formula is right and E is
-what is wrong: that is the diagnosis, and no corrected formula is offered for it. E's truth is recomputed here, not
-taken from an earlier check, so a claim answered from the cache leaves its successors' readings as a fresh run
-would.
+what is wrong: that is the diagnosis, and no corrected formula is offered for it. E must itself have been found
+wrong (REFUTED or SHAPE ERROR) earlier in the run: a correct E that the engine could not decide (a Huber `where`
+it cannot normalise) also "makes the claim provable" when replaced by its truth, and naming it wrong would be a
+lie. E's truth is recomputed here, not taken from an earlier check, so a claim answered from the cache leaves its
+successors' readings as a fresh run would (its verdict, cached or fresh, says whether it was found wrong).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from derive_check.verify.diagnose.search import Diagnosis
 def upstream(session: Session, claim: ClaimSpec, tree: Node) -> Diagnosis | None:
     """The earlier claim whose true value makes this one PROVED, as a diagnosis; None if there is none."""
     earlier = {c.name: c for c in session.net.spec.claims if c.name in session.trees and c.name != claim.name}
-    for name in sorted(refs(tree) & earlier.keys()):
+    for name in sorted(refs(tree) & earlier.keys() & session.failed):
         used = earlier[name]
         if used.of is not None or used.index_vars or used.labels or used.wrt_index or used.layout != "denominator":
             continue
