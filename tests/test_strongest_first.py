@@ -191,3 +191,31 @@ def test_a_reverse_pass_beyond_the_build_budget_is_left_to_the_claims_that_need_
     path.write_text(two_layer(TRUE))
     result = check_path(path)
     assert not result.error and [c.verdict for c in result.claims] == [Verdict.PROVED] * len(TRUE)
+
+
+def test_the_modular_screen_and_the_residuals_are_safe_points_of_the_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At large sizes one fingerprint costs tens of milliseconds, and a diagnosis screens a thousand of them:
+    without a safe point per entry, a SHAPE ERROR's diagnosis at (16, 32, 32, 10) ran 20 s against a 10 s
+    budget. Each entry now checks the budget (the residuals too, one per entry)."""
+    import time
+
+    from derive_check.derive.budget import BudgetExceeded, time_budget
+    from derive_check.derive.exact.network import build_network
+    from derive_check.derive.model.spec import parse_spec
+    from derive_check.verify.decide.equality import Equality
+
+    net = build_network(parse_spec("m.toml", two_layer(TRUE)))
+    eq = Equality(net)
+    calls: list[int] = []
+
+    def slow(self: Equality, expr: sp.Expr) -> int:
+        calls.append(1)
+        time.sleep(0.02)
+        return 0
+
+    monkeypatch.setattr(Equality, "fingerprint", slow)
+    with pytest.raises(BudgetExceeded), time_budget(0.1):
+        eq.quick_zero([x] * 200)
+    assert len(calls) < 20  # stopped near the budget, not after all 200
