@@ -95,7 +95,7 @@ class Derivatives:
         work, run once before the claims (under the build budget) so that no claim's budget pays for it."""
         wanted = self.wanted()
         if wanted:
-            self.of(as_expr(np.asarray(self.net.loss, dtype=object)[()]), min(wanted, key=str))
+            self.of(as_expr(np.asarray(self.net.loss, dtype=object)[()]), next(iter(wanted)))  # one pass: all
 
     def of(self, expr: sp.Expr, x: sp.Expr) -> sp.Expr:
         """d expr / d x by the chain rule through the network's atoms (one reverse pass per expression)."""

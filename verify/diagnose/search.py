@@ -7,8 +7,8 @@ multiple of `scalar · parameter` (the L2 term). Candidates are screened by a
 modular fingerprint that shares its memo across candidates, and a candidate
 is reported only when the corrected formula is PROVED.
 
-A candidate that passes the screen is proved the way a claim at the same sizes is. At large sizes (`modular`:
-past what the normal form handles cheaply) that is the index engine for every size (milliseconds), confirmed at
+A candidate that passes the screen is proved the way a claim at the same sizes is. At large sizes (`points`
+given: past what the normal form handles cheaply) that is the index engine for every size (milliseconds), confirmed at
 the stated sizes by exact evaluation modulo a prime at random points; where the index calculus does not reach
 (masks summed per sample, labels, Jacobians), and at small sizes always, the fixed-size normal form decides.
 The modular cross-check draws each 0/1 mask at random, so it can miss a difference that shows only on a rare
@@ -35,7 +35,7 @@ from derive_check.derive.tree import Apply, Const, Node, Ref, walk
 from derive_check.verify.check.entries import Entry, ShapeMismatch
 from derive_check.verify.decide.equality import Equality
 from derive_check.verify.decide.modular import PRIME
-from derive_check.verify.decide.modular_point import Point, modular_cross_check, points
+from derive_check.verify.decide.modular_point import Point, modular_cross_check
 from derive_check.verify.diagnose.derivatives import jacobian_readings, slope_readings
 from derive_check.verify.diagnose.residual import proved_residual
 from derive_check.verify.diagnose.rewrites import (
@@ -76,14 +76,14 @@ def diagnose(
     scalars: list[str],
     target: str,
     for_all_sizes: Callable[[Node], bool] | None = None,
-    modular: bool = False,
+    points: Callable[[], list[Point]] | None = None,
 ) -> Diagnosis | None:
     """The first candidate reading that the exact engine proves, or None. A candidate that reads a size name the
     claim does not (`/ N` for `/ 2`) must also hold for every size (`for_all_sizes`): at N = 2 the number and the
     name agree, and the reading would otherwise teach a formula that is wrong at every other N."""
     deadline = time.perf_counter() + SEARCH_SECONDS
     sizes = Counter(n.name for n in walk(tree) if isinstance(n, Ref) and n.name in model.sizes)
-    general = _Confirm(eq, for_all_sizes, modular)
+    general = _Confirm(for_all_sizes, points)
     for tried, (words, written) in enumerate(_candidates(eq, tree, evaluate, model, scalars, target)):
         if tried >= MAX_CANDIDATES or time.perf_counter() > deadline:
             return None
@@ -114,13 +114,12 @@ def _sentence(words: str, model: Vocabulary, scalars: list[str]) -> str:
 
 
 class _Confirm:
-    """The all-sizes proof of a candidate (remembered: a reading is asked about more than once) and its
-    cross-check at the stated sizes, modulo a prime at random points shared by the whole search."""
+    """The all-sizes proof of a candidate (remembered: a reading is asked about more than once) and, at large
+    sizes, its cross-check at the stated sizes modulo a prime at the session's random points (`points`)."""
 
-    def __init__(self, eq: Equality, for_all_sizes: Callable[[Node], bool] | None, modular: bool) -> None:
-        self.eq, self.for_all_sizes, self.modular = eq, for_all_sizes, modular
+    def __init__(self, for_all_sizes: Callable[[Node], bool] | None, points: Callable[[], list[Point]] | None) -> None:
+        self.for_all_sizes, self.points = for_all_sizes, points
         self.proved: dict[Node, bool] = {}
-        self.at: list[Point] = []
 
     def everywhere(self, candidate: Node) -> bool:
         """Whether the index engine proves the candidate for every size."""
@@ -132,11 +131,9 @@ class _Confirm:
 
     def confirmed(self, candidate: Node, checks: list[Entry]) -> bool:
         """At large sizes: proved for every size, and every entry agrees modulo the prime at the stated sizes."""
-        if not self.modular or not self.everywhere(candidate):
+        if self.points is None or not self.everywhere(candidate):
             return False
-        if not self.at:
-            self.at = points(self.eq.net.backend.atoms, self.eq.net.label_rows)
-        return modular_cross_check(self.at, [(e.truth, e.claimed) for e in checks]).agreed
+        return modular_cross_check(self.points(), [(e.truth, e.claimed) for e in checks]).agreed
 
 
 def _residual(

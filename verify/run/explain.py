@@ -22,7 +22,7 @@ from derive_check.verify.decide.claim_proof import general_proof
 from derive_check.verify.diagnose.rewrites import vocabulary_of
 from derive_check.verify.diagnose.search import Diagnosis, diagnose
 from derive_check.verify.results import GeneralProof
-from derive_check.verify.run.stated import large
+from derive_check.verify.run.stated import large, shared_points
 from derive_check.verify.run.upstream import upstream
 
 RAN_OUT = "not proved for all sizes: the claim's time budget ran out first"
@@ -67,7 +67,7 @@ def diagnosis_of(
             scalars,
             claim.target,
             lambda candidate: general_of(session, claim, candidate).proved,
-            modular=large(session),
+            (lambda: shared_points(session)) if large(session) else None,
         )
     except BudgetExceeded:
         return None

@@ -62,7 +62,7 @@ def cross_check(
             if exc.owner != attempt:
                 raise
     pairs = [(e.truth, e.claimed) for e in raw]
-    found = modular_cross_check(_points(session), pairs, transport, session.progress(claim))
+    found = modular_cross_check(shared_points(session), pairs, transport, session.progress(claim))
     return CrossCheck("modular", found.words) if found.agreed else None
 
 
@@ -74,10 +74,10 @@ def large(session: Session) -> bool:
 def difference_hint(session: Session, raw: list[Entry]) -> int | None:
     """An entry that differs modulo the prime at a random point (on the unexpanded DAGs), or None: where to look
     for a counterexample first at large sizes, before any residual is expanded."""
-    return first_difference(_points(session), [(e.truth, e.claimed) for e in raw])
+    return first_difference(shared_points(session), [(e.truth, e.claimed) for e in raw])
 
 
-def _points(session: Session) -> list[Point]:
+def shared_points(session: Session) -> list[Point]:
     """The session's random points for modular evaluation, made on first use and shared by its claims."""
     if not session.points:
         session.points = points(session.net.backend.atoms, session.net.label_rows)
