@@ -95,7 +95,9 @@ class Derivatives:
         work, run once before the claims (under the build budget) so that no claim's budget pays for it."""
         wanted = self.wanted()
         if wanted:
-            self.of(as_expr(np.asarray(self.net.loss, dtype=object)[()]), next(iter(wanted)))  # one pass: all
+            # one pass serves every wanted symbol; the first by name, since where the reverse pass cannot run
+            # (declared functions) the per-symbol fallback creates atoms, and their order must not follow set order
+            self.of(as_expr(np.asarray(self.net.loss, dtype=object)[()]), min(wanted, key=str))
 
     def of(self, expr: sp.Expr, x: sp.Expr) -> sp.Expr:
         """d expr / d x by the chain rule through the network's atoms (one reverse pass per expression)."""
