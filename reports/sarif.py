@@ -12,7 +12,6 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -101,6 +100,8 @@ def to_sarif(results: Sequence[FileResult], ascii_only: bool = False) -> str:
 
 
 def _version() -> str:
+    from importlib import metadata  # here, not at the top: only a SARIF report pays for it (~10 ms)
+
     try:
         return metadata.version("derive-check")
     except metadata.PackageNotFoundError:

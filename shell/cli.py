@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from derive_check.config import ConfigError, read_config
+from derive_check.config import ConfigError, Version, read_config
 from derive_check.run import run_files
 from derive_check.scan import SelectionError, claim_filter, collect
 from derive_check.verify.run.workers import Settings
@@ -110,17 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--clear-cache", action="store_true", help="empty the proof cache first (alone: and exit)")
     parser.add_argument("--json-schema", action="store_true", help="print the JSON schema of --format json and exit")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=Version, help="show the installed version and exit")
     return parser
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("derive-check")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -316,7 +307,9 @@ def entry() -> None:
     """Console-script entry point (a reader closing the pipe, as `| head` does, is not an error to report; a crash
     exits 3, never 1, the code of REFUTED)."""
     try:
-        sys.exit(main())
+        code = main()
+        sys.stdout.flush()
+        sys.stderr.flush()
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(EXIT_FAILED)
@@ -328,3 +321,4 @@ def entry() -> None:
         traceback.print_exc()
         print("derive-check: internal error (a bug in derive-check; please report it with the file)", file=sys.stderr)
         sys.exit(EXIT_INTERNAL)
+    os._exit(code)  # all written and flushed: skip tearing SymPy's caches down object by object (~0.08 s)

@@ -9,11 +9,13 @@ known key: a misspelt setting never silently does nothing.
 
 from __future__ import annotations
 
+import argparse
 import difflib
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 SECTION = "tool.derive-check"
 
@@ -134,3 +136,20 @@ def _line(text: str, key: str | None) -> int:
         if stripped.split("=", 1)[0].strip().strip('"') == key:
             return i + 1
     return start + 1
+
+
+class Version(argparse.Action):
+    """`--version`: the installed version, looked up only when asked for (`importlib.metadata` takes ~15 ms)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object, **__: object) -> NoReturn:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("derive-check")
+        except PackageNotFoundError:
+            found = "unknown"
+        print(f"{parser.prog} {found}", file=sys.stdout)
+        parser.exit()

@@ -51,11 +51,11 @@ def run_files(
             model = chosen
         models.append((f, model))
     known: dict[int, FileResult | None] = {k: m for k, (_, m) in enumerate(models) if isinstance(m, FileResult)}
-    keys: dict[int, Keys] = {}
-    if cache:
-        for k, (f, spec) in enumerate(models):
-            if not isinstance(spec, FileResult):
-                keys[k] = file_keys(spec, settings.budget, settings.typeset, settings.randomized, settings.stated_only)
+    keys: dict[int, Keys] = {}  # with or without a cache: they also tell which files are twins (one check)
+    for k, (f, spec) in enumerate(models):
+        if not isinstance(spec, FileResult):
+            keys[k] = file_keys(spec, settings.budget, settings.typeset, settings.randomized, settings.stated_only)
+            if cache:
                 known[k] = cached_result(spec, f, keys[k], settings.typeset, cache)
     if all(known.get(k) for k in range(len(models))):  # everything answered from the cache: SymPy is never imported
         return _located(models, known)
@@ -63,9 +63,7 @@ def run_files(
     import derive_check.verify.run.engine  # noqa: F401 - imported before forking: workers start without importing
     from derive_check.verify.run.workers import check_in_workers
 
-    todo = [
-        (f, m, keys.get(k)) for k, (f, m) in enumerate(models) if not known.get(k) and not isinstance(m, FileResult)
-    ]
+    todo = [(f, m, keys[k]) for k, (f, m) in enumerate(models) if not known.get(k) and not isinstance(m, FileResult)]
     numbers = [k for k, (_, m) in enumerate(models) if not known.get(k) and not isinstance(m, FileResult)]
     if not err.is_terminal:
         checked = check_in_workers(todo, settings, jobs)

@@ -21,6 +21,7 @@ from derive_check.run import run_files
 from derive_check.verify.decide.parallel import failing
 from derive_check.verify.results import FileResult, Verdict
 from derive_check.verify.run import workers
+from derive_check.verify.run.cache import file_keys
 from derive_check.verify.run.load import load
 from derive_check.verify.run.workers import Settings, check_in_workers
 
@@ -36,7 +37,7 @@ def _heard(interval: float, monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple
     assert not isinstance(model, FileResult)
     heard: list[tuple[str, ...]] = []
     [result] = check_in_workers(
-        [(TWO_LAYER, model, None)],
+        [(TWO_LAYER, model, file_keys(model, 60.0, False))],
         Settings(budget=60.0),
         1,
         claim=lambda _path, name: heard.append(("claim", name)),
@@ -74,26 +75,26 @@ def test_throttled_progress_still_grows_and_ends_at_the_total(monkeypatch: pytes
 def test_the_throttle_sends_at_most_one_message_per_interval_and_always_the_last() -> None:
     class Pipe:
         def __init__(self) -> None:
-            self.sent: list[tuple[str, str, int, int]] = []
+            self.sent: list[tuple[str, int, str, int, int]] = []
 
-        def send(self, message: tuple[str, str, int, int]) -> None:
+        def send(self, message: tuple[str, int, str, int, int]) -> None:
             self.sent.append(message)
 
     pipe = Pipe()
-    tell = workers._Throttled(pipe)  # type: ignore[arg-type]
+    tell = workers._Throttled(pipe, 1)  # type: ignore[arg-type] - the second file of the worker's group
     began = time.perf_counter()
     for n in range(1001):
         tell("dW", n, 1000)
     allowed = 2 + (time.perf_counter() - began) / workers.ENTRY_INTERVAL
-    assert pipe.sent[0] == ("entries", "dW", 0, 1000)
-    assert pipe.sent[-1] == ("entries", "dW", 1000, 1000)
+    assert pipe.sent[0] == ("entries", 1, "dW", 0, 1000)
+    assert pipe.sent[-1] == ("entries", 1, "dW", 1000, 1000)
     assert len(pipe.sent) <= allowed
 
 
 @pytest.mark.parametrize("processes", [1, 3])
 def test_failing_tells_how_many_entries_passed_so_far(processes: int) -> None:
     told: list[int] = []
-    assert failing(40, lambda k: k % 5 != 0, processes, passed=told.append) == list(range(0, 40, 5))
+    assert failing(40, lambda k: k % 5 != 0, processes, passed=told.append, serial_seconds=0) == list(range(0, 40, 5))
     assert told[-1] == 32
     assert told == sorted(set(told))
     if processes == 1:

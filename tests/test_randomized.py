@@ -94,7 +94,7 @@ def test_jobs_out_of_range_is_a_usage_error(capsys: pytest.CaptureFixture[str], 
 
 
 def test_the_entry_pool_finds_the_same_failing_entries_as_a_serial_loop() -> None:
-    assert failing(200, lambda k: k % 7 != 3, processes=2) == [k for k in range(200) if k % 7 == 3]
+    assert failing(200, lambda k: k % 7 != 3, processes=2, serial_seconds=0) == [k for k in range(200) if k % 7 == 3]
 
 
 def test_a_pool_worker_that_fails_leaves_its_share_to_the_parent() -> None:
@@ -105,4 +105,4 @@ def test_a_pool_worker_that_fails_leaves_its_share_to_the_parent() -> None:
             raise RuntimeError("a worker broke")
         return k != 5
 
-    assert failing(100, only_in_the_parent, processes=2) == [5]
+    assert failing(100, only_in_the_parent, processes=2, serial_seconds=0) == [5]

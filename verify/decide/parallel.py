@@ -8,6 +8,12 @@ the parent runs that share itself, so a verdict never depends on the pool.
 
 The entries are dealt out in several small shares per process, answered as each is done, so
 that `passed` (progress) hears how many entries have passed so far while the pool works.
+
+A pool costs tens of milliseconds to fork and gather, and how long an entry takes is not known
+in advance (a millisecond at the canonical sizes, seconds at large ones). So the entries are first
+tested here, one by one, for SERIAL_SECONDS: if they are all done by then no pool was worth forking,
+and otherwise the pool takes the rest. The waste is bounded either way: at most SERIAL_SECONDS of
+work done on one core that two could have shared, or one pool's start-up for work that needed it.
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import time
 from collections.abc import Callable
 
 from derive_check.derive.budget import check
 
 MIN_ENTRIES = 16  # below this, forking a pool costs more than it saves
+SERIAL_SECONDS = 0.1  # entries tested here before a pool is forked for the rest (a pool's start-up, a few times)
 SHARES_PER_PROCESS = 8  # more, smaller shares: finer progress and balance, at one message per share
 _test: Callable[[int], bool] | None = None
 
@@ -34,17 +42,27 @@ def failing(
     test: Callable[[int], bool],
     processes: int | None = None,
     passed: Callable[[int], None] | None = None,
+    serial_seconds: float = SERIAL_SECONDS,
 ) -> list[int]:
     """The indices k < count for which test(k) is False, in order; `passed(n)` hears the number of entries
-    found to pass so far each time it grows."""
+    found to pass so far each time it grows. The first entries are tested here for `serial_seconds`, the rest
+    (if any) on every core."""
     processes = workers() if processes is None else processes
     tally = _Tally(passed)
     if processes <= 1 or count < MIN_ENTRIES:
         return tally.run(test, range(count))
+    out: list[int] = []
+    done, until = 0, time.perf_counter() + serial_seconds
+    while done < count and time.perf_counter() < until:
+        out += tally.run(test, [done])
+        done += 1
+    rest = list(range(done, count))
+    if not rest:
+        return out
     global _test
     _test = test
-    pieces = min(count, processes * SHARES_PER_PROCESS)
-    shares = [list(range(w, count, pieces)) for w in range(pieces)]
+    pieces = min(len(rest), processes * SHARES_PER_PROCESS)
+    shares = [rest[w::pieces] for w in range(pieces)]
     answers: list[list[int] | None] = [None] * len(shares)
     no_pool = contextlib.suppress(AssertionError, OSError)  # a daemonic process, no fork: the parent does the rest
     try:
@@ -55,7 +73,6 @@ def failing(
                     tally.add(len(shares[w]) - len(answer))
     finally:
         _test = None
-    out: list[int] = []
     for share, answer in zip(shares, answers, strict=True):
         out += tally.run(test, share) if answer is None else answer
     return sorted(out)

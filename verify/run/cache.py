@@ -110,7 +110,10 @@ def file_keys(
                 used |= refs(tree) & keys.keys()
         fields_ = [base, canonical(claim), [keys[u] for u in sorted(used)], budget, typeset, randomized, stated_only]
         keys[claim.name] = _digest(fields_)
-    return Keys(shapes="shapes:" + base, claims=keys)
+    # a declared-shape finding is reported at its forward line, with that line's source: where the lines are is
+    # part of the findings' key, so a finding is never replayed at another file's line numbers
+    lines = [[line.where.file, line.where.line, line.provenance.source] for line in spec.forward]
+    return Keys(shapes="shapes:" + _digest([base, lines]), claims=keys)
 
 
 def _digest(value: Any) -> str:
@@ -120,13 +123,15 @@ def _digest(value: Any) -> str:
 class ProofCache:
     """Claim results on disk, keyed by `file_keys`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
+        """The cache at `path`, or (None) one in memory for this process alone: nothing is written to disk."""
         self.path = path
-        made = not path.parent.exists()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if made or path.parent.name == ".derive-check-cache":  # never a folder of the project (--cache-dir .)
-            _mark(path.parent)
-        self.db = sqlite3.connect(path)
+        if path is not None:
+            made = not path.parent.exists()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if made or path.parent.name == ".derive-check-cache":  # never a folder of the project (--cache-dir .)
+                _mark(path.parent)
+        self.db = sqlite3.connect(path if path is not None else ":memory:")
         self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     @staticmethod
@@ -153,12 +158,7 @@ class ProofCache:
         except (TypeError, ValueError, KeyError):
             return None  # written by another version: check again
         return replace(
-            result,
-            line=claim.where.line,
-            source=claim.source,
-            reading=claim.reading,
-            intent=claim.intent,
-            seconds=0.0,
+            result, line=claim.where.line, source=claim.source, reading=claim.reading, intent=claim.intent, seconds=0.0
         )
 
     def get_all(self, key: str) -> list[ClaimResult] | None:

@@ -18,7 +18,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sympy as sp
+import sympy.tensor.tensor  # imported on SymPy's first Add; here, so that forked workers inherit it
 
+import derive_check.verify.witness.check  # every pass's witness; likewise imported before forking
+import derive_check.verify.witness.sizes  # noqa: F401
 from derive_check.derive.budget import BudgetExceeded, time_budget
 from derive_check.derive.errors import InputError, ShapeError
 from derive_check.derive.exact.network import build_network, shape_findings

@@ -16,7 +16,7 @@ import multiprocessing
 import resource
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -42,11 +42,13 @@ class Settings:
 
 @dataclass(frozen=True)
 class _Job:
-    path: Path
+    files: list[int]  # the numbers (in the run's order) of the twins this worker checks, the first one in full
+    paths: list[Path]
     child: BaseProcess
     receive: Connection
     started: float
     deadline: float
+    got: dict[int, FileResult] = field(default_factory=dict)  # by position in `files`
 
 
 def hard_deadline(claims: int, budget: float, build_budget: float) -> float:
@@ -55,7 +57,7 @@ def hard_deadline(claims: int, budget: float, build_budget: float) -> float:
 
 
 def check_in_workers(
-    files: Sequence[tuple[Path, ModelSpec, Keys | None]],
+    files: Sequence[tuple[Path, ModelSpec, Keys]],
     settings: Settings,
     jobs: int,
     done: Callable[[Path], None] | None = None,
@@ -64,75 +66,91 @@ def check_in_workers(
 ) -> list[FileResult]:
     """Every (file, its resolved model, its cache keys) checked in forked children, at most `jobs` at a time;
     results in order. The caller parsed the model and computed the keys once: a forked child inherits them and
-    never reads the file again. `claim(path, name)` hears of each claim as a worker starts it, `entries(path,
+    never reads the file again. Twins (`twins`) go to one child, which checks the first and answers the others
+    as the proof cache would. `claim(path, name)` hears of each claim as a worker starts it, `entries(path,
     name, proved, total)` how many of its entries are proved (progress; a worker sends these only if asked)."""
     results: dict[int, FileResult] = {}
-    pending = list(enumerate(files))
-    running: dict[int, _Job] = {}
+    pending = twins(files) if not settings.typeset else [[k] for k in range(len(files))]
+    running: list[_Job] = []
     try:
         while pending or running:
             while pending and len(running) < max(jobs, 1):
-                k, (path, spec, keys) = pending.pop(0)
-                running[k] = _start(path, spec, keys, settings, entries is not None)
+                running.append(_start([(k, *files[k]) for k in pending.pop(0)], settings, entries is not None))
             now = time.perf_counter()
-            timeout = max(0.0, min(j.deadline for j in running.values()) - now)
-            wait([r for j in running.values() for r in (j.receive, j.child.sentinel)], timeout)
-            for k, job in list(running.items()):
-                finished = _drain(job, claim, entries)
-                if finished is not None or not job.child.is_alive() or time.perf_counter() >= job.deadline:
-                    results[k] = _finish(job, finished)
-                    del running[k]
-                    if done:
-                        done(job.path)
+            timeout = max(0.0, min(j.deadline for j in running) - now)
+            wait([r for j in running for r in (j.receive, j.child.sentinel)], timeout)
+            for job in list(running):
+                _drain(job, claim, entries)
+                if len(job.got) == len(job.files) or not job.child.is_alive() or time.perf_counter() >= job.deadline:
+                    for n, result in _finish(job).items():
+                        results[job.files[n]] = result
+                        if done:
+                            done(job.paths[n])
+                    running.remove(job)
     finally:  # Ctrl-C or an error here: the workers are not daemons, so they are stopped, not waited for
-        for job in running.values():
+        for job in running:
             job.child.kill()
             job.child.join()
     return [results[k] for k in range(len(files))]
 
 
-def _start(path: Path, spec: ModelSpec, keys: Keys | None, settings: Settings, entries: bool) -> _Job:
+def twins(files: Sequence[tuple[Path, ModelSpec, Keys]]) -> list[list[int]]:
+    """The files grouped by twins, in order of first appearance: files whose checks are one check.
+
+    Two files are twins when their cache keys agree: the keys hash everything of the resolved model and of each
+    claim that a verdict depends on (`verify.run.cache.file_keys`), and the proof cache already answers a claim by
+    them. The declared-shape findings' key also holds where the forward lines are, so a twin's findings are at its
+    own lines. A twin is then answered the way a cached run answers it (`verify.run.replay.cached_result`): the
+    claim's own line, source and reading, and the witness run again on every pass. Seed 001 re-renders seed 000;
+    without this a run over both checked every claim twice.
+    """
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for k, (_, _, keys) in enumerate(files):
+        groups.setdefault((keys.shapes, *sorted(keys.claims.values())), []).append(k)
+    return list(groups.values())
+
+
+def _start(group: list[tuple[int, Path, ModelSpec, Keys]], settings: Settings, entries: bool) -> _Job:
     from derive_check.verify.run.engine import BUILD_BUDGET
 
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     # not a daemon: a daemonic process may not start the pool `verify.decide.parallel` uses; it is always joined
-    child = context.Process(target=_work, args=(send, path, spec, keys, settings, entries), daemon=False)
+    work = [(path, spec, keys) for _, path, spec, keys in group]
+    child = context.Process(target=_work, args=(send, work, settings, entries), daemon=False)
     started = time.perf_counter()
     child.start()
     send.close()
-    return _Job(path, child, receive, started, started + hard_deadline(len(spec.claims), settings.budget, BUILD_BUDGET))
+    claims = sum(len(spec.claims) for _, _, spec, _ in group)
+    deadline = started + hard_deadline(claims, settings.budget, BUILD_BUDGET)
+    return _Job([k for k, *_ in group], [path for _, path, *_ in group], child, receive, started, deadline)
 
 
 def _drain(
     job: _Job, claim: Callable[[Path, str], None] | None, entries: Callable[[Path, str, int, int], None] | None
-) -> FileResult | None:
-    """Read a worker's messages so far: ("claim", name) as it starts a claim, ("entries", name, proved, total)
-    while it proves one, ("done", result) at the end."""
+) -> None:
+    """Read a worker's messages so far: ("claim", n, name) as it starts a claim of its n-th file, ("entries", n,
+    name, proved, total) while it proves one, ("done", n, result) at the end of that file."""
     try:
         while job.receive.poll():
-            kind, *payload = job.receive.recv()
+            kind, n, *payload = job.receive.recv()
             if kind == "done":
-                finished: FileResult = payload[0]
-                return finished
+                job.got[n] = payload[0]
             if kind == "claim" and claim:
-                claim(job.path, payload[0])
+                claim(job.paths[n], payload[0])
             if kind == "entries" and entries:
-                entries(job.path, *payload)
+                entries(job.paths[n], *payload)
     except (EOFError, OSError):
-        return None  # the worker died: `_finish` says so
-    return None
+        pass  # the worker died: `_finish` says so
 
 
-def _finish(job: _Job, finished: FileResult | None = None) -> FileResult:
+def _finish(job: _Job) -> dict[int, FileResult]:
+    """The job's results by position; a file the worker did not finish gets an error result saying why."""
     try:
-        if finished is not None:
-            return finished
-        while job.receive.poll(max(0.0, job.deadline - time.perf_counter())):
-            kind, *payload = job.receive.recv()
+        while len(job.got) < len(job.files) and job.receive.poll(max(0.0, job.deadline - time.perf_counter())):
+            kind, n, *payload = job.receive.recv()
             if kind == "done":
-                result: FileResult = payload[0]
-                return result
+                job.got[n] = payload[0]
         why = f"was stopped after {job.deadline - job.started:.0f} s (a single step ran past every budget)"
     except EOFError:
         why = f"stopped unexpectedly (exit code {job.child.exitcode}); this is a bug in derive-check"
@@ -141,41 +159,56 @@ def _finish(job: _Job, finished: FileResult | None = None) -> FileResult:
             job.child.kill()
         job.child.join()
         job.receive.close()
-    message = f"{job.path}: error: checking this file {why}"
-    return FileResult(file=str(job.path), title=job.path.stem, error=message, seconds=time.perf_counter() - job.started)
+    seconds = time.perf_counter() - job.started
+    return {
+        n: job.got.get(n)
+        or FileResult(file=str(p), title=p.stem, error=f"{p}: error: checking this file {why}", seconds=seconds)
+        for n, p in enumerate(job.paths)
+    }
 
 
-def _work(send: Connection, path: Path, spec: ModelSpec, keys: Keys | None, settings: Settings, entries: bool) -> None:
+def _work(send: Connection, group: list[tuple[Path, ModelSpec, Keys]], settings: Settings, entries: bool) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     from derive_check.verify.run.cache import ProofCache
     from derive_check.verify.run.engine import check_model
+    from derive_check.verify.run.replay import cached_result
 
     cache = ProofCache.open(settings.cache_path, warn=False) if settings.cache_path else None
-    result = check_model(
-        spec,
-        path,
-        settings.budget,
-        progress=lambda name: send.send(("claim", name)),
-        typeset=settings.typeset,
-        cache=cache,
-        randomized=settings.randomized,
-        stated_only=settings.stated_only,
-        keys=keys,
-        entries=_Throttled(send) if entries else None,
-    )
-    send.send(("done", result))
+    if cache is None and len(group) > 1:
+        cache = ProofCache(None)  # in memory: the first file's results answer its twins
+
+    def started(n: int) -> Callable[[str], None]:
+        return lambda name: send.send(("claim", n, name))
+
+    for n, (path, spec, keys) in enumerate(group):
+        result = cached_result(spec, path, keys, settings.typeset, cache) if n and cache else None
+        if result is None:  # the first file, or a twin with a claim the cache does not keep (UNDECIDED)
+            result = check_model(
+                spec,
+                path,
+                settings.budget,
+                progress=started(n),
+                typeset=settings.typeset,
+                cache=cache,
+                randomized=settings.randomized,
+                stated_only=settings.stated_only,
+                keys=keys,
+                entries=_Throttled(send, n) if entries else None,
+            )
+        send.send(("done", n, result))
     send.close()
 
 
 class _Throttled:
     """Sends ("entries", claim, proved, total) at most every ENTRY_INTERVAL seconds, and always the last one."""
 
-    def __init__(self, send: Connection) -> None:
+    def __init__(self, send: Connection, n: int) -> None:
         self.send = send
+        self.n = n  # which file of the worker's group
         self.sent = float("-inf")
 
     def __call__(self, claim: str, proved: int, total: int) -> None:
         now = time.perf_counter()
         if proved == total or now - self.sent >= ENTRY_INTERVAL:
             self.sent = now
-            self.send.send(("entries", claim, proved, total))
+            self.send.send(("entries", self.n, claim, proved, total))
