@@ -22,6 +22,9 @@ every activation pattern and every label assignment where it is defined.
 
 Exp atoms are independent beyond their normal form (`derive.exact.exp_form`),
 which can only make the test miss a true equality, never accept a false one.
+
+The polynomials are `verify.decide.packed`'s: one integer per monomial, masks and labels kept 0/1 as they
+multiply (m^k = m applied after each product rather than at the end: the same representative, smaller on the way).
 """
 
 from __future__ import annotations
@@ -31,10 +34,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
-from sympy.polys.domains import QQ
-from sympy.polys.rings import PolyElement, PolyRing
 
 from derive_check.derive.budget import check
+from derive_check.verify.decide.packed import DegreeTooHigh, Poly, Space
 
 
 class NotRational(ValueError):
@@ -45,8 +47,8 @@ class NotRational(ValueError):
 class RatFunc:
     """num / prod(f**k for f, k in den.items()), each f monic and non-constant."""
 
-    num: PolyElement
-    den: dict[PolyElement, int]
+    num: Poly
+    den: dict[Poly, int]
 
 
 class NormalForm:
@@ -65,13 +67,12 @@ class NormalForm:
         present = set(gens)
         extra = [s for s in [*mask_list, *(y for r in rows for y in r)] if s not in present]
         self.symbols = [*gens, *extra]
-        self.ring = PolyRing(self.symbols, QQ) if self.symbols else PolyRing([sp.Dummy("one")], QQ)
         self.index = {s: i for i, s in enumerate(self.symbols)}
-        self.mask_index = [self.index[m] for m in mask_list]
         self.rows = [[self.index[y] for y in row] for row in rows]
-        self.discrete = set(self.mask_index) | {i for r in self.rows for i in r}
+        self.discrete = {self.index[m] for m in mask_list} | {i for r in self.rows for i in r}
+        self.space = Space(self.symbols, self.discrete)
         self._memo: dict[sp.Expr, RatFunc] = {}
-        self.roots: list[tuple[int, PolyElement]] = []  # (sqrt atom s, u) with s^2 = u, u a polynomial
+        self.roots: list[tuple[int, Poly]] = []  # (sqrt atom s, u) with s^2 = u, u a polynomial
         for root, radicand in (roots or {}).items():
             if root in self.index:
                 value = self.convert(radicand)
@@ -82,11 +83,11 @@ class NormalForm:
         """Whether `expr` reduces to exactly zero (raises NotRational if it cannot be normalised)."""
         return not self.reduced_numerator(expr)
 
-    def reduced_numerator(self, expr: sp.Expr) -> PolyElement:
+    def reduced_numerator(self, expr: sp.Expr) -> Poly:
         """The numerator of `expr` reduced modulo the mask and one-hot facts."""
         value = self.convert(expr)
         for factor in value.den:
-            if any(factor.degree(i) > 0 for i in self.discrete):
+            if factor.mentions(self.space.discrete_fields):
                 raise NotRational("a denominator depends on an activation mask or a label")
         return self.reduce(value.num)
 
@@ -94,44 +95,49 @@ class NormalForm:
         """`expr` as a RatFunc (memoised on sub-expressions)."""
         found = self._memo.get(expr)
         if found is None:
-            found = self._convert(expr)
+            try:
+                found = self._convert(expr)
+            except DegreeTooHigh as exc:
+                raise NotRational(str(exc)) from exc
             self._memo[expr] = found
         return found
 
     def _convert(self, expr: sp.Expr) -> RatFunc:
         check()  # a safe point for the time budget
+        space = self.space
         if expr.is_Rational:
-            return RatFunc(self.ring(QQ(int(expr.p), int(expr.q))), {})
+            return RatFunc(space.constant(int(expr.p), int(expr.q)), {})
         if expr in self.index:  # a symbol, or an opaque atom such as Log(...)
-            return RatFunc(self.ring.gens[self.index[expr]], {})
+            return RatFunc(space.gen(self.index[expr]), {})
         if expr.is_Add:
             parts = [self.convert(a) for a in expr.args]
-            return _sum(parts, self.ring)
+            return _sum(parts, space)
         if expr.is_Mul:
-            result = RatFunc(self.ring.one, {})
+            result = RatFunc(space.one(), {})
             for a in expr.args:
                 result = _mul(result, self.convert(a))
             return result
         if expr.is_Pow and expr.exp.is_Integer:
-            return _pow(self.convert(expr.base), int(expr.exp), self.ring)
+            return _pow(self.convert(expr.base), int(expr.exp), space)
         raise NotRational(f"cannot normalise {type(expr).__name__}: {str(expr)[:80]}")
 
-    def reduce(self, poly: PolyElement) -> PolyElement:
-        """Apply s^2 = u for square roots, then m^k = m and the one-hot row rules to every term."""
+    def reduce(self, poly: Poly) -> Poly:
+        """Apply s^2 = u for square roots, then the one-hot row rules to every term (m^k = m already holds)."""
         poly = self._reduce_roots(poly)
-        if not self.discrete:
+        if not self.rows:
             return poly
-        out: dict[tuple[int, ...], object] = {}
-        for monom, coeff in poly.items():
-            for m, c in self._reduce_term(list(monom), coeff):
+        out: dict[int, object] = {}
+        rows = [(self.space.fields(row), [self.space.field(i) for i in row]) for row in self.rows]
+        for monom, coeff in poly.terms.items():
+            for m, c in _one_hot(monom, coeff, rows):
                 total = out.get(m, 0) + c  # type: ignore[operator]
                 if total:
                     out[m] = total
                 else:
                     out.pop(m, None)
-        return self.ring.from_dict(out) if out else self.ring.zero
+        return self.space.poly(out, poly.degree_bound)
 
-    def _reduce_roots(self, poly: PolyElement) -> PolyElement:
+    def _reduce_roots(self, poly: Poly) -> Poly:
         """Every power s^k (k >= 2) of a square root s = sqrt(u) replaced by u^(k // 2) s^(k % 2).
 
         Sound: the result differs from `poly` by a multiple of s^2 - u, which is zero wherever s is defined.
@@ -143,48 +149,46 @@ class NormalForm:
                 if poly.degree(i) < 2:
                     continue
                 changed = True
-                by_power: dict[int, dict[tuple[int, ...], object]] = {}  # s^k's terms, with s^(k % 2) kept
-                for monom, coeff in poly.iterterms():
-                    k = monom[i]
-                    by_power.setdefault(k // 2, {})[(*monom[:i], k % 2, *monom[i + 1 :])] = coeff
-                out = self.ring.zero
+                one = self.space.field(i)
+                by_power: dict[int, dict[int, object]] = {}  # s^k's terms, with s^(k % 2) kept
+                for monom, coeff in poly.terms.items():
+                    k = self.space.exponent(monom, i)
+                    by_power.setdefault(k // 2, {})[monom - (k - k % 2) * one] = coeff
+                out = self.space.zero()
                 for half, terms in sorted(by_power.items()):
                     check()  # multiplying by a large radicand is the costly step: a safe point for the budget
-                    part = self.ring.from_dict(terms)
+                    part = self.space.poly(terms, poly.degree_bound)
                     out += part * radicand**half if half else part
                 poly = out
             if not changed:
                 break
         return poly
 
-    def _reduce_term(self, monom: list[int], coeff: object) -> list[tuple[tuple[int, ...], object]]:
-        for i in self.mask_index:
-            monom[i] = min(monom[i], 1)
-        terms = [(monom, coeff)]
-        for row in self.rows:
-            present = [i for i in row if monom[i] > 0]
-            if len(present) > 1:
-                return []
-            if not present:
-                continue
-            monom[present[0]] = 1
-            if present[0] == row[-1]:  # y_last = 1 - sum(other entries of the row)
-                expanded = []
-                for m, c in terms:
-                    base = list(m)
-                    base[row[-1]] = 0
-                    expanded.append((base, c))
-                    for j in row[:-1]:
-                        other = list(base)
-                        other[j] = 1
-                        expanded.append((other, -c))  # type: ignore[operator]
-                terms = expanded
-        return [(tuple(m), c) for m, c in terms]
+
+def _one_hot(monom: int, coeff: object, rows: list[tuple[int, list[int]]]) -> list[tuple[int, object]]:
+    """One term reduced by the one-hot rules, row by row: two entries of a row are never both 1 (the term is 0),
+    and the row's last entry is 1 - (sum of the others). Each entry's exponent is already 0 or 1, so a row's
+    part of the monomial is a sum of distinct field bits."""
+    terms = [(monom, coeff)]
+    for whole, bits in rows:
+        present = monom & whole
+        if not present:
+            continue
+        if present & (present - 1):  # two entries of one row
+            return []
+        if present == bits[-1]:  # y_last = 1 - sum(other entries of the row)
+            expanded = []
+            for m, c in terms:
+                base = m - bits[-1]
+                expanded.append((base, c))
+                expanded += [(base + b, -c) for b in bits[:-1]]  # type: ignore[operator]
+            terms = expanded
+    return terms
 
 
-def _monic(poly: PolyElement) -> tuple[Any, PolyElement]:
-    lc = poly.LC
-    return lc, poly.quo_ground(lc)
+def _monic(poly: Poly) -> tuple[Any, Poly]:
+    lc = poly.leading()
+    return lc, poly.scaled(1 / lc)
 
 
 def _mul(a: RatFunc, b: RatFunc) -> RatFunc:
@@ -195,35 +199,38 @@ def _mul(a: RatFunc, b: RatFunc) -> RatFunc:
 
 
 def _cancel_variables(value: RatFunc) -> RatFunc:
-    """Cancel denominator factors that are single variables (softmax scales) against the numerator.
+    """Cancel denominator factors that are single continuous variables (softmax scales) against the numerator.
 
     Exact and cheap: dividing by a variable that divides every numerator term only shifts exponents.
-    Without it those factors pile up and every later product carries them.
+    Without it those factors pile up and every later product carries them. A mask or label is never cancelled:
+    its exponent in the numerator is kept at most 1, so the numerator no longer says how often it divides; such
+    a denominator makes the residual not normalisable (`NormalForm.reduced_numerator`).
     """
     if not value.num or not value.den:
         return value
     den = dict(value.den)
     num = value.num
+    space = num.space
     for f, k in value.den.items():
-        if len(f) != 1 or f.LC != 1 or sum(f.LM) != 1:
+        i = f.variable()
+        if i is None or f.mentions(space.discrete_fields):
             continue
-        i = f.LM.index(1)
-        shift = min(k, min(m[i] for m in num.itermonoms()))
+        shift = min(k, min(space.exponent(m, i) for m in num.terms))
         if shift:
-            terms = {(*m[:i], m[i] - shift, *m[i + 1 :]): c for m, c in num.iterterms()}
-            num = num.ring.from_dict(terms)
+            step = shift * space.field(i)
+            num = space.poly({m - step: c for m, c in num.terms.items()}, num.degree_bound)
             den[f] = k - shift
             if not den[f]:
                 del den[f]
     return RatFunc(num, den)
 
 
-def _sum(parts: list[RatFunc], ring: PolyRing) -> RatFunc:
-    den: dict[PolyElement, int] = {}
+def _sum(parts: list[RatFunc], space: Space) -> RatFunc:
+    den: dict[Poly, int] = {}
     for p in parts:
         for f, k in p.den.items():
             den[f] = max(den.get(f, 0), k)
-    num = ring.zero
+    num = space.zero()
     for p in parts:
         term = p.num
         for f, k in den.items():
@@ -234,15 +241,15 @@ def _sum(parts: list[RatFunc], ring: PolyRing) -> RatFunc:
     return _cancel_variables(RatFunc(num, den))
 
 
-def _pow(base: RatFunc, k: int, ring: PolyRing) -> RatFunc:
+def _pow(base: RatFunc, k: int, space: Space) -> RatFunc:
     if k >= 0:
         return RatFunc(base.num**k, {f: e * k for f, e in base.den.items()})
     if not base.num:
         raise ZeroDivisionError("division by an expression that is identically zero")
-    numerator = ring.one
+    numerator = space.one()
     for f, e in base.den.items():
         numerator *= f ** (e * -k)
-    if base.num.is_ground:
-        return RatFunc(numerator.quo_ground(base.num.LC**-k), {})
+    if base.num.is_ground():
+        return RatFunc(numerator.scaled(1 / base.num.leading() ** -k), {})
     lc, monic = _monic(base.num)
-    return RatFunc(numerator.quo_ground(lc**-k), {monic: -k})
+    return RatFunc(numerator.scaled(1 / lc**-k), {monic: -k})
