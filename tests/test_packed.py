@@ -137,3 +137,24 @@ def test_equal_polynomials_are_equal_keys() -> None:
     first = space.gen(0) * space.gen(1) + space.one()
     second = space.one() + space.gen(1) * space.gen(0)
     assert first == second and hash(first) == hash(second) and len({first: 1, second: 2}) == 1
+
+
+def test_label_rows_that_share_an_entry_are_read_term_by_term() -> None:
+    """Rows [c, a] and [c, d] force a = d = 1 - c, so a*d - (1 - c) is zero; rows [a, y] and [c, y] leave y."""
+    d, y = sp.symbols("d y")
+    assert NormalForm([c, a, d], [], [[c, a], [c, d]]).residual_is_zero(sp.Add(a * d, c - 1, evaluate=False))
+    shared = NormalForm([a, c, y], [], [[a, y], [c, y]])
+    reduced = shared.reduced_numerator(y)
+    assert all(m >= 0 for m in reduced.terms)  # no field borrowed from its neighbour
+    assert reduced.as_expr() == 1 - a and shared.residual_is_zero(y - (1 - a))
+
+
+def test_a_large_product_is_a_safe_point_of_the_time_budget() -> None:
+    """A product of thousands of terms by thousands checks the budget row by row instead of running to the end."""
+    from derive_check.derive.budget import BudgetExceeded, time_budget
+
+    space = Space([a, b], discrete=[])
+    left = sum((space.gen(0) ** k for k in range(1, 1500)), space.zero())
+    right = sum((space.gen(1) ** k for k in range(1, 1500)), space.zero())
+    with pytest.raises(BudgetExceeded), time_budget(0.05):
+        left * right  # 2.2 million pairs: seconds of work, stopped after the first rows

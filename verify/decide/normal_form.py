@@ -129,6 +129,7 @@ class NormalForm:
         out: dict[int, object] = {}
         rows = [(self.space.fields(row), [self.space.field(i) for i in row]) for row in self.rows]
         for monom, coeff in poly.terms.items():
+            check()  # a safe point for the time budget: a numerator can have many thousand terms
             for m, c in _one_hot(monom, coeff, rows):
                 total = out.get(m, 0) + c  # type: ignore[operator]
                 if total:
@@ -168,21 +169,22 @@ class NormalForm:
 def _one_hot(monom: int, coeff: object, rows: list[tuple[int, list[int]]]) -> list[tuple[int, object]]:
     """One term reduced by the one-hot rules, row by row: two entries of a row are never both 1 (the term is 0),
     and the row's last entry is 1 - (sum of the others). Each entry's exponent is already 0 or 1, so a row's
-    part of the monomial is a sum of distinct field bits."""
+    part of a monomial is a sum of distinct field bits. Each row is read from the terms as they are after the
+    rows before it (rows never share an entry in a model, but the rule holds even if they did)."""
     terms = [(monom, coeff)]
     for whole, bits in rows:
-        present = monom & whole
-        if not present:
-            continue
-        if present & (present - 1):  # two entries of one row
-            return []
-        if present == bits[-1]:  # y_last = 1 - sum(other entries of the row)
-            expanded = []
-            for m, c in terms:
+        out: list[tuple[int, object]] = []
+        for m, c in terms:
+            present = m & whole
+            if present & (present - 1):  # two entries of one row
+                continue
+            if present and present == bits[-1]:  # y_last = 1 - sum(other entries of the row)
                 base = m - bits[-1]
-                expanded.append((base, c))
-                expanded += [(base + b, -c) for b in bits[:-1]]  # type: ignore[operator]
-            terms = expanded
+                out.append((base, c))
+                out += [(base + b, -c) for b in bits[:-1]]  # type: ignore[operator]
+            else:
+                out.append((m, c))
+        terms = out
     return terms
 
 

@@ -27,8 +27,11 @@ from typing import Any
 import sympy as sp
 from sympy.polys.domains import QQ
 
+from derive_check.derive.budget import check
+
 WIDTH = 16  # bits per exponent field
 MAX_DEGREE = (1 << WIDTH) - 1
+SAFE_POINT_PAIRS = 1024  # a product of more pairs of terms checks the time budget once per term of its left side
 
 Coeff = Any  # QQ's element type (PythonMPQ, or gmpy2's mpq when SymPy uses gmpy)
 Terms = dict[int, Coeff]
@@ -74,7 +77,10 @@ class Poly:
             raise DegreeTooHigh(f"a product of total degree up to {bound}")
         twos, out = self.space.twos, Terms()
         get = out.get
+        large = len(self.terms) * len(other.terms) > SAFE_POINT_PAIRS
         for a, ca in self.terms.items():
+            if large:
+                check()  # a safe point for the time budget, row by row of a large product
             for b, cb in other.terms.items():
                 s = a + b
                 if s & twos:  # a mask or label squared: x**2 = x
