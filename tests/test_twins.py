@@ -54,6 +54,39 @@ def test_a_twin_is_reported_as_a_run_over_it_alone_and_checked_once(
     assert {c.verdict for c in both[1].claims} >= {Verdict.REFUTED, Verdict.PROVED}
 
 
+BASE = """
+title = "base"
+[sizes]
+N = 2
+D = 3
+[inputs]
+X = "N x D"
+[params]
+W = "D x N"
+[forward]
+z = "X @ W"
+L = "sum(z**2)"
+"""
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_an_error_is_shown_where_the_twin_has_it(tmp_path: Path, cache: bool) -> None:
+    """Twins whose broken claim sits at another column: each file's error quotes its own line, column and caret
+    (the key leaves the claim's place out, so a result that quotes the file is never replayed)."""
+    (tmp_path / "base.toml").write_text(BASE)
+    first, second = tmp_path / "c1.toml", tmp_path / "c3.toml"
+    first.write_text('extends = "base.toml"\n[claims]\ndz = "2 * z"\ndW = "X.T @ (2 * zz)"\n')
+    second.write_text('extends = "base.toml"\ntitle = "three"\n[claims]\ndz = "2 * z"\n"dW"  =   "X.T @ (2 * zz)"\n')
+    store = ProofCache(tmp_path / "c.sqlite") if cache else None
+    settings = Settings(budget=10.0)
+    both = run_files([first, second], settings, _quiet(), jobs=2, cache=store)
+    again = run_files([first, second], settings, _quiet(), jobs=2, cache=store)  # warm, if there is a cache
+    alone = run_files([second], settings, _quiet(), jobs=1)
+    error = next(c for c in alone[0].claims if c.name == "dW")
+    assert error.verdict is Verdict.ERROR and error.detail.startswith(f"{second}:5:")
+    assert _record(both[1:]) == _record(again[1:]) == _record(alone)
+
+
 def test_files_that_differ_in_a_claim_are_not_twins(tmp_path: Path) -> None:
     first, second, third = tmp_path / "a.toml", tmp_path / "b.toml", tmp_path / "c.toml"
     first.write_text(two_layer({"dW2": "h1.T @ (P - Y) / N"}))

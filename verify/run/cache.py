@@ -177,8 +177,11 @@ class ProofCache:
             self.db.commit()
 
     def put(self, key: str, result: ClaimResult) -> None:
-        """Store a result (UNDECIDED ones are not stored: a later run with more time may decide them)."""
-        if result.verdict is Verdict.UNDECIDED:
+        """Store a result. Not stored: UNDECIDED ones (a later run with more time may decide them), and those
+        whose detail quotes the file (an error with its caret: file, line, column and the line's text), which is
+        where the claim is, and the key leaves that out so that moving a claim re-checks nothing; such a result
+        is checked again (at once, for a formula that does not parse) rather than shown at another place."""
+        if result.verdict is Verdict.UNDECIDED or result.detail:
             return
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, json.dumps(_encode(result))))
