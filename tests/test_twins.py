@@ -24,6 +24,7 @@ from derive_check.verify.run.engine import check_path
 from derive_check.verify.run.workers import Settings, twins
 from tests.conftest import EXAMPLES, two_layer
 from tests.test_cache import _record
+from tests.test_error_columns import HEAD
 
 SEED_000 = EXAMPLES / "seeds" / "000_two_layer_linear_algebra.toml"
 SEED_001 = EXAMPLES / "seeds" / "001_two_layer_rerendered.toml"
@@ -54,29 +55,14 @@ def test_a_twin_is_reported_as_a_run_over_it_alone_and_checked_once(
     assert {c.verdict for c in both[1].claims} >= {Verdict.REFUTED, Verdict.PROVED}
 
 
-BASE = """
-title = "base"
-[sizes]
-N = 2
-D = 3
-[inputs]
-X = "N x D"
-[params]
-W = "D x N"
-[forward]
-z = "X @ W"
-L = "sum(z**2)"
-"""
-
-
 @pytest.mark.parametrize("cache", [False, True])
 def test_an_error_is_shown_where_the_twin_has_it(tmp_path: Path, cache: bool) -> None:
     """Twins whose broken claim sits at another column: each file's error quotes its own line, column and caret
     (the key leaves the claim's place out, so a result that quotes the file is never replayed)."""
-    (tmp_path / "base.toml").write_text(BASE)
+    (tmp_path / "base.toml").write_text(HEAD)  # h = tanh(X @ W), L = sum(h**2)
     first, second = tmp_path / "c1.toml", tmp_path / "c3.toml"
-    first.write_text('extends = "base.toml"\n[claims]\ndz = "2 * z"\ndW = "X.T @ (2 * zz)"\n')
-    second.write_text('extends = "base.toml"\ntitle = "three"\n[claims]\ndz = "2 * z"\n"dW"  =   "X.T @ (2 * zz)"\n')
+    first.write_text('extends = "base.toml"\n[claims]\ndh = "2 * h"\ndW = "X.T @ (2 * hh)"\n')
+    second.write_text('extends = "base.toml"\ntitle = "three"\n[claims]\ndh = "2 * h"\n"dW"  =   "X.T @ (2 * hh)"\n')
     store = ProofCache(tmp_path / "c.sqlite") if cache else None
     settings = Settings(budget=10.0)
     both = run_files([first, second], settings, _quiet(), jobs=2, cache=store)
