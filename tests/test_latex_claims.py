@@ -191,3 +191,17 @@ def test_every_seed_line_not_read_from_latex_says_why() -> None:
         for name, claim in tomllib.loads(path.read_text()).get("claims", {}).items():
             if isinstance(claim, dict) and "latex_as_written" in claim:
                 assert claim.get("latex_note", "").startswith("not used:"), (path.name, name)
+
+
+def test_a_remembered_parse_tree_is_never_changed_by_reading_it() -> None:
+    """The parse of a LaTeX string is shared between reads (a file that extends another reads its claims again):
+    reading must leave the shared tree as the parser made it, and two reads give the same formula."""
+    from derive_check.derive.lang.latex import parsed
+    from derive_check.derive.lang.latex_grammar import PARSER, prepare
+
+    text = r"\frac{\partial L}{\partial W_2} = h_1^T (P - Y) / N + \sum_{i=1}^{N} 2 lam W_2"
+    prepared = str(prepare(text, {}, {})[0])
+    first = read(text)
+    assert parsed(prepared) is parsed(prepared)  # the tree the read used, remembered
+    assert read(text) == first
+    assert parsed(prepared) == PARSER.parse(prepared)  # unchanged by both reads

@@ -14,6 +14,7 @@ with a caret and say what was expected.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +44,14 @@ class LatexClaim:
     accumulate: bool  # the relation was "+=" (a term added to an earlier statement)
 
 
+@functools.lru_cache(maxsize=1024)
+def parsed(prepared: str) -> Tree[Token]:
+    """The parse tree of a prepared LaTeX string, remembered: a file that `extends` another reads the other's
+    claims again, and lark's Earley parse is most of reading them. Sound to share: the tree depends on the
+    string alone, and `_Builder` (a lark Transformer, not an in-place one) builds new nodes without changing it."""
+    return PARSER.parse(prepared)
+
+
 def read_latex(
     text: str,
     where: Location,
@@ -59,7 +68,7 @@ def read_latex(
         raise InputError(message, Location(where.file, where.line, where.key, shown, start, end))
     prepared, placeholders = prepare(text, functions, aliases)
     try:
-        tree = PARSER.parse(prepared)
+        tree = parsed(str(prepared))
     except UnexpectedInput as exc:
         message, start, end = describe(exc, text, prepared)
         raise InputError(message, at_columns(where, text, start, end)) from None
