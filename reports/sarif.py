@@ -88,7 +88,7 @@ def to_sarif(results: Sequence[FileResult], ascii_only: bool = False) -> str:
     findings += [_claim_result(r, c) for r in results for c in r.claims if c.verdict is not Verdict.PROVED]
     findings.sort(key=_order)
     failed = any(r.worst is Verdict.INCONSISTENT or "internal error (a bug" in r.error for r in results)
-    driver = {"name": "derive-check", "version": _version(), "rules": [_rule(rule) for rule in RULES]}
+    driver = {"name": "derive-check", "version": installed_version(), "rules": [_rule(rule) for rule in RULES]}
     run = {
         "tool": {"driver": driver},
         "invocations": [{"executionSuccessful": not failed}],
@@ -99,8 +99,9 @@ def to_sarif(results: Sequence[FileResult], ascii_only: bool = False) -> str:
     return json.dumps(log, indent=2, ensure_ascii=ascii_only)
 
 
-def _version() -> str:
-    from importlib import metadata  # here, not at the top: only a SARIF report pays for it (~10 ms)
+def installed_version() -> str:
+    """The installed version of derive-check ("unknown" when run from a source tree without installing)."""
+    from importlib import metadata  # here, not at the top: only who asks pays for it (~10 ms)
 
     try:
         return metadata.version("derive-check")

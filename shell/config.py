@@ -145,11 +145,7 @@ class Version(argparse.Action):
         super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object, **__: object) -> NoReturn:
-        from importlib.metadata import PackageNotFoundError, version
+        from derive_check.reports.sarif import installed_version
 
-        try:
-            found = version("derive-check")
-        except PackageNotFoundError:
-            found = "unknown"
-        print(f"{parser.prog} {found}", file=sys.stdout)
+        print(f"{parser.prog} {installed_version()}", file=sys.stdout)
         parser.exit()

@@ -7,7 +7,7 @@ alone, and the engine ran once for the pair.
 
 from __future__ import annotations
 
-import os
+import io
 import time
 from pathlib import Path
 
@@ -31,7 +31,7 @@ SEED_001 = EXAMPLES / "seeds" / "001_two_layer_rerendered.toml"
 
 
 def _quiet() -> Console:
-    return Console(file=open(os.devnull, "w"), force_terminal=False)
+    return Console(file=io.StringIO(), force_terminal=False)
 
 
 def test_a_twin_is_reported_as_a_run_over_it_alone_and_checked_once(

@@ -38,8 +38,9 @@ def softmax_folds(atoms: Atoms) -> dict[tuple[sp.Symbol, sp.Expr], sp.Symbol]:
 def readable_expr(residual: sp.Expr, atoms: Atoms, fixed: dict[sp.Basic, sp.Expr]) -> sp.Expr:
     """The residual with `fixed` values substituted and softmax quotients folded back into P (the residual as it
     stands, over the network's atoms, when expanding it could be large: see MAX_TERMS)."""
-    if _terms(residual.xreplace(fixed), {}) > MAX_TERMS:
-        return residual.xreplace(fixed)
+    shown = residual.xreplace(fixed)
+    if _terms(shown, {}) > MAX_TERMS:
+        return shown
     opened = atoms.expand(residual).xreplace(fixed)
     if _terms(opened, {}) > MAX_TERMS:
         return opened

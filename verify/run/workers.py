@@ -60,7 +60,6 @@ def check_in_workers(
     files: Sequence[tuple[Path, ModelSpec, Keys]],
     settings: Settings,
     jobs: int,
-    done: Callable[[Path], None] | None = None,
     claim: Callable[[Path, str], None] | None = None,
     entries: Callable[[Path, str, int, int], None] | None = None,
 ) -> list[FileResult]:
@@ -84,8 +83,6 @@ def check_in_workers(
                 if len(job.got) == len(job.files) or not job.child.is_alive() or time.perf_counter() >= job.deadline:
                     for n, result in _finish(job).items():
                         results[job.files[n]] = result
-                        if done:
-                            done(job.paths[n])
                     running.remove(job)
     finally:  # Ctrl-C or an error here: the workers are not daemons, so they are stopped, not waited for
         for job in running:
