@@ -110,8 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--clear-cache", action="store_true", help="empty the proof cache first (alone: and exit)")
     parser.add_argument("--json-schema", action="store_true", help="print the JSON schema of --format json and exit")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    parser.add_argument("--version", action=Version, help="show the installed version and exit")
+    parser.add_argument("--version", action=Version, lookup=_version, help="show the installed version and exit")
     return parser
+
+
+def _version() -> str:
+    from derive_check.reports.sarif import installed_version  # SARIF states the same version
+
+    return installed_version()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
