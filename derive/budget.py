@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_deadlines: list[tuple[float, int]] = []  # (absolute deadline, owner id), one per open budget
+_deadlines: dict[int, float] = {}  # owner id -> absolute deadline, one per open budget
 _ids = itertools.count()
 
 
@@ -33,10 +33,9 @@ class BudgetExceeded(Exception):
 
 def check() -> None:
     """Raise BudgetExceeded for the earliest open budget whose deadline has passed (a safe point)."""
-    if _deadlines:
-        deadline, owner = min(_deadlines)
-        if time.monotonic() >= deadline:
-            raise BudgetExceeded("time budget exhausted", owner)
+    if _deadlines and time.monotonic() >= min(_deadlines.values()):
+        owner = min(_deadlines, key=lambda k: (_deadlines[k], k))
+        raise BudgetExceeded("time budget exhausted", owner)
 
 
 @contextmanager
@@ -46,9 +45,21 @@ def time_budget(seconds: float) -> Iterator[int]:
     if seconds <= 0:
         yield owner
         return
-    entry = (time.monotonic() + seconds, owner)
-    _deadlines.append(entry)
+    _deadlines[owner] = time.monotonic() + seconds
     try:
         yield owner
     finally:
-        _deadlines.remove(entry)
+        del _deadlines[owner]
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """The block's time is charged to no open budget: every deadline moves on by it (a worker waiting for another
+    worker's answer is not doing its claim's work)."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        spent = time.monotonic() - started
+        for owner in _deadlines:
+            _deadlines[owner] += spent

@@ -60,13 +60,19 @@ def run_files(
     if all(known.get(k) for k in range(len(models))):  # everything answered from the cache: SymPy is never imported
         return _located(models, known)
 
-    import derive_check.verify.run.engine  # noqa: F401 - imported before forking: workers start without importing
-    from derive_check.verify.run.workers import check_in_workers
+    from derive_check.verify.run.ahead import Ahead
 
     todo = [(f, m, keys[k]) for k, (f, m) in enumerate(models) if not known.get(k) and not isinstance(m, FileResult)]
     numbers = [k for k, (_, m) in enumerate(models) if not known.get(k) and not isinstance(m, FileResult)]
+    ahead = Ahead.start([m for _, m, _ in todo]) if jobs > 1 else None  # the witness, while the engine loads
+    try:
+        import derive_check.verify.run.engine  # noqa: F401 - imported before forking: workers start without it
+    finally:
+        said = ahead.collect() if ahead else {}
+    from derive_check.verify.run.workers import check_in_workers
+
     if not err.is_terminal:
-        checked = check_in_workers(todo, settings, jobs)
+        checked = check_in_workers(todo, settings, jobs, said=said)
     else:
         from rich.markup import escape
         from rich.progress import Progress
@@ -82,7 +88,7 @@ def run_files(
             def proving(path: Path, name: str, proved: int, total: int) -> None:  # a worker sends ~10 a second
                 bar.update(task, description=escape(f"{path.name}: {name} (entry {proved}/{total})"), refresh=True)
 
-            checked = check_in_workers(todo, settings, jobs, claim=started, entries=proving)
+            checked = check_in_workers(todo, settings, jobs, claim=started, entries=proving, said=said)
     known.update(zip(numbers, checked, strict=True))
     return _located(models, known)
 

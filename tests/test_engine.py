@@ -134,7 +134,7 @@ def test_the_time_budget_gives_undecided_not_a_pass() -> None:
         )
         assert result.verdict is Verdict.UNDECIDED
         assert "budget" in result.message
-    assert budget._deadlines == []
+    assert budget._deadlines == {}
     [proved] = check_text(two_layer({"dscores": "(P - Y) / N"}))
     assert proved.verdict is Verdict.PROVED
 
@@ -283,7 +283,7 @@ def test_budgets_are_cooperative_and_name_the_one_that_ran_out() -> None:
         else:
             raise AssertionError("the inner budget had run out")
     budget.check()  # no budget open: nothing to raise
-    assert budget._deadlines == []
+    assert budget._deadlines == {}
 
 
 def test_running_out_of_time_after_the_verdict_costs_only_the_extras(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from derive_check.derive.budget import BudgetExceeded, time_budget
+from derive_check.derive.budget import BudgetExceeded, paused, time_budget
 from derive_check.derive.exact.network import Network
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.ops.spec import Array, Shape, shape_text
@@ -38,6 +38,9 @@ class Session:
     derivatives: Derivatives = field(init=False)
     points: list[Point] = field(default_factory=list)  # the modular cross-check's random points, made once
     failed: set[str] = field(default_factory=set)  # earlier claims found wrong (REFUTED or SHAPE ERROR)
+    judged: set[str] = field(default_factory=set)  # the claims whose verdict this process has (checked or cached)
+    heard: Callable[[str], bool] | None = None  # whether an earlier claim another worker checks was found wrong
+    tell: Callable[[str, bool], None] | None = None  # tells the workers checking later claims each verdict here
 
     shapes: dict[str, Shape] = field(init=False)
 
@@ -53,8 +56,20 @@ class Session:
 
     def note(self, result: ClaimResult) -> None:
         """Remember a claim found wrong: only such a claim may be named as the one to fix first (`upstream`)."""
-        if result.verdict in (Verdict.REFUTED, Verdict.SHAPE_ERROR):
+        wrong = result.verdict in (Verdict.REFUTED, Verdict.SHAPE_ERROR)
+        self.judged.add(result.name)
+        if wrong:
             self.failed.add(result.name)
+        if self.tell is not None:
+            self.tell(result.name, wrong)
+
+    def was_wrong(self, name: str) -> bool:
+        """Whether the earlier claim `name` was found wrong, here or by the worker that checks it (waiting for
+        that worker's verdict if need be, with every open budget paused meanwhile)."""
+        if name in self.judged or self.heard is None:
+            return name in self.failed
+        with paused():
+            return self.heard(name)
 
     def gradient_mismatch(self, claim: ClaimSpec) -> str:
         """Why the claim's symbolic shape cannot be the gradient's, or '' (plain gradients of the loss only)."""

@@ -154,9 +154,12 @@ class Equality:
         finally:
             self.progress = None
 
-    def proves(self, truth: Sequence[sp.Expr], claimed: Sequence[sp.Expr], residuals: Sequence[sp.Expr]) -> bool | None:
+    def proves(
+        self, truth: Sequence[sp.Expr], claimed: Sequence[sp.Expr], residuals: Sequence[sp.Expr] | None = None
+    ) -> bool | None:
         """`all_zero` for entries whose fully expanded residuals are `residuals`, trying the shallow form first
-        (telling `progress`, if set, how many entries are proved so far).
+        (telling `progress`, if set, how many entries are proved so far; `residuals` None: expanded here, only for
+        the entries the shallow form does not prove).
 
         Over shallow atoms (polynomial line atoms kept as symbols) the residuals are far smaller; a zero there
         is a proof. A non-zero there is not a disproof, so the fully expanded residuals decide.
@@ -172,11 +175,14 @@ class Equality:
             except (NotRational, ZeroDivisionError):
                 return False
 
-        total, progress = len(residuals), self.progress
+        total, progress = len(truth), self.progress
         if progress:
             progress(0, total)
         passed = (lambda n: progress(n, total)) if progress else None
-        undecided = [residuals[k] for k in failing(total, shallow_zero, passed=passed)]  # on every core
+        left = failing(total, shallow_zero, passed=passed)  # on every core
+        if left and residuals is None:  # all of them: which atoms `exp_form` rewrites depends on the whole set
+            residuals = self.residuals(truth, claimed)
+        undecided = [residuals[k] for k in left] if residuals is not None else []
         base = total - len(undecided)
         proved = (lambda n: progress(base + n, total)) if progress else None
         return self.all_zero(undecided, proved) if undecided else True

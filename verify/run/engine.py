@@ -13,7 +13,7 @@ import functools
 import random
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from derive_check.derive.budget import BudgetExceeded, time_budget
 from derive_check.derive.errors import InputError, ShapeError
 from derive_check.derive.exact.network import build_network, shape_findings
 from derive_check.derive.model.claims import ClaimSpec
-from derive_check.derive.model.spec import Line, ModelSpec
+from derive_check.derive.model.spec import ModelSpec
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Node
 from derive_check.verify.check.binding import Binding, bind
@@ -38,10 +38,12 @@ from derive_check.verify.diagnose.search import Diagnosis
 from derive_check.verify.refute.counterexample import find_counterexample
 from derive_check.verify.results import ClaimResult, Counterexample, FileResult, GeneralProof, Verdict
 from derive_check.verify.run.cache import Keys, ProofCache, file_keys
-from derive_check.verify.run.explain import RAN_OUT, diagnosis_of, general_of
+from derive_check.verify.run.explain import RAN_OUT, diagnosis_of, general_of, residual_scope, shape_result
 from derive_check.verify.run.load import failed_result, load
 from derive_check.verify.run.replay import assemble
+from derive_check.verify.run.shards import Part
 from derive_check.verify.run.stated import NORMAL_FORM, cross_check, difference_hint, large, smooth_there
+from derive_check.verify.witness.crosscheck import Said
 
 DEFAULT_BUDGET = 10.0
 GENERAL_SHARE = 0.3  # of a claim's budget for the all-sizes proof, tried first; the rest if it runs out
@@ -84,17 +86,10 @@ class _Outcome:
             corrected=diagnosis.formula if diagnosis else "",
             residual=to_text(diagnosis.residual) if diagnosis and diagnosis.residual else "",
             derivative=f"d{c.of_text or self.loss}/d{c.target}",
-            residual_scope=_scope(diagnosis),
+            residual_scope=residual_scope(diagnosis),
             reading=c.reading,
             intent=c.intent,
         )
-
-
-def _scope(diagnosis: Diagnosis | None) -> str:
-    """Where a diagnosis's matrix residual is proved: "all" sizes, the "stated" ones, or "" (there is none)."""
-    if diagnosis is None or diagnosis.residual is None:
-        return ""
-    return "all" if diagnosis.residual_everywhere else "stated"
 
 
 def check_path(
@@ -128,9 +123,13 @@ def check_model(
     keys: Keys | None = None,
     entries: Callable[[str, int, int], None] | None = None,
     stated_only: bool = False,
+    part: Part | None = None,
+    said: Mapping[str, Said] | None = None,
 ) -> FileResult:
     """Build and check one resolved model (what `load` returns): every claim, in order (`keys`: its cache keys,
-    if the caller has computed them already; `entries(claim, proved, total)`: progress inside a claim)."""
+    if the caller has computed them already; `entries(claim, proved, total)`: progress inside a claim; `part`:
+    the claims it takes, as one of several workers sharing the file, `verify.run.shards`; `said`: the witness's
+    reports worked out ahead, `verify.run.ahead`)."""
     started = time.perf_counter()
     if cache and keys is None:
         keys = file_keys(spec, budget, typeset, randomized, stated_only)
@@ -145,16 +144,23 @@ def check_model(
     except Exception as exc:  # last resort, as in check_claim
         return failed_result(path, f"{path}: error: {INTERNAL}: {type(exc).__name__}: {exc}"[:400], started)
     session = Session(net, Equality(net), dict(net.values), randomized, entries_proved=entries, stated_only=stated_only)
+    if part is not None:
+        session.heard, session.tell = part.board.heard, part.board.tell
     hits = {c.name: cache.get(keys.claims[c.name], c) for c in spec.claims} if cache and keys else {}
     if any(hits.get(c.name) is None and c.of is None and c.target in net.symbols for c in spec.claims):
         try:  # the loss's reverse pass is the network's work: the build budget pays for it, not the first claim
             session.prepare(build_budget - (time.perf_counter() - started))
         except (MemoryError, RecursionError):
             return failed_result(path, f"{path}: error: the loss's reverse pass ran out of memory", started)
-    results = [_shape_result(line, words) for line, words in shape_findings(spec, net.values)]
-    if cache and keys:
+    first = part is None or part.first
+    results = [shape_result(line, words) for line, words in shape_findings(spec, net.values)] if first else []
+    if cache and keys and first:
         cache.put_all(keys.shapes, results)
-    for claim in spec.claims:
+    taken = part.board.take() if part is not None else 0  # a shard checks the claims it takes, in file order
+    for k, claim in enumerate(spec.claims):
+        if part is not None and k != taken:
+            bind(session, claim)  # every shard binds every claim, in file order
+            continue
         if progress:
             progress(claim.name)
         binding = bind(session, claim)  # the same step whether the verdict is cached or not
@@ -162,24 +168,13 @@ def check_model(
         if hit is not None:
             results.append(hit)
             session.note(hit)
-            continue
-        result = check_claim(session, claim, budget, binding=binding)
-        results.append(result)
-        if cache and keys:
-            cache.put(keys.claims[claim.name], result)
-    return assemble(spec, path, results, started, typeset, session if typeset else None)
-
-
-def _shape_result(line: Line, words: str) -> ClaimResult:
-    return ClaimResult(
-        name=f"shape of {line.name}",
-        target=line.name,
-        formula=line.text,
-        verdict=Verdict.SHAPE_ERROR,
-        line=line.where.line,
-        message=words,
-        source=line.provenance.source,
-    )
+        else:
+            result = check_claim(session, claim, budget, binding=binding)
+            results.append(result)
+            if cache and keys:
+                cache.put(keys.claims[claim.name], result)
+        taken = part.board.take() if part is not None else k + 1
+    return assemble(spec, path, results, started, typeset, session if typeset else None, said)
 
 
 INTERNAL = "internal error (a bug in derive-check; please report it)"

@@ -14,6 +14,7 @@ import numpy as np
 from derive_check.derive.budget import BudgetExceeded, time_budget
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.model.shapes import infer, resolve_products
+from derive_check.derive.model.spec import Line
 from derive_check.derive.ops.spec import SymbolicShapeError
 from derive_check.derive.tree import Node
 from derive_check.verify.check.entries import Entry, ShapeMismatch
@@ -21,7 +22,7 @@ from derive_check.verify.check.session import Session
 from derive_check.verify.decide.claim_proof import general_proof
 from derive_check.verify.diagnose.rewrites import vocabulary_of
 from derive_check.verify.diagnose.search import Diagnosis, diagnose
-from derive_check.verify.results import GeneralProof
+from derive_check.verify.results import ClaimResult, GeneralProof, Verdict
 from derive_check.verify.run.stated import large, shared_points
 from derive_check.verify.run.upstream import upstream
 
@@ -84,3 +85,23 @@ def _symbolic_mismatch(session: Session, claim: ClaimSpec, candidate: Node) -> s
     except SymbolicShapeError as exc:
         return str(exc)
     return "" if shape == expected else f"shape {shape} for all sizes, not {expected}"
+
+
+def residual_scope(diagnosis: Diagnosis | None) -> str:
+    """Where a diagnosis's matrix residual is proved: "all" sizes, the "stated" ones, or "" (there is none)."""
+    if diagnosis is None or diagnosis.residual is None:
+        return ""
+    return "all" if diagnosis.residual_everywhere else "stated"
+
+
+def shape_result(line: Line, words: str) -> ClaimResult:
+    """A declared shape that cannot hold, as the SHAPE ERROR finding the file's report lists first."""
+    return ClaimResult(
+        name=f"shape of {line.name}",
+        target=line.name,
+        formula=line.text,
+        verdict=Verdict.SHAPE_ERROR,
+        line=line.where.line,
+        message=words,
+        source=line.provenance.source,
+    )

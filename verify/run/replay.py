@@ -8,13 +8,14 @@ the file to the engine (`verify.run.engine.check_path`), which fills the cache.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from derive_check.derive.model.spec import ModelSpec
 from derive_check.verify.results import ClaimResult, FileResult
 from derive_check.verify.run.cache import Keys, ProofCache
-from derive_check.verify.witness.crosscheck import crosscheck
+from derive_check.verify.witness.crosscheck import Said, crosscheck
 
 if TYPE_CHECKING:
     from derive_check.verify.check.session import Session
@@ -31,15 +32,22 @@ def cached_result(spec: ModelSpec, path: Path, keys: Keys, typeset: bool, cache:
 
 
 def assemble(
-    spec: ModelSpec, path: Path, results: list[ClaimResult], started: float, typeset: bool, session: Session | None
+    spec: ModelSpec,
+    path: Path,
+    results: list[ClaimResult],
+    started: float,
+    typeset: bool,
+    session: Session | None,
+    said: Mapping[str, Said] | None = None,
 ) -> FileResult:
-    """A file's result from its claims' results: notes, timing, and (if asked) the typeset model."""
+    """A file's result from its claims' results: notes, timing, and (if asked) the typeset model (`said`: the
+    witness's reports worked out ahead, if any)."""
     notes = tuple(f"not checked: {what}: {why}" for what, why in spec.unchecked)
     result = FileResult(
         file=str(path),
         title=spec.title,
         sizes=tuple(spec.sizes.items()),
-        claims=tuple(crosscheck(spec, results)),  # the witness re-checks every pass, cached or fresh
+        claims=tuple(crosscheck(spec, results, said)),  # the witness re-checks every pass, cached or fresh
         seconds=time.perf_counter() - started,
         notes=((spec.note,) if spec.note else ()) + spec.notes + notes,
         source=spec.source,

@@ -101,12 +101,10 @@ def model_entries(session: Session) -> int:
 
 
 def _normal_form_zero(session: Session, claim: ClaimSpec, entries: Sequence[Entry]) -> bool:
-    """Whether every entry's residual normalises to 0 (the engine's exact path, without the search that follows)."""
+    """Whether every entry's residual normalises to 0 (the engine's exact path, without the search that follows).
+    The quick look at random points that the engine's path starts with is left out: it only saves time when the
+    cross-check fails, which it does only when the engines disagree."""
     eq = session.eq
-    truth, claimed = [e.truth for e in entries], [e.claimed for e in entries]
-    residuals = eq.residuals(truth, claimed)
     eq.rng.seed(zlib.crc32(claim.name.encode()))
-    if eq.first_nonzero(residuals) is not None:
-        return False
-    with eq.telling(session.progress(claim)):
-        return bool(eq.proves(truth, claimed, residuals))
+    with eq.telling(session.progress(claim)):  # residuals are expanded only where the shallow form proves nothing
+        return bool(eq.proves([e.truth for e in entries], [e.claimed for e in entries]))

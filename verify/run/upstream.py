@@ -23,9 +23,10 @@ from derive_check.verify.diagnose.search import Diagnosis
 def upstream(session: Session, claim: ClaimSpec, tree: Node) -> Diagnosis | None:
     """The earlier claim whose true value makes this one PROVED, as a diagnosis; None if there is none."""
     earlier = {c.name: c for c in session.net.spec.claims if c.name in session.trees and c.name != claim.name}
-    for name in sorted(refs(tree) & earlier.keys() & session.failed):
+    for name in sorted(refs(tree) & earlier.keys()):
         used = earlier[name]
-        if used.of is not None or used.index_vars or used.labels or used.wrt_index or used.layout != "denominator":
+        plain = used.of is None and not (used.index_vars or used.labels or used.wrt_index)
+        if not plain or used.layout != "denominator" or not session.was_wrong(name):
             continue
         true_value = _true_value(session, used)
         if true_value is None:

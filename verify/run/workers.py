@@ -15,7 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import resource
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -24,6 +24,8 @@ from pathlib import Path
 from derive_check.derive.model.spec import ModelSpec
 from derive_check.verify.results import FileResult
 from derive_check.verify.run.cache import Keys
+from derive_check.verify.run.shards import Board, Part, merged, shard_counts, shardable
+from derive_check.verify.witness.crosscheck import Said
 
 MEMORY_LIMIT = 8 * 2**30  # bytes of address space for a worker
 ENTRY_INTERVAL = 0.1  # seconds between a worker's progress messages inside a claim (at most ~10 a second)
@@ -44,11 +46,13 @@ class Settings:
 class _Job:
     files: list[int]  # the numbers (in the run's order) of the twins this worker checks, the first one in full
     paths: list[Path]
-    child: BaseProcess
-    receive: Connection
+    children: list[BaseProcess]  # one worker, or one per shard of a file (`verify.run.shards`)
+    receives: list[Connection]  # each child's messages, in the same order
     started: float
     deadline: float
+    names: list[str]  # the first file's claims, in file order (a sharded file's parts are joined in this order)
     got: dict[int, FileResult] = field(default_factory=dict)  # by position in `files`
+    parts: dict[int, FileResult] = field(default_factory=dict)  # a sharded file's parts so far, by shard
 
 
 def hard_deadline(claims: int, budget: float, build_budget: float) -> float:
@@ -62,32 +66,42 @@ def check_in_workers(
     jobs: int,
     claim: Callable[[Path, str], None] | None = None,
     entries: Callable[[Path, str, int, int], None] | None = None,
+    said: Mapping[int, Mapping[str, Said]] | None = None,
 ) -> list[FileResult]:
     """Every (file, its resolved model, its cache keys) checked in forked children, at most `jobs` at a time;
     results in order. The caller parsed the model and computed the keys once: a forked child inherits them and
     never reads the file again. Twins (`twins`) go to one child, which checks the first and answers the others
     as the proof cache would. `claim(path, name)` hears of each claim as a worker starts it, `entries(path,
-    name, proved, total)` how many of its entries are proved (progress; a worker sends these only if asked)."""
+    name, proved, total)` how many of its entries are proved (progress; a worker sends these only if asked);
+    `said`: the witness's reports worked out ahead, by file position and claim (`verify.run.ahead`)."""
     results: dict[int, FileResult] = {}
-    pending = twins(files) if not settings.typeset else [[k] for k in range(len(files))]
+    groups = twins(files) if not settings.typeset else [[k] for k in range(len(files))]
+    claims = [sum(len(files[k][1].claims) for k in group) for group in groups]
+    singles = [len(g) == 1 and not settings.typeset and shardable(files[g[0]][1]) for g in groups]
+    counts = shard_counts(claims, singles, jobs)
+    pending = list(zip(groups, counts, strict=True))
     running: list[_Job] = []
     try:
         while pending or running:
-            while pending and len(running) < max(jobs, 1):
-                running.append(_start([(k, *files[k]) for k in pending.pop(0)], settings, entries is not None))
+            while pending and sum(len(j.children) for j in running) < max(jobs, 1):
+                group, count = pending.pop(0)
+                ahead = (said or {}).get(group[0], {})  # for the first file: its twins are answered from the cache
+                running.append(_start([(k, *files[k]) for k in group], count, settings, entries is not None, ahead))
             now = time.perf_counter()
             timeout = max(0.0, min(j.deadline for j in running) - now)
-            wait([r for j in running for r in (j.receive, j.child.sentinel)], timeout)
+            wait([w for job in running for w in _waited(job)], timeout)
             for job in list(running):
-                _drain(job, claim, entries)
-                if len(job.got) == len(job.files) or not job.child.is_alive() or time.perf_counter() >= job.deadline:
+                exited = [not c.is_alive() for c in job.children]  # before reading: a finished child's last message
+                _drain(job, claim, entries)  # is in its pipe by the time it has exited
+                if _over(job, exited):
                     for n, result in _finish(job).items():
                         results[job.files[n]] = result
                     running.remove(job)
     finally:  # Ctrl-C or an error here: the workers are not daemons, so they are stopped, not waited for
         for job in running:
-            job.child.kill()
-            job.child.join()
+            for child in job.children:
+                child.kill()
+                child.join()
     return [results[k] for k in range(len(files))]
 
 
@@ -107,55 +121,113 @@ def twins(files: Sequence[tuple[Path, ModelSpec, Keys]]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _start(group: list[tuple[int, Path, ModelSpec, Keys]], settings: Settings, entries: bool) -> _Job:
+def _start(
+    group: list[tuple[int, Path, ModelSpec, Keys]],
+    count: int,
+    settings: Settings,
+    entries: bool,
+    said: Mapping[str, Said],
+) -> _Job:
+    """Fork the workers of one group: one, or `count` shards of its one file (`verify.run.shards`)."""
     from derive_check.verify.run.engine import BUILD_BUDGET
 
     context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    # not a daemon: a daemonic process may not start the pool `verify.decide.parallel` uses; it is always joined
     work = [(path, spec, keys) for _, path, spec, keys in group]
-    child = context.Process(target=_work, args=(send, work, settings, entries), daemon=False)
+    names = [c.name for c in group[0][2].claims]
+    board = Board(names, context) if count > 1 else None
+    parts = [Part(board=board, first=k == 0) for k in range(count)] if board else [None]
+    children: list[BaseProcess] = []
+    receives: list[Connection] = []
     started = time.perf_counter()
-    child.start()
-    send.close()
+    for part in parts:
+        receive, send = context.Pipe(duplex=False)
+        # not a daemon: a daemonic process may not start the pool `verify.decide.parallel` uses; it is always joined
+        child = context.Process(target=_work, args=(send, work, settings, entries, part, said), daemon=False)
+        child.start()
+        send.close()
+        children.append(child)
+        receives.append(receive)
     claims = sum(len(spec.claims) for _, _, spec, _ in group)
     deadline = started + hard_deadline(claims, settings.budget, BUILD_BUDGET)
-    return _Job([k for k, *_ in group], [path for _, path, *_ in group], child, receive, started, deadline)
+    return _Job([k for k, *_ in group], [path for _, path, *_ in group], children, receives, started, deadline, names)
+
+
+def _take(job: _Job, shard: int, message: tuple[object, ...]) -> tuple[str, int, list[object]]:
+    """Record a "done" message of the job's `shard`-th child (a shard's part joins the others when all are in)."""
+    kind, n, *payload = message
+    if kind == "done":
+        result = payload[0]
+        assert isinstance(result, FileResult) and isinstance(n, int)
+        if len(job.children) == 1:
+            job.got[n] = result
+        else:
+            job.parts[shard] = result
+            if len(job.parts) == len(job.children):
+                job.got[n] = merged([job.parts[k] for k in range(len(job.children))], job.names)
+    return str(kind), int(n), payload  # type: ignore[call-overload]
 
 
 def _drain(
     job: _Job, claim: Callable[[Path, str], None] | None, entries: Callable[[Path, str, int, int], None] | None
 ) -> None:
-    """Read a worker's messages so far: ("claim", n, name) as it starts a claim of its n-th file, ("entries", n,
-    name, proved, total) while it proves one, ("done", n, result) at the end of that file."""
-    try:
-        while job.receive.poll():
-            kind, n, *payload = job.receive.recv()
-            if kind == "done":
-                job.got[n] = payload[0]
-            if kind == "claim" and claim:
-                claim(job.paths[n], payload[0])
-            if kind == "entries" and entries:
-                entries(job.paths[n], *payload)
-    except (EOFError, OSError):
-        pass  # the worker died: `_finish` says so
+    """Read the job's messages so far: ("claim", n, name) as a worker starts a claim of its n-th file, ("entries",
+    n, name, proved, total) while it proves one, ("done", n, result) at the end of that file (or its part)."""
+    for shard, receive in enumerate(job.receives):
+        try:
+            while receive.poll():
+                kind, n, payload = _take(job, shard, receive.recv())
+                if kind == "claim" and claim:
+                    claim(job.paths[n], str(payload[0]))
+                if kind == "entries" and entries:
+                    entries(job.paths[n], *payload)  # type: ignore[arg-type]
+        except (EOFError, OSError):
+            pass  # the worker died: `_finish` says so
+
+
+def _waited(job: _Job) -> list[Connection | int]:
+    """What to wait on for the job: each child's pipe and exit, but not a shard's that delivered its part (its
+    pipe at end of file and its exit would wake the parent at once, again and again, while the others work)."""
+    live = [k for k in range(len(job.children)) if not _delivered(job, k)]
+    return [*(job.receives[k] for k in live), *(job.children[k].sentinel for k in live)]
+
+
+def _over(job: _Job, exited: list[bool]) -> bool:
+    """Whether the job is to be finished: complete, a child exited without delivering, or past its deadline."""
+    gone = any(e and not _delivered(job, k) for k, e in enumerate(exited))
+    return _complete(job) or gone or time.perf_counter() >= job.deadline
+
+
+def _delivered(job: _Job, shard: int) -> bool:
+    """Whether the job's `shard`-th child has sent everything it owes (its part, or every file of its group)."""
+    return shard in job.parts if len(job.children) > 1 else _complete(job)
+
+
+def _complete(job: _Job) -> bool:
+    return len(job.got) == len(job.files)
 
 
 def _finish(job: _Job) -> dict[int, FileResult]:
-    """The job's results by position; a file the worker did not finish gets an error result saying why."""
-    try:
-        while len(job.got) < len(job.files) and job.receive.poll(max(0.0, job.deadline - time.perf_counter())):
-            kind, n, *payload = job.receive.recv()
-            if kind == "done":
-                job.got[n] = payload[0]
+    """The job's results by position, its children stopped; a file the workers did not finish gets an error
+    result saying why. Called once the job is complete, a child has exited without delivering (then the others,
+    a dead shard's siblings waiting for its verdicts included, are stopped too), or the deadline has passed."""
+    for shard, receive in enumerate(job.receives):
+        try:
+            while receive.poll():
+                _take(job, shard, receive.recv())
+        except (EOFError, OSError):
+            pass
+    timed_out = time.perf_counter() >= job.deadline
+    code = next((c.exitcode for c in job.children if c.exitcode), None)  # before the others are stopped
+    for child in job.children:
+        if child.is_alive():
+            child.kill()
+        child.join()
+    for receive in job.receives:
+        receive.close()
+    if timed_out:
         why = f"was stopped after {job.deadline - job.started:.0f} s (a single step ran past every budget)"
-    except EOFError:
-        why = f"stopped unexpectedly (exit code {job.child.exitcode}); this is a bug in derive-check"
-    finally:
-        if job.child.is_alive():
-            job.child.kill()
-        job.child.join()
-        job.receive.close()
+    else:
+        why = f"stopped unexpectedly (exit code {code}); this is a bug in derive-check"
     seconds = time.perf_counter() - job.started
     return {
         n: job.got.get(n)
@@ -164,7 +236,14 @@ def _finish(job: _Job) -> dict[int, FileResult]:
     }
 
 
-def _work(send: Connection, group: list[tuple[Path, ModelSpec, Keys]], settings: Settings, entries: bool) -> None:
+def _work(
+    send: Connection,
+    group: list[tuple[Path, ModelSpec, Keys]],
+    settings: Settings,
+    entries: bool,
+    part: Part | None = None,
+    said: Mapping[str, Said] | None = None,
+) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     from derive_check.verify.run.cache import ProofCache
     from derive_check.verify.run.engine import check_model
@@ -191,6 +270,8 @@ def _work(send: Connection, group: list[tuple[Path, ModelSpec, Keys]], settings:
                 stated_only=settings.stated_only,
                 keys=keys,
                 entries=_Throttled(send, n) if entries else None,
+                part=part,
+                said=said,
             )
         send.send(("done", n, result))
     send.close()

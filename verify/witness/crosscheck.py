@@ -15,7 +15,8 @@ resolved here from the model without SymPy.
 from __future__ import annotations
 
 import zlib
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from derive_check.derive.errors import InputError
 from derive_check.derive.lang.formula import parse_formula
@@ -26,6 +27,7 @@ from derive_check.derive.ops.spec import SymbolicShapeError
 from derive_check.derive.printing.text import to_text
 from derive_check.derive.tree import Apply, Node
 from derive_check.verify.results import ClaimResult, GeneralProof, Verdict
+from derive_check.verify.witness.report import WitnessReport
 
 BUG = "the proof engine and the numeric witness disagree: this is a bug in derive-check (please report it)"
 
@@ -47,8 +49,32 @@ def claim_trees(spec: ModelSpec, extra: ClaimSpec | None = None) -> dict[str, No
     return trees
 
 
-def crosscheck(spec: ModelSpec, results: list[ClaimResult]) -> list[ClaimResult]:
-    """`results` with every passing claim checked by the witness (INCONSISTENT or UNDECIDED where it does not agree)."""
+@dataclass(frozen=True)
+class Said:
+    """What the witness says of a claim as written, which does not depend on the engine's verdict: so it can be
+    worked out ahead, while the engine is still loading (`verify.run.ahead`)."""
+
+    stated: WitnessReport  # at the stated sizes
+    other: WitnessReport | None  # at other sizes; None where the stated sizes did not agree (never asked then)
+
+
+def said_of(spec: ModelSpec, claim: ClaimSpec, tree: Node, trees: Mapping[str, Node]) -> Said:
+    """The witness's reports on one claim (`trees`: every claim's, from `claim_trees`), exactly as `crosscheck`
+    would compute them for a passing claim: the same earlier claims, the same seed."""
+    from derive_check.verify.witness.check import witness_claim
+    from derive_check.verify.witness.sizes import witness_all_sizes
+
+    earlier, seed = _context(spec, claim, trees)
+    stated = witness_claim(spec, claim, tree, earlier, seed=seed)
+    other = witness_all_sizes(spec, claim, tree, earlier, seed=seed) if stated.agrees is True else None
+    return Said(stated, other)
+
+
+def crosscheck(
+    spec: ModelSpec, results: list[ClaimResult], said: Mapping[str, Said] | None = None
+) -> list[ClaimResult]:
+    """`results` with every passing claim checked by the witness (INCONSISTENT or UNDECIDED where it does not agree);
+    `said`: reports already worked out for some claims of this very model (`said_of`), used instead of new ones."""
     from derive_check.verify.witness.check import witness_claim
     from derive_check.verify.witness.sizes import witness_all_sizes
 
@@ -63,17 +89,12 @@ def crosscheck(spec: ModelSpec, results: list[ClaimResult]) -> list[ClaimResult]
         if claim is None or tree is None or not (result.verdict.passed or result.corrected or result.residual):
             out.append(result)
             continue
-        earlier = {}
-        for previous in spec.claims:
-            if previous.name == claim.name:
-                break
-            if previous.name in trees and not previous.index_vars:
-                earlier[previous.name] = trees[previous.name]
-        seed = zlib.crc32(f"{spec.file}:{claim.name}".encode())
+        earlier, seed = _context(spec, claim, trees)
         if not result.verdict.passed:  # a refuted claim's proved reading: its corrected formula and its residual
             out.append(_witnessed_reading(spec, claim, tree, earlier, result, seed))
             continue
-        report = witness_claim(spec, claim, tree, earlier, seed=seed)
+        ahead = (said or {}).get(claim.name)
+        report = ahead.stated if ahead is not None else witness_claim(spec, claim, tree, earlier, seed=seed)
         if report.agrees is False:
             out.append(_inconsistent(result, report.message))
             continue
@@ -87,7 +108,8 @@ def crosscheck(spec: ModelSpec, results: list[ClaimResult]) -> list[ClaimResult]
         words = f"agrees at {report.checks} random point(s), 60 digits"
         general = result.general
         if general is not None and general.proved:
-            other = witness_all_sizes(spec, claim, tree, earlier, seed=seed)
+            known = ahead.other if ahead is not None else None
+            other = known if known is not None else witness_all_sizes(spec, claim, tree, earlier, seed=seed)
             sizes = ", ".join(f"{k}={v}" for k, v in other.sizes) or "other sizes"
             if other.agrees is False:
                 out.append(_inconsistent(result, f"proved for all sizes, but at {sizes}: {other.message}"))
@@ -98,6 +120,17 @@ def crosscheck(spec: ModelSpec, results: list[ClaimResult]) -> list[ClaimResult]
                 words += f"; also at other sizes ({other.checks} checks)"
         out.append(replace(result, witness=words, general=general))
     return out
+
+
+def _context(spec: ModelSpec, claim: ClaimSpec, trees: Mapping[str, Node]) -> tuple[dict[str, Node], int]:
+    """The earlier claims a claim may use by name (without index variables), and the witness's seed for it."""
+    earlier = {}
+    for previous in spec.claims:
+        if previous.name == claim.name:
+            break
+        if previous.name in trees and not previous.index_vars:
+            earlier[previous.name] = trees[previous.name]
+    return earlier, zlib.crc32(f"{spec.file}:{claim.name}".encode())
 
 
 def _witnessed_reading(

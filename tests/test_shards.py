@@ -1,0 +1,172 @@
+"""One file's claims shared out over several workers give exactly what one worker gives.
+
+The identities checked: a sharded run's results equal a one-worker run's (verdicts, messages, diagnoses, readings,
+in file order), including a diagnosis that needs an earlier claim's verdict from another shard ("fix dz first");
+every claim is checked once, by more than one process; a shard that dies stops its siblings (one of them waiting
+for the dead shard's verdict) and the file is reported as stopped; waiting for another shard costs no budget.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import derive_check.verify.run.engine as engine
+from derive_check.derive import budget
+from derive_check.derive.budget import BudgetExceeded, time_budget
+from derive_check.verify.results import ClaimResult, FileResult, Verdict
+from derive_check.verify.run.cache import file_keys
+from derive_check.verify.run.load import load
+from derive_check.verify.run.shards import Board, merged, shard_counts
+from derive_check.verify.run.workers import Settings, check_in_workers
+
+MODEL = """[sizes]
+N = 2
+D = 3
+H = 4
+[inputs]
+X = "N x D"
+T = "N x H"
+[params]
+W = "D x H"
+b = "H"
+[forward]
+z = "X @ W + b"
+h = "np.tanh(z)"
+L = "np.sum((h - T) ** 2) / N"
+[claims]
+dz = "2 * (h - T) * (1 - h) / N"
+dW = "X.T @ dz"
+db = "np.sum(dz, axis=0)"
+dW_twice = { wrt = "W", formula = "2 * X.T @ dz" }
+"""
+
+
+def _run(path: Path, jobs: int) -> FileResult:
+    model = load(path)
+    assert not isinstance(model, FileResult)
+    [result] = check_in_workers([(path, model, file_keys(model, 20.0, False))], Settings(budget=20.0), jobs)
+    return result
+
+
+def _timeless(result: FileResult) -> FileResult:
+    return replace(result, seconds=0.0, claims=tuple(replace(c, seconds=0.0) for c in result.claims))
+
+
+@pytest.fixture
+def chained(tmp_path: Path) -> Path:
+    path = tmp_path / "chained.toml"
+    path.write_text(MODEL)
+    return path
+
+
+def test_shards_give_what_one_worker_gives_a_cross_shard_diagnosis_included(
+    chained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "who.log"
+    check_claim = engine.check_claim
+
+    def logged(session, claim, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with log.open("a") as out:
+            out.write(f"{os.getpid()} {claim.name}\n")
+        return check_claim(session, claim, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "check_claim", logged)  # the forked workers inherit it
+    alone = _run(chained, 1)
+    log.write_text("")
+    shared = _run(chained, 4)
+    assert _timeless(shared) == _timeless(alone)
+    assert [c.name for c in shared.claims] == ["dz", "dW", "db", "dW_twice"]
+    for name in ("dW", "db"):  # right given dz: their diagnosis needs dz's verdict, whoever checked dz
+        [claim] = [c for c in shared.claims if c.name == name]
+        assert claim.diagnosis == "Correct once dz is: dz, which it uses, is wrong (fix dz first)"
+    checked = [line.split() for line in log.read_text().splitlines()]
+    assert sorted(name for _, name in checked) == ["dW", "dW_twice", "db", "dz"]  # each claim once
+    assert len({pid for pid, _ in checked}) > 1  # by more than one worker
+
+
+def test_the_canonical_file_shared_by_two_workers_equals_one_worker() -> None:
+    path = Path(__file__).resolve().parent.parent / "examples" / "two_layer_wrong.toml"
+    assert _timeless(_run(path, 2)) == _timeless(_run(path, 1))
+
+
+def test_a_shard_that_dies_stops_the_file_and_its_waiting_siblings(
+    chained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check_claim = engine.check_claim
+
+    def dying(session, claim, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if claim.name == "dz":
+            time.sleep(0.3)  # the other shards take dW and db, refute them, and wait for dz's verdict
+            os._exit(3)
+        return check_claim(session, claim, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "check_claim", dying)
+    started = time.perf_counter()
+    result = _run(chained, 4)
+    assert "stopped unexpectedly (exit code 3)" in result.error
+    assert not result.claims
+    assert time.perf_counter() - started < 30  # not the hard deadline: the dead shard's siblings were stopped
+
+
+def test_the_parent_sleeps_while_a_slow_shard_works_on(chained: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    check_claim = engine.check_claim
+
+    def slow(session, claim, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if claim.name == "dW_twice":
+            time.sleep(1.5)  # the other shards deliver their parts and exit meanwhile
+        return check_claim(session, claim, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "check_claim", slow)
+    cpu = time.process_time()
+    result = _run(chained, 4)
+    assert [c.name for c in result.claims] == ["dz", "dW", "db", "dW_twice"]
+    assert time.process_time() - cpu < 0.5  # not woken again and again by the finished shards' exits
+
+
+def test_workers_go_to_the_file_with_the_most_claims_per_worker() -> None:
+    assert shard_counts([6], [True], 2) == [2]
+    assert shard_counts([6, 3], [True, True], 2) == [1, 1]  # no idle worker: no sharing
+    assert shard_counts([6, 2], [True, True], 4) == [3, 1]
+    assert shard_counts([6], [False], 4) == [1]  # twins (or --latex) are never shared out
+    assert shard_counts([2], [True], 8) == [2]  # never more workers than claims
+
+
+def test_merged_parts_are_in_file_order_with_the_shape_findings_first() -> None:
+    def claim(name: str) -> ClaimResult:
+        return ClaimResult(name=name, target="W", formula="0", verdict=Verdict.PROVED, line=1)
+
+    shape = replace(claim("shape of h"), verdict=Verdict.SHAPE_ERROR)
+    first = FileResult(file="f", title="f", claims=(shape, claim("a"), claim("d")), seconds=1.0)
+    second = FileResult(file="f", title="f", claims=(claim("b"), claim("c")), seconds=2.0)
+    joined = merged([first, second], ["a", "b", "c", "d"])
+    assert [c.name for c in joined.claims] == ["shape of h", "a", "b", "c", "d"]
+    assert joined.seconds == 2.0
+    failed = replace(second, error="f: error: building the model took too long", claims=())
+    assert merged([first, failed], ["a", "b", "c", "d"]) is failed
+
+
+def test_the_board_hands_out_claims_once_each_and_tells_verdicts_across() -> None:
+    board = Board(["dz", "dW"], multiprocessing.get_context("fork"))
+    assert [board.take() for _ in range(3)] == [0, 1, 2]
+    threading.Timer(0.05, board.tell, ("dz", True)).start()
+    assert board.heard("dz") is True  # waited for the verdict
+    board.tell("dW", False)
+    assert board.heard("dW") is False
+
+
+def test_waiting_for_another_shard_is_charged_to_no_budget() -> None:
+    with time_budget(0.05):
+        with budget.paused():
+            time.sleep(0.1)
+        budget.check()  # 0.1 s passed, all of it paused: the budget still has its 0.05 s
+        time.sleep(0.06)
+        with pytest.raises(BudgetExceeded):
+            budget.check()
+    assert budget._deadlines == {}
