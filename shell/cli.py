@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=os.cpu_count() or 1,
         metavar="N",
-        help="files checked at once, one worker process each (default: the number of cores)",
+        help="worker processes (default: the number of cores): files at once, a file's claims shared out when idle",
     )
     parser.add_argument("--no-timings", action="store_true", help="omit timings (stable output for diffs)")
     parser.add_argument(

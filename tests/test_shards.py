@@ -2,8 +2,10 @@
 
 The identities checked: a sharded run's results equal a one-worker run's (verdicts, messages, diagnoses, readings,
 in file order), including a diagnosis that needs an earlier claim's verdict from another shard ("fix dz first");
-every claim is checked once, by more than one process; a shard that dies stops its siblings (one of them waiting
-for the dead shard's verdict) and the file is reported as stopped; waiting for another shard costs no budget.
+every claim is checked once, by more than one process; several sharded files at once keep their boards apart; a
+shard that dies stops its siblings (one of them waiting for the dead shard's verdict) and the file is reported as
+stopped; the parent sleeps while a slow shard works; waiting for another shard costs no budget; a counterexample
+does not depend on which claims the same process checked before it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ import pytest
 import derive_check.verify.run.engine as engine
 from derive_check.derive import budget
 from derive_check.derive.budget import BudgetExceeded, time_budget
+from derive_check.derive.exact.network import build_network
+from derive_check.derive.model.spec import parse_spec
+from derive_check.verify.check.binding import bind
+from derive_check.verify.check.session import Session
+from derive_check.verify.decide.equality import Equality
 from derive_check.verify.results import ClaimResult, FileResult, Verdict
 from derive_check.verify.run.cache import file_keys
 from derive_check.verify.run.load import load
@@ -89,6 +96,25 @@ def test_shards_give_what_one_worker_gives_a_cross_shard_diagnosis_included(
     checked = [line.split() for line in log.read_text().splitlines()]
     assert sorted(name for _, name in checked) == ["dW", "dW_twice", "db", "dz"]  # each claim once
     assert len({pid for pid, _ in checked}) > 1  # by more than one worker
+
+
+def test_several_files_each_shared_out_at_once_give_what_one_worker_gives(tmp_path: Path) -> None:
+    # each file has a board of its own, kept while its shards run: a board the parent let go was handed to the
+    # next file, its counter and verdicts reset under the running shards (claims lost, a wrong file passed)
+    paths = []
+    for k, dz in enumerate(["2 * (h - T) * (1 - h) / N", "2 * (h - T) * (1 - h ** 2) / N", "(h - T) / N"]):
+        path = tmp_path / f"model_{k}.toml"
+        path.write_text(MODEL.replace('dz = "2 * (h - T) * (1 - h) / N"', f'dz = "{dz}"'))
+        paths.append(path)
+    files = []
+    for path in paths:
+        model = load(path)
+        assert not isinstance(model, FileResult)
+        files.append((path, model, file_keys(model, 20.0, False)))
+    alone = check_in_workers(files, Settings(budget=20.0), 1)
+    shared = check_in_workers(files, Settings(budget=20.0), 6)  # two shards for each file, all running at once
+    assert [_timeless(r) for r in shared] == [_timeless(r) for r in alone]
+    assert [len(r.claims) for r in shared] == [4, 4, 4]
 
 
 def test_the_canonical_file_shared_by_two_workers_equals_one_worker() -> None:
@@ -170,3 +196,54 @@ def test_waiting_for_another_shard_is_charged_to_no_budget() -> None:
         with pytest.raises(BudgetExceeded):
             budget.check()
     assert budget._deadlines == {}
+
+
+GENERIC = """layout = "numerator"
+[sizes]
+n = 2
+h = 3
+m = 4
+[inputs]
+x = "n x 1"
+[params]
+W1 = "h x n"
+b1 = "h x 1"
+W2 = "m x h"
+b2 = "m x 1"
+[functions]
+f = "elementwise"
+g = "elementwise"
+Lt = "scalar, gradient dL_dy"
+[forward]
+z1 = "W1 @ x + b1"
+a1 = "f(z1)"
+z2 = "W2 @ a1 + b2"
+y = "g(z2)"
+L = "Lt(y)"
+[claims.da1]
+formula = "(dL_dy * dg(z2)).T @ W2"
+[claims.db1]
+formula = "da1.T"
+layout = "denominator"
+"""
+
+
+def test_a_counterexample_is_the_same_whichever_claims_were_checked_before_it() -> None:
+    # checking da1 creates function atoms (Lt's partials, f's) that db1 does not use; db1's point and the values
+    # it lists once depended on them, so a shard (or a cached run) that skipped da1 showed another counterexample
+    def db1(check_first: bool) -> ClaimResult:
+        spec = parse_spec("generic.toml", GENERIC)
+        net = build_network(spec)
+        session = Session(net, Equality(net), dict(net.values))
+        da1, last = spec.claims
+        if check_first:
+            engine.check_claim(session, da1, 20.0)
+        else:
+            bind(session, da1)
+        return engine.check_claim(session, last, 20.0)
+
+    after, alone = db1(True), db1(False)
+    assert after.verdict is Verdict.REFUTED and after.counterexample is not None
+    assert after.counterexample == alone.counterexample
+    shown = [name for name, _ in after.counterexample.point]
+    assert "dLt/darg0" not in shown and any(name.startswith("f'(") for name in shown)  # only what db1 uses

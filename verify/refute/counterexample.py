@@ -11,9 +11,11 @@ import numpy as np
 import sympy as sp
 
 from derive_check.derive.budget import check
+from derive_check.derive.exact.atoms import as_expr
 from derive_check.derive.exact.backend import NotNumeric, NumericBackend
 from derive_check.derive.exact.evaluate import evaluate
 from derive_check.derive.exact.network import Network, numeric_forward, one_hot_groups
+from derive_check.derive.exact.walk import leaves
 from derive_check.derive.model.claims import ClaimSpec
 from derive_check.derive.source import formula_location
 from derive_check.verify.check.entries import Entry
@@ -138,7 +140,10 @@ def _report(
     net: Network, claim: ClaimSpec, point: Point, entry: Entry, true_value: sp.Expr, claimed: sp.Expr, residual: str
 ) -> Counterexample:
     literals = tuple((name, point.literal(net, name)) for name in net.symbols)
-    literals += tuple((str(a), exact_decimal(point.values[a])) for a in net.backend.atoms.calls if a in point.values)
+    atoms = net.backend.atoms  # the function atoms this entry uses, by name: not those other claims created
+    used = leaves([atoms.expand(as_expr(entry.truth)), atoms.expand(as_expr(entry.claimed))]).symbols
+    calls = sorted((a for a in atoms.calls if a in used and a in point.values), key=str)
+    literals += tuple((str(a), exact_decimal(point.values[a])) for a in calls)
     labels = (
         "; ".join(f"{name} rows are classes {cls}" for name, cls in point.classes.items())
         if not entry.fixed

@@ -114,13 +114,18 @@ def _attempt(
             numerators = [k for k in range(-spread * q, spread * q + 1) if k > 0 or (k < 0 and not scalar)]
             values[s] = sp.Rational(rng.choice(numerators), q)
     atoms = net.backend.atoms
+    salt: int | None = None  # drawn at the first function atom: one draw however many there are
     for made, atom in enumerate(atoms.created):  # oldest first: a mask's pre-activation only uses older atoms
         own = strict or made < net.built  # the model's own atom: where it is undefined, this is not a point of it
         if atom in atoms.definition or CUT_MARK in atom.name:  # a cut's atoms are transported away before use
             continue
         if atom in atoms.calls:  # a generic function's value or derivative: any value is realisable
-            q = rng.choice(DENOMINATORS)
-            values[atom] = sp.Rational(rng.choice([k for k in range(-spread * q, spread * q + 1) if k]), q)
+            # its value depends on the atom alone, not on how many function atoms earlier claims (or another
+            # worker's) happened to create: the same claim gets the same point in any run
+            salt = rng.getrandbits(64) if salt is None else salt
+            own_rng = random.Random(f"{salt}:{atom.name}")
+            q = own_rng.choice(DENOMINATORS)
+            values[atom] = sp.Rational(own_rng.choice([k for k in range(-spread * q, spread * q + 1) if k]), q)
             continue
         if atom in atoms.smooth:
             kind, u = atoms.smooth[atom]

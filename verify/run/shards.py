@@ -12,7 +12,9 @@ the claim itself is, by design, only:
   file order whatever its verdict (`verify.check.binding`), so every shard binds every claim and gets the same
   environment;
 - the random points and seeds, which are drawn per network or seeded by the claim's name, never by how many
-  claims ran before (`verify.decide.modular_point`, `eq.rng.seed` in the engine);
+  claims ran before (`verify.decide.modular_point`, `eq.rng.seed` in the engine). A counterexample's values for
+  declared functions are drawn per atom and it lists only the atoms its entry uses (`verify.refute.points`):
+  checking another claim first creates function atoms, and these once moved the point;
 - whether an earlier claim was found wrong, which decides whether the diagnosis may say "fix dz1 first"
   (`verify.run.upstream`). This is the one verdict that crosses claims. Each shard writes every verdict it
   reaches on the board (`tell`), and a shard that needs an earlier claim's reads it there (`heard`), waiting for
@@ -22,6 +24,11 @@ the claim itself is, by design, only:
   dies never writes its verdict; the parent then stops the file's other shards and reports the file as stopped,
   so nothing from a half-finished run is shown.
 The declared-shape findings are reported (and cached) by the first shard only; each shard caches its own claims.
+
+What can differ is only what a wall-clock budget allows, as between any two runs: a claim checked right after
+others finds their work done (the reverse pass through a forward quantity, say) and one checked first in a shard
+does it itself, so a claim near the edge of its budget (`--budget 0.05`) may be decided in one run and UNDECIDED
+in another. UNDECIDED is never a pass, and with the default budget no example comes near the edge.
 """
 
 from __future__ import annotations

@@ -51,6 +51,9 @@ class _Job:
     started: float
     deadline: float
     names: list[str]  # the first file's claims, in file order (a sharded file's parts are joined in this order)
+    board: Board | None  # a sharded file's board, held here while its shards run: its shared memory lives as long
+    # as the parent holds it (`Process.start` drops the arguments it forked with), and a board the parent dropped
+    # would be handed to the next sharded file, its counter and verdicts reset under the running shards
     got: dict[int, FileResult] = field(default_factory=dict)  # by position in `files`
     parts: dict[int, FileResult] = field(default_factory=dict)  # a sharded file's parts so far, by shard
 
@@ -149,7 +152,8 @@ def _start(
         receives.append(receive)
     claims = sum(len(spec.claims) for _, _, spec, _ in group)
     deadline = started + hard_deadline(claims, settings.budget, BUILD_BUDGET)
-    return _Job([k for k, *_ in group], [path for _, path, *_ in group], children, receives, started, deadline, names)
+    files, paths = [k for k, *_ in group], [path for _, path, *_ in group]
+    return _Job(files, paths, children, receives, started, deadline, names, board)
 
 
 def _take(job: _Job, shard: int, message: tuple[object, ...]) -> tuple[str, int, list[object]]:
