@@ -16,7 +16,7 @@ from derive_check.verify.results import FileResult, Verdict
 from derive_check.verify.run.ahead import Ahead
 from derive_check.verify.run.cache import Keys, file_keys
 from derive_check.verify.run.load import load
-from derive_check.verify.run.workers import Settings, check_in_workers
+from derive_check.verify.run.workers import Settings, check_in_workers, twins
 from derive_check.verify.witness.crosscheck import Said, claim_trees, said_of
 from derive_check.verify.witness.report import WitnessReport
 
@@ -75,3 +75,22 @@ def test_collecting_stops_the_child_and_claims_it_did_not_reach_are_witnessed_by
     assert not ahead.child.is_alive() and ahead.receive.closed
     [result] = check_in_workers(files[:1], Settings(budget=20.0), 2, said=said)
     assert all(c.verdict is Verdict.PROVED and c.witness.startswith("agrees at") for c in result.claims)
+
+
+def test_a_twin_checked_again_uses_its_own_witness_not_the_first_files(tmp_path: Path) -> None:
+    # the twin misses the cache (its ERROR claim is never stored), so its claims are checked again: their witness
+    # is its own (its seed is its own file's), never the reports worked out for the first file of the group
+    base = tmp_path / "base.toml"
+    base.write_text((EXAMPLES / "two_layer.toml").read_text() + 'dx = "1 / zz"\n')
+    twin = tmp_path / "twin.toml"
+    twin.write_text('extends = "base.toml"\ntitle = "a copy"\n')
+    files = []
+    for path in (base, twin):
+        model = load(path)
+        assert not isinstance(model, FileResult)
+        files.append((path, model, file_keys(model, 20.0, False)))
+    assert twins(files) == [[0, 1]]  # one check: the twin is answered after the first file, in the same worker
+    doubt = WitnessReport(False, "the numeric witness disagrees (planted by the test)", 1, ())
+    first, second = check_in_workers(files, Settings(budget=20.0), 2, said={0: {"dW2": Said(stated=doubt, other=None)}})
+    assert {c.name: c.verdict for c in first.claims}["dW2"] is Verdict.INCONSISTENT  # the first file's, as given
+    assert {c.name: c.verdict for c in second.claims}["dW2"] is Verdict.PROVED  # the twin's own witness

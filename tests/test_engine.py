@@ -118,6 +118,20 @@ def test_a_claim_true_for_one_activation_pattern_only_is_refuted() -> None:
     assert result.verdict is Verdict.REFUTED  # equals the truth only when every mask is 1
 
 
+def test_a_wrong_claim_the_random_screen_misses_is_still_refuted_at_a_real_point(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the screen draws each mask's bit at random: a claim wrong on few activation patterns can look zero at both of
+    # its points; the normal form then says "not zero", and real points (masks as the inputs make them) decide
+    from derive_check.verify.decide.equality import Equality
+
+    monkeypatch.setattr(Equality, "first_nonzero", lambda self, residuals, rounds=2: None)
+    relu = """[sizes]\nN = 2\nD = 3\nH = 4\n[inputs]\nX = "N x D"\nT = "N x H"\n[params]\nW = "D x H"\n
+[forward]\nh = "relu(X @ W)"\nL = "sum((h - T) ** 2) / N"\n[claims]\ndW = "X.T @ (2 * (h - T) / N)"\n"""
+    [result] = check_text(relu)  # no labels: it was UNDECIDED without a look at real points
+    assert result.verdict is Verdict.REFUTED and result.counterexample is not None
+
+
 def test_a_claim_true_for_one_label_assignment_only_is_refuted() -> None:
     # -Y/N would be the gradient of the cross-entropy term if P were 0: true for no labels.
     # P*Y/N - Y/N equals (P - Y)/N exactly where Y is all ones in a row: never, for one-hot rows.

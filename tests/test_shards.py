@@ -247,3 +247,30 @@ def test_a_counterexample_is_the_same_whichever_claims_were_checked_before_it() 
     assert after.counterexample == alone.counterexample
     shown = [name for name, _ in after.counterexample.point]
     assert "dLt/darg0" not in shown and any(name.startswith("f'(") for name in shown)  # only what db1 uses
+
+
+def test_the_entry_a_claim_is_refuted_at_does_not_depend_on_the_claims_checked_before_it() -> None:
+    # the earlier claims' diagnoses create mask atoms; the random points of the modular screen gave every mask a
+    # bit in one stream, so which entry showed first (and its counterexample) moved with them
+    text = (Path(__file__).resolve().parent.parent / "examples" / "two_layer.toml").read_text()
+    text = text[: text.index("[claims]")] + (
+        "[claims]\n"
+        'w1 = { wrt = "W1", formula = "X.T @ (h1 * (h1 > 0)) + 2 * reg * W1" }\n'
+        's7 = { wrt = "scores", formula = "(Y - P) / N" }\n'
+        'h7 = { wrt = "h1", formula = "s7 @ W2.T" }\n'
+        'w7 = { wrt = "W1", formula = "X.T @ (h7 * (h1 > 0)) + 2 * reg * W1" }\n'
+    )
+
+    def last(check_first: bool) -> ClaimResult:
+        spec = parse_spec("masks.toml", text)
+        net = build_network(spec)
+        session = Session(net, Equality(net), dict(net.values))
+        *earlier, w7 = spec.claims
+        for claim in earlier:
+            engine.check_claim(session, claim, 20.0) if check_first else bind(session, claim)
+        return engine.check_claim(session, w7, 20.0)
+
+    after, alone = last(True), last(False)
+    assert after.verdict is Verdict.REFUTED
+    # (its diagnosis may differ: "fix h7 first" needs h7 found wrong, which only the first session knows)
+    assert (after.message, after.counterexample) == (alone.message, alone.counterexample)

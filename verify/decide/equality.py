@@ -43,9 +43,7 @@ class Equality:
         atoms = self.net.backend.atoms
         discrete = sorted(set(atoms.masks) | set(atoms.indicators), key=str)
         if any(m not in self._point for m in discrete) or not self._point:
-            fixed = random_assignment(
-                [], [m for m in discrete if m not in self._point], [], random.Random(len(discrete))
-            )
+            fixed = random_assignment([], [m for m in discrete if m not in self._point], [], random.Random(0))
             self._point.update(fixed)
             if not any(y in self._point for row in self.net.label_rows for y in row):
                 self._point.update(random_assignment([], [], self.net.label_rows, random.Random(7)))

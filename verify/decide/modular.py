@@ -10,6 +10,7 @@ counterexample. A zero value proves nothing; the normal form decides.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable, Iterable, Sequence
 
@@ -28,10 +29,15 @@ def random_assignment(
     label_rows: Sequence[Sequence[sp.Symbol]],
     rng: random.Random,
 ) -> dict[sp.Basic, int]:
-    """Residues for every symbol: 0/1 masks, one-hot label rows, uniform elsewhere."""
+    """Residues for every symbol: 0/1 masks, one-hot label rows, uniform elsewhere.
+
+    A mask's bit depends on one draw and its own name, not on which other masks exist: the network's atoms grow
+    as claims are checked, so with one draw per mask the bits (and with them the entry a claim is first found
+    wrong at) depended on which claims the process had checked before (another worker's, or cached ones)."""
     values: dict[sp.Basic, int] = {s: rng.randrange(1, PRIME) for s in sorted(symbols, key=str)}
-    for m in sorted(masks, key=str):  # sorted: draws must not depend on PYTHONHASHSEED
-        values[m] = rng.randrange(2)
+    salt = rng.getrandbits(64)
+    for m in masks:
+        values[m] = hashlib.blake2b(f"{salt}:{m}".encode(), digest_size=1).digest()[0] & 1
     for row in label_rows:
         hot = rng.randrange(len(row))
         for c, y in enumerate(row):

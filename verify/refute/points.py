@@ -148,12 +148,17 @@ def _attempt(
                     return None
                 continue
             if abs(z) < TIE and not _zero_nearby(net, atoms.indicators[atom], values):
-                return None  # a tie (of a max; of two saturated tanh values): neither side has a value there
+                if own:
+                    return None  # a tie (of a max; of two saturated tanh values): neither side has a value there
+                continue  # another formula's: left undefined, a formula using it has no value here
             values[atom] = sp.Integer(1 if z > 0 else 0)
             continue
         z = atoms.expand(as_expr(atoms.masks[atom])).xreplace(values)
-        if not z.is_finite or abs(z) < MARGIN:  # undefined here (a division by a mask that is 0): redraw
-            return None
+        if not z.is_finite or abs(z) < MARGIN:  # undefined here (a division by a mask that is 0), or near a kink
+            if own:
+                return None  # the model's own: redraw
+            continue  # another formula's (a claim's, a reading's): left undefined, as above, never a redraw, so
+            # that whether a point is drawn again does not depend on which formulas this process has read
         values[atom] = sp.Integer(1 if z > 0 else 0)
     return Point(values, classes)
 

@@ -265,6 +265,7 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
             done = out.done(Verdict.PROBABLE, outcome.words(), entries=len(entries))
             return replace(done, general=_retried(session, claim, tree, general))
         first = outcome
+    unseen = first is None  # no random point of the mask/label variety showed a difference
     if first is None:
         with eq.telling(session.progress(claim)):  # progress: how many entries are proved so far
             proved = eq.proves([e.truth for e in entries], [e.claimed for e in entries], residuals)
@@ -272,11 +273,11 @@ def _decide(session: Session, claim: ClaimSpec, tree: Node, out: _Outcome, expla
             done = out.done(Verdict.PROVED, NORMAL_FORM, entries=len(entries))
             kind = "normal form" if general.proved else ""  # without the all-sizes proof, it is the proof itself
             return replace(done, general=_retried(session, claim, tree, general), crosscheck=kind)
-        if not net.label_rows:  # with labels, the random ones may have missed the assignment that differs
-            why = "no counterexample at random points, but the normal form is not zero (an identity between "
-            return out.done(Verdict.UNDECIDED, why + "exponentials may be needed)", entries=len(entries))
-        first = 0
+        first = 0  # the random points may have missed the masks or labels where it differs: real points next
     found = find_counterexample(net, claim, entries, residuals, first, random.Random(first))
+    if found is None and unseen and not net.label_rows:
+        why = "no counterexample at random points, but the normal form is not zero (an identity between "
+        return out.done(Verdict.UNDECIDED, why + "exponentials may be needed)", entries=len(entries))
     diagnosis = diagnosis_of(session, tree, entries, entries_of, claim) if explain else None
     if found is None:
         return out.done(
