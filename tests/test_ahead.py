@@ -94,3 +94,19 @@ def test_a_twin_checked_again_uses_its_own_witness_not_the_first_files(tmp_path:
     first, second = check_in_workers(files, Settings(budget=20.0), 2, said={0: {"dW2": Said(stated=doubt, other=None)}})
     assert {c.name: c.verdict for c in first.claims}["dW2"] is Verdict.INCONSISTENT  # the first file's, as given
     assert {c.name: c.verdict for c in second.claims}["dW2"] is Verdict.PROVED  # the twin's own witness
+    first, second = check_in_workers(files, Settings(budget=20.0), 2, said={1: {"dW2": Said(stated=doubt, other=None)}})
+    assert {c.name: c.verdict for c in first.claims}["dW2"] is Verdict.PROVED
+    assert {c.name: c.verdict for c in second.claims}["dW2"] is Verdict.INCONSISTENT  # the twin's, worked out ahead
+
+
+def test_a_twin_answered_from_the_cache_uses_its_own_reports_worked_out_ahead() -> None:
+    path = EXAMPLES / "two_layer.toml"
+    model = load(path)
+    assert not isinstance(model, FileResult)
+    twin = replace(model, file="copy.toml")  # another file with the same check: its witness seed is its own
+    files = [(path, model, file_keys(model, 20.0, False)), (Path("copy.toml"), twin, file_keys(twin, 20.0, False))]
+    assert twins(files) == [[0, 1]]
+    doubt = WitnessReport(False, "the numeric witness disagrees (planted by the test)", 1, ())
+    first, second = check_in_workers(files, Settings(budget=20.0), 2, said={1: {"db2": Said(stated=doubt, other=None)}})
+    assert {c.name: c.verdict for c in first.claims}["db2"] is Verdict.PROVED
+    assert {c.name: c.verdict for c in second.claims}["db2"] is Verdict.INCONSISTENT

@@ -32,27 +32,9 @@ from derive_check.verify.run.cache import file_keys
 from derive_check.verify.run.load import load
 from derive_check.verify.run.shards import Board, merged, shard_counts
 from derive_check.verify.run.workers import Settings, check_in_workers
+from tests.test_upstream import MODEL as CHAINED
 
-MODEL = """[sizes]
-N = 2
-D = 3
-H = 4
-[inputs]
-X = "N x D"
-T = "N x H"
-[params]
-W = "D x H"
-b = "H"
-[forward]
-z = "X @ W + b"
-h = "np.tanh(z)"
-L = "np.sum((h - T) ** 2) / N"
-[claims]
-dz = "2 * (h - T) * (1 - h) / N"
-dW = "X.T @ dz"
-db = "np.sum(dz, axis=0)"
-dW_twice = { wrt = "W", formula = "2 * X.T @ dz" }
-"""
+MODEL = CHAINED.format(dz="2 * (h - T) * (1 - h) / N")  # dz wrong (tanh' as 1 - h); dW and db right given dz
 
 
 def _run(path: Path, jobs: int) -> FileResult:
@@ -104,7 +86,7 @@ def test_several_files_each_shared_out_at_once_give_what_one_worker_gives(tmp_pa
     paths = []
     for k, dz in enumerate(["2 * (h - T) * (1 - h) / N", "2 * (h - T) * (1 - h ** 2) / N", "(h - T) / N"]):
         path = tmp_path / f"model_{k}.toml"
-        path.write_text(MODEL.replace('dz = "2 * (h - T) * (1 - h) / N"', f'dz = "{dz}"'))
+        path.write_text(CHAINED.format(dz=dz))
         paths.append(path)
     files = []
     for path in paths:

@@ -21,14 +21,22 @@ if TYPE_CHECKING:
     from derive_check.verify.check.session import Session
 
 
-def cached_result(spec: ModelSpec, path: Path, keys: Keys, typeset: bool, cache: ProofCache) -> FileResult | None:
-    """The file's result from the cache alone, or None if anything has to be checked."""
+def cached_result(
+    spec: ModelSpec,
+    path: Path,
+    keys: Keys,
+    typeset: bool,
+    cache: ProofCache,
+    said: Mapping[str, Said] | None = None,
+) -> FileResult | None:
+    """The file's result from the cache alone, or None if anything has to be checked (`said`: the witness's
+    reports on this file's claims worked out ahead, if any)."""
     started = time.perf_counter()
     hits = [cache.get(keys.claims[c.name], c) for c in spec.claims]
     shapes = cache.get_all(keys.shapes)  # written only after the model built: evidence it does
     if shapes is None or any(hit is None for hit in hits):
         return None
-    return assemble(spec, path, [*shapes, *(h for h in hits if h is not None)], started, typeset, None)
+    return assemble(spec, path, [*shapes, *(h for h in hits if h is not None)], started, typeset, None, said)
 
 
 def assemble(

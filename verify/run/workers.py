@@ -88,7 +88,7 @@ def check_in_workers(
         while pending or running:
             while pending and sum(len(j.children) for j in running) < max(jobs, 1):
                 group, count = pending.pop(0)
-                ahead = (said or {}).get(group[0], {})  # for the first file: its twins are answered from the cache
+                ahead = [(said or {}).get(k, {}) for k in group]  # each file's own: a twin's seed is its own
                 running.append(_start([(k, *files[k]) for k in group], count, settings, entries is not None, ahead))
             now = time.perf_counter()
             timeout = max(0.0, min(j.deadline for j in running) - now)
@@ -129,7 +129,7 @@ def _start(
     count: int,
     settings: Settings,
     entries: bool,
-    said: Mapping[str, Said],
+    said: Sequence[Mapping[str, Said]],
 ) -> _Job:
     """Fork the workers of one group: one, or `count` shards of its one file (`verify.run.shards`)."""
     from derive_check.verify.run.engine import BUILD_BUDGET
@@ -246,7 +246,7 @@ def _work(
     settings: Settings,
     entries: bool,
     part: Part | None = None,
-    said: Mapping[str, Said] | None = None,
+    said: Sequence[Mapping[str, Said]] = (),
 ) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     from derive_check.verify.run.cache import ProofCache
@@ -261,7 +261,8 @@ def _work(
         return lambda name: send.send(("claim", n, name))
 
     for n, (path, spec, keys) in enumerate(group):
-        result = cached_result(spec, path, keys, settings.typeset, cache) if n and cache else None
+        own = said[n] if n < len(said) else None  # the witness's reports worked out ahead for this very file
+        result = cached_result(spec, path, keys, settings.typeset, cache, own) if n and cache else None
         if result is None:  # the first file, or a twin with a claim the cache does not keep (UNDECIDED)
             result = check_model(
                 spec,
@@ -275,7 +276,7 @@ def _work(
                 keys=keys,
                 entries=_Throttled(send, n) if entries else None,
                 part=part,
-                said=said if n == 0 else None,  # worked out for the first file: a twin's seed is its own
+                said=own,
             )
         send.send(("done", n, result))
     send.close()
