@@ -16,7 +16,8 @@ from derive_check.verify.results import FileResult, Verdict
 from derive_check.verify.run.ahead import Ahead
 from derive_check.verify.run.cache import Keys, file_keys
 from derive_check.verify.run.load import load
-from derive_check.verify.run.workers import Settings, check_in_workers, twins
+from derive_check.verify.run.replay import twins
+from derive_check.verify.run.workers import Settings, check_in_workers
 from derive_check.verify.witness.crosscheck import Said, claim_trees, said_of
 from derive_check.verify.witness.report import WitnessReport
 

@@ -256,3 +256,33 @@ def test_the_entry_a_claim_is_refuted_at_does_not_depend_on_the_claims_checked_b
     assert after.verdict is Verdict.REFUTED
     # (its diagnosis may differ: "fix h7 first" needs h7 found wrong, which only the first session knows)
     assert (after.message, after.counterexample) == (alone.message, alone.counterexample)
+
+
+def test_a_worker_with_nothing_left_to_start_joins_the_file_still_running(
+    chained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # two files, two workers: the quick file's worker, once done, takes claims of the slow one off the same board
+    log = tmp_path / "who.log"
+    check_claim = engine.check_claim
+
+    def slow(session, claim, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(session.net.spec.file).endswith("chained.toml"):
+            time.sleep(0.4)
+            with log.open("a") as out:
+                out.write(f"{os.getpid()} {claim.name}\n")
+        return check_claim(session, claim, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "check_claim", slow)
+    quick = Path(__file__).resolve().parent.parent / "examples" / "two_layer.toml"
+    files = []
+    for path in (chained, quick):
+        model = load(path)
+        assert not isinstance(model, FileResult)
+        files.append((path, model, file_keys(model, 20.0, False)))
+    shared = check_in_workers(files, Settings(budget=20.0), 2)
+    checked = [line.split() for line in log.read_text().splitlines()]
+    assert sorted(name for _, name in checked) == ["dW", "dW_twice", "db", "dz"]  # each claim once
+    assert len({pid for pid, _ in checked}) == 2  # the second worker joined
+    log.write_text("")
+    alone = check_in_workers(files, Settings(budget=20.0), 1)
+    assert [_timeless(r) for r in shared] == [_timeless(r) for r in alone]

@@ -21,7 +21,8 @@ from derive_check.verify.results import Verdict
 from derive_check.verify.run import engine
 from derive_check.verify.run.cache import ProofCache, file_keys
 from derive_check.verify.run.engine import check_path
-from derive_check.verify.run.workers import Settings, twins
+from derive_check.verify.run.replay import twins
+from derive_check.verify.run.workers import Settings
 from tests.conftest import EXAMPLES, two_layer
 from tests.test_cache import _record
 from tests.test_error_columns import HEAD

@@ -2,13 +2,14 @@
 
 The model was read once by the caller (only the TOML parser and the formula parser), so a CI re-run of
 unchanged files never imports SymPy, builds a network or differentiates anything. Anything missing sends
-the file to the engine (`verify.run.engine.check_path`), which fills the cache.
+the file to the engine (`verify.run.engine.check_path`), which fills the cache. Twins, files whose checks are
+one check, are found here too (`twins`): all but the first of them are answered this way.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,3 +66,19 @@ def assemble(
 
         result = typeset_result(result, session, spec)
     return result
+
+
+def twins(files: Sequence[tuple[Path, ModelSpec, Keys]]) -> list[list[int]]:
+    """The files grouped by twins, in order of first appearance: files whose checks are one check.
+
+    Two files are twins when their cache keys agree: the keys hash everything of the resolved model and of each
+    claim that a verdict depends on (`verify.run.cache.file_keys`), and the proof cache already answers a claim by
+    them. The declared-shape findings' key also holds where the forward lines are, so a twin's findings are at its
+    own lines. A twin is then answered the way a cached run answers it (`verify.run.replay.cached_result`): the
+    claim's own line, source and reading, and the witness run again on every pass. Seed 001 re-renders seed 000;
+    without this a run over both checked every claim twice.
+    """
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for k, (_, _, keys) in enumerate(files):
+        groups.setdefault((keys.shapes, *sorted(keys.claims.values())), []).append(k)
+    return list(groups.values())

@@ -5,13 +5,16 @@ them. The CLI therefore checks every file in a child process (fork: the parent h
 the child starts in milliseconds), caps its address space, and kills it when the hard deadline passes —
 generous, a multiple of the per-claim budgets, so it only ever stops work the budgets could not.
 
-Files are independent, so up to `jobs` children run at once (one per core by default). The parent forks from
-its only thread and waits on the children's pipes and process sentinels: no thread pool, so no fork while
-another thread holds a lock. The memory cap is per child, so `jobs` children may use `jobs` times as much.
+Files are independent, so up to `jobs` children run at once (one per core by default); a file's claims are shared
+out over workers that would otherwise be idle, at the start and whenever one finishes with nothing left to start
+(`verify.run.shards`). The parent forks from its only thread and waits on the children's pipes and process
+sentinels: no thread pool, so no fork while another thread holds a lock. The memory cap is per child, so `jobs`
+children may use `jobs` times as much.
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import resource
 import time
@@ -24,11 +27,13 @@ from pathlib import Path
 from derive_check.derive.model.spec import ModelSpec
 from derive_check.verify.results import FileResult
 from derive_check.verify.run.cache import Keys
+from derive_check.verify.run.replay import twins
 from derive_check.verify.run.shards import Board, Part, merged, shard_counts, shardable
 from derive_check.verify.witness.crosscheck import Said
 
 MEMORY_LIMIT = 8 * 2**30  # bytes of address space for a worker
 ENTRY_INTERVAL = 0.1  # seconds between a worker's progress messages inside a claim (at most ~10 a second)
+JOIN_AT = 2  # claims not yet taken for an idle worker to join a running file
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,10 @@ class _Job:
     started: float
     deadline: float
     names: list[str]  # the first file's claims, in file order (a sharded file's parts are joined in this order)
-    board: Board | None  # a sharded file's board, held here while its shards run: its shared memory lives as long
+    board: Board | None  # a shareable file's board, held here while its shards run: its shared memory lives as long
     # as the parent holds it (`Process.start` drops the arguments it forked with), and a board the parent dropped
     # would be handed to the next sharded file, its counter and verdicts reset under the running shards
+    spawn: Callable[[Part | None], tuple[BaseProcess, Connection]]  # forks one more worker for the group
     got: dict[int, FileResult] = field(default_factory=dict)  # by position in `files`
     parts: dict[int, FileResult] = field(default_factory=dict)  # a sharded file's parts so far, by shard
 
@@ -73,23 +79,29 @@ def check_in_workers(
 ) -> list[FileResult]:
     """Every (file, its resolved model, its cache keys) checked in forked children, at most `jobs` at a time;
     results in order. The caller parsed the model and computed the keys once: a forked child inherits them and
-    never reads the file again. Twins (`twins`) go to one child, which checks the first and answers the others
-    as the proof cache would. `claim(path, name)` hears of each claim as a worker starts it, `entries(path,
-    name, proved, total)` how many of its entries are proved (progress; a worker sends these only if asked);
+    never reads the file again. Twins (`verify.run.replay.twins`) go to one child, which checks the first and
+    answers the others as the proof cache would. `claim(path, name)` hears of each claim as a worker starts it,
+    `entries(path, name, proved, total)` how many of its entries are proved (progress; sent only if asked);
     `said`: the witness's reports worked out ahead, by file position and claim (`verify.run.ahead`)."""
     results: dict[int, FileResult] = {}
     groups = twins(files) if not settings.typeset else [[k] for k in range(len(files))]
     claims = [sum(len(files[k][1].claims) for k in group) for group in groups]
     singles = [len(g) == 1 and not settings.typeset and shardable(files[g[0]][1]) for g in groups]
     counts = shard_counts(claims, singles, jobs)
-    pending = list(zip(groups, counts, strict=True))
+    pending = list(zip(groups, counts, singles, strict=True))
     running: list[_Job] = []
     try:
         while pending or running:
             while pending and sum(len(j.children) for j in running) < max(jobs, 1):
-                group, count = pending.pop(0)
+                group, count, shared = pending.pop(0)
                 ahead = [(said or {}).get(k, {}) for k in group]  # each file's own: a twin's seed is its own
-                running.append(_start([(k, *files[k]) for k in group], count, settings, entries is not None, ahead))
+                job = _start([(k, *files[k]) for k in group], count, settings, entries is not None, ahead, shared)
+                running.append(job)
+            while not pending and sum(len(j.children) for j in running) < max(jobs, 1):
+                joined = _joinable(running)  # a worker that would wait for the others helps the busiest file
+                if joined is None or joined.board is None:
+                    break
+                _add(joined, Part(board=joined.board, first=False))
             now = time.perf_counter()
             timeout = max(0.0, min(j.deadline for j in running) - now)
             wait([w for job in running for w in _waited(job)], timeout)
@@ -108,52 +120,63 @@ def check_in_workers(
     return [results[k] for k in range(len(files))]
 
 
-def twins(files: Sequence[tuple[Path, ModelSpec, Keys]]) -> list[list[int]]:
-    """The files grouped by twins, in order of first appearance: files whose checks are one check.
-
-    Two files are twins when their cache keys agree: the keys hash everything of the resolved model and of each
-    claim that a verdict depends on (`verify.run.cache.file_keys`), and the proof cache already answers a claim by
-    them. The declared-shape findings' key also holds where the forward lines are, so a twin's findings are at its
-    own lines. A twin is then answered the way a cached run answers it (`verify.run.replay.cached_result`): the
-    claim's own line, source and reading, and the witness run again on every pass. Seed 001 re-renders seed 000;
-    without this a run over both checked every claim twice.
-    """
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for k, (_, _, keys) in enumerate(files):
-        groups.setdefault((keys.shapes, *sorted(keys.claims.values())), []).append(k)
-    return list(groups.values())
-
-
 def _start(
     group: list[tuple[int, Path, ModelSpec, Keys]],
     count: int,
     settings: Settings,
     entries: bool,
     said: Sequence[Mapping[str, Said]],
+    shared: bool = False,
 ) -> _Job:
-    """Fork the workers of one group: one, or `count` shards of its one file (`verify.run.shards`)."""
+    """Fork the workers of one group: one, or `count` shards of its one file (`verify.run.shards`); a `shared`
+    file gets a board even with one worker, so that idle workers can join it later (`_joinable`)."""
     from derive_check.verify.run.engine import BUILD_BUDGET
 
     context = multiprocessing.get_context("fork")
     work = [(path, spec, keys) for _, path, spec, keys in group]
     names = [c.name for c in group[0][2].claims]
-    board = Board(names, context) if count > 1 else None
-    parts = [Part(board=board, first=k == 0) for k in range(count)] if board else [None]
-    children: list[BaseProcess] = []
-    receives: list[Connection] = []
-    started = time.perf_counter()
-    for part in parts:
-        receive, send = context.Pipe(duplex=False)
-        # not a daemon: a daemonic process may not start the pool `verify.decide.parallel` uses; it is always joined
-        child = context.Process(target=_work, args=(send, work, settings, entries, part, said), daemon=False)
-        child.start()
-        send.close()
-        children.append(child)
-        receives.append(receive)
+    board = Board(names, context) if count > 1 or shared else None
     claims = sum(len(spec.claims) for _, _, spec, _ in group)
+    started = time.perf_counter()
     deadline = started + hard_deadline(claims, settings.budget, BUILD_BUDGET)
     files, paths = [k for k, *_ in group], [path for _, path, *_ in group]
-    return _Job(files, paths, children, receives, started, deadline, names, board)
+    spawn = functools.partial(_spawn, work, settings, entries, said)
+    job = _Job(files, paths, [], [], started, deadline, names, board, spawn)
+    for k in range(count):
+        _add(job, Part(board=board, first=k == 0) if board else None)
+    return job
+
+
+def _spawn(
+    work: list[tuple[Path, ModelSpec, Keys]],
+    settings: Settings,
+    entries: bool,
+    said: Sequence[Mapping[str, Said]],
+    part: Part | None,
+) -> tuple[BaseProcess, Connection]:
+    """One forked worker for a group (or one shard of its file), and the pipe it reports on."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    # not a daemon: a daemonic process may not start the pool `verify.decide.parallel` uses; it is always joined
+    child = context.Process(target=_work, args=(send, work, settings, entries, part, said), daemon=False)
+    child.start()
+    send.close()
+    return child, receive
+
+
+def _add(job: _Job, part: Part | None) -> None:
+    """Fork one more worker for the job (a first one, or a shard joining its file)."""
+    child, receive = job.spawn(part)
+    job.children.append(child)
+    job.receives.append(receive)
+
+
+def _joinable(running: list[_Job]) -> _Job | None:
+    """The running file with the most claims no worker has taken yet, if at least JOIN_AT: a worker joining it
+    builds the model again, which pays only when there is more than one claim left to share."""
+    left = {id(job): len(job.names) - job.board.next.value for job in running if job.board and not _complete(job)}
+    best = max(running, key=lambda job: left.get(id(job), 0), default=None)
+    return best if best is not None and left.get(id(best), 0) >= JOIN_AT else None
 
 
 def _take(job: _Job, shard: int, message: tuple[object, ...]) -> tuple[str, int, list[object]]:
@@ -162,7 +185,7 @@ def _take(job: _Job, shard: int, message: tuple[object, ...]) -> tuple[str, int,
     if kind == "done":
         result = payload[0]
         assert isinstance(result, FileResult) and isinstance(n, int)
-        if len(job.children) == 1:
+        if job.board is None:
             job.got[n] = result
         else:
             job.parts[shard] = result
@@ -203,7 +226,7 @@ def _over(job: _Job, exited: list[bool]) -> bool:
 
 def _delivered(job: _Job, shard: int) -> bool:
     """Whether the job's `shard`-th child has sent everything it owes (its part, or every file of its group)."""
-    return shard in job.parts if len(job.children) > 1 else _complete(job)
+    return shard in job.parts if job.board is not None else _complete(job)
 
 
 def _complete(job: _Job) -> bool:
