@@ -28,6 +28,7 @@ from derive_check.verify.check.binding import bind
 from derive_check.verify.check.session import Session
 from derive_check.verify.decide.equality import Equality
 from derive_check.verify.results import ClaimResult, FileResult, Verdict
+from derive_check.verify.run import workers
 from derive_check.verify.run.cache import file_keys
 from derive_check.verify.run.load import load
 from derive_check.verify.run.shards import Board, merged, shard_counts
@@ -286,3 +287,23 @@ def test_a_worker_with_nothing_left_to_start_joins_the_file_still_running(
     log.write_text("")
     alone = check_in_workers(files, Settings(budget=20.0), 1)
     assert [_timeless(r) for r in shared] == [_timeless(r) for r in alone]
+
+
+def test_a_claim_that_ends_in_an_internal_error_still_tells_its_verdict(
+    chained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dW and db are refuted and their diagnosis asks whether dz was found wrong: an internal error on dz must be
+    # told too, or the worker asking waits for it until the file's hard deadline
+    inner = engine._check_claim
+
+    def broken(session, claim, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if claim.name == "dz":
+            raise RuntimeError("planted by the test")
+        return inner(session, claim, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "_check_claim", broken)
+    monkeypatch.setattr(workers, "hard_deadline", lambda *_: 15.0)  # a worker left waiting is stopped at 15 s
+    for jobs in (1, 4):  # one worker has a board too (workers may join it later)
+        result = _run(chained, jobs)
+        verdicts = {c.name: c.verdict for c in result.claims}
+        assert verdicts.get("dz") is Verdict.ERROR and verdicts.get("dW") is Verdict.REFUTED, result.error

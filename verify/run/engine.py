@@ -187,9 +187,9 @@ def check_claim(
     try:
         result = _check_claim(session, claim, budget, explain, binding or bind(session, claim))
     except Exception as exc:  # last resort: a verdict, never a traceback; the fuzz tests require this is unused
-        out = _Outcome(claim, time.perf_counter())
-        return out.done(Verdict.ERROR, f"{INTERNAL}: {type(exc).__name__}: {exc}"[:300])
-    session.note(result)
+        why = f"{INTERNAL}: {type(exc).__name__}: {exc}"[:300]
+        result = _Outcome(claim, time.perf_counter()).done(Verdict.ERROR, why)
+    session.note(result)  # every verdict, this one too: a worker checking a later claim may be waiting for it
     return result
 
 

@@ -92,12 +92,12 @@ def check_in_workers(
     running: list[_Job] = []
     try:
         while pending or running:
-            while pending and sum(len(j.children) for j in running) < max(jobs, 1):
+            while pending and _busy(running) < max(jobs, 1):
                 group, count, shared = pending.pop(0)
                 ahead = [(said or {}).get(k, {}) for k in group]  # each file's own: a twin's seed is its own
                 job = _start([(k, *files[k]) for k in group], count, settings, entries is not None, ahead, shared)
                 running.append(job)
-            while not pending and sum(len(j.children) for j in running) < max(jobs, 1):
+            while not pending and _busy(running) < max(jobs, 1):
                 joined = _joinable(running)  # a worker that would wait for the others helps the busiest file
                 if joined is None or joined.board is None:
                     break
@@ -209,6 +209,11 @@ def _drain(
                     entries(job.paths[n], *payload)  # type: ignore[arg-type]
         except (EOFError, OSError):
             pass  # the worker died: `_finish` says so
+
+
+def _busy(running: list[_Job]) -> int:
+    """How many workers are at work: a shard that has delivered its part frees its place for another."""
+    return sum(not _delivered(job, k) for job in running for k in range(len(job.children)))
 
 
 def _waited(job: _Job) -> list[Connection | int]:
