@@ -49,6 +49,24 @@ def _timeless(result: FileResult) -> FileResult:
     return replace(result, seconds=0.0, claims=tuple(replace(c, seconds=0.0) for c in result.claims))
 
 
+def _who_checks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, only: str = "", pause: float = 0.0) -> Path:
+    """A log of (process, claim) for every claim checked (of files whose name ends with `only`, each after `pause`
+    seconds); the forked workers inherit the patch."""
+    log = tmp_path / "who.log"
+    check_claim = engine.check_claim
+
+    def logged(session, claim, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(session.net.spec.file).endswith(only):
+            time.sleep(pause)
+            with log.open("a") as out:
+                out.write(f"{os.getpid()} {claim.name}\n")
+        return check_claim(session, claim, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "check_claim", logged)
+    log.write_text("")
+    return log
+
+
 @pytest.fixture
 def chained(tmp_path: Path) -> Path:
     path = tmp_path / "chained.toml"
@@ -59,15 +77,7 @@ def chained(tmp_path: Path) -> Path:
 def test_shards_give_what_one_worker_gives_a_cross_shard_diagnosis_included(
     chained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    log = tmp_path / "who.log"
-    check_claim = engine.check_claim
-
-    def logged(session, claim, *args, **kwargs):  # type: ignore[no-untyped-def]
-        with log.open("a") as out:
-            out.write(f"{os.getpid()} {claim.name}\n")
-        return check_claim(session, claim, *args, **kwargs)
-
-    monkeypatch.setattr(engine, "check_claim", logged)  # the forked workers inherit it
+    log = _who_checks(monkeypatch, tmp_path)
     alone = _run(chained, 1)
     log.write_text("")
     shared = _run(chained, 4)
@@ -263,17 +273,7 @@ def test_a_worker_with_nothing_left_to_start_joins_the_file_still_running(
     chained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # two files, two workers: the quick file's worker, once done, takes claims of the slow one off the same board
-    log = tmp_path / "who.log"
-    check_claim = engine.check_claim
-
-    def slow(session, claim, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if str(session.net.spec.file).endswith("chained.toml"):
-            time.sleep(0.4)
-            with log.open("a") as out:
-                out.write(f"{os.getpid()} {claim.name}\n")
-        return check_claim(session, claim, *args, **kwargs)
-
-    monkeypatch.setattr(engine, "check_claim", slow)
+    log = _who_checks(monkeypatch, tmp_path, only="chained.toml", pause=0.4)
     quick = Path(__file__).resolve().parent.parent / "examples" / "two_layer.toml"
     files = []
     for path in (chained, quick):
