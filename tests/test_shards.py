@@ -307,3 +307,14 @@ def test_a_claim_that_ends_in_an_internal_error_still_tells_its_verdict(
         result = _run(chained, jobs)
         verdicts = {c.name: c.verdict for c in result.claims}
         assert verdicts.get("dz") is Verdict.ERROR and verdicts.get("dW") is Verdict.REFUTED, result.error
+
+
+def test_idle_workers_join_a_file_only_while_each_can_expect_a_claim() -> None:
+    board = Board(["a", "b", "c", "d"], multiprocessing.get_context("fork"))
+    job = workers._Job([0], [Path("f.toml")], [object()], [], 0.0, 1e9, ["a", "b", "c", "d"], board, lambda _: None)  # type: ignore[arg-type]
+    board.take()  # the first worker is on claim a: three left for one worker
+    assert workers._joinable([job]) is job
+    job.children.extend([object(), object()])  # two joiners forked, not yet at work: three left for three
+    assert workers._joinable([job]) is None  # a fourth would find nothing left
+    job.parts[1] = FileResult(file="f.toml", title="f")  # one of them has delivered: its place is free again
+    assert workers._joinable([job]) is job

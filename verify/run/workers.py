@@ -56,9 +56,8 @@ class _Job:
     started: float
     deadline: float
     names: list[str]  # the first file's claims, in file order (a sharded file's parts are joined in this order)
-    board: Board | None  # a shareable file's board, held here while its shards run: its shared memory lives as long
-    # as the parent holds it (`Process.start` drops the arguments it forked with), and a board the parent dropped
-    # would be handed to the next sharded file, its counter and verdicts reset under the running shards
+    board: Board | None  # a shareable file's board, held while its shards run (`Process.start` drops its arguments,
+    # and a board the parent let go was reused by the next file: its counter and verdicts reset under the shards)
     spawn: Callable[[Part | None], tuple[BaseProcess, Connection]]  # forks one more worker for the group
     got: dict[int, FileResult] = field(default_factory=dict)  # by position in `files`
     parts: dict[int, FileResult] = field(default_factory=dict)  # a sharded file's parts so far, by shard
@@ -172,11 +171,18 @@ def _add(job: _Job, part: Part | None) -> None:
 
 
 def _joinable(running: list[_Job]) -> _Job | None:
-    """The running file with the most claims no worker has taken yet, if at least JOIN_AT: a worker joining it
-    builds the model again, which pays only when there is more than one claim left to share."""
-    left = {id(job): len(job.names) - job.board.next.value for job in running if job.board and not _complete(job)}
-    best = max(running, key=lambda job: left.get(id(job), 0), default=None)
-    return best if best is not None and left.get(id(best), 0) >= JOIN_AT else None
+    """The running file with the most claims not yet taken per worker on it, if at least JOIN_AT (a joiner builds
+    the model again) and more than its workers (one just forked has taken none yet: else every free place got a
+    joiner at once, most of them to find nothing left)."""
+    best, most = None, 0.0
+    for job in running:
+        if job.board is None or _complete(job):
+            continue
+        left = len(job.names) - job.board.next.value
+        working = _working(job)
+        if left >= JOIN_AT and left > working and left / max(working, 1) > most:
+            best, most = job, left / max(working, 1)
+    return best
 
 
 def _take(job: _Job, shard: int, message: tuple[object, ...]) -> tuple[str, int, list[object]]:
@@ -213,7 +219,12 @@ def _drain(
 
 def _busy(running: list[_Job]) -> int:
     """How many workers are at work: a shard that has delivered its part frees its place for another."""
-    return sum(not _delivered(job, k) for job in running for k in range(len(job.children)))
+    return sum(_working(job) for job in running)
+
+
+def _working(job: _Job) -> int:
+    """How many of the job's workers have not yet sent everything they owe."""
+    return sum(not _delivered(job, k) for k in range(len(job.children)))
 
 
 def _waited(job: _Job) -> list[Connection | int]:
@@ -242,17 +253,11 @@ def _finish(job: _Job) -> dict[int, FileResult]:
     """The job's results by position, its children stopped; a file the workers did not finish gets an error
     result saying why. Called once the job is complete, a child has exited without delivering (then the others,
     a dead shard's siblings waiting for its verdicts included, are stopped too), or the deadline has passed."""
-    for shard, receive in enumerate(job.receives):
-        try:
-            while receive.poll():
-                _take(job, shard, receive.recv())
-        except (EOFError, OSError):
-            pass
+    _drain(job, None, None)  # what a child sent just before the job was judged over
     timed_out = time.perf_counter() >= job.deadline
     code = next((c.exitcode for c in job.children if c.exitcode), None)  # before the others are stopped
     for child in job.children:
-        if child.is_alive():
-            child.kill()
+        child.kill()  # harmless on a child that has exited: multiprocessing does not signal one it has reaped
         child.join()
     for receive in job.receives:
         receive.close()
